@@ -1,0 +1,140 @@
+/* fixalloc.c: off-heap metadata (Go's fixalloc): span structs, span bitmaps
+ * and mcache structs.  Memory comes from the OS in 1 MiB slabs and is never
+ * returned, so a stale span pointer always points at some span struct (the
+ * free path relies on that, see mspan.c).  Freed objects go on free lists.
+ *
+ * Invariant: every list and slab here is protected by fix.lock, which is the
+ * innermost lock (taken under mheap.lock, never the other way).
+ */
+#include "ga_internal.h"
+
+#include <string.h>
+
+enum { SLAB_BYTES = 1 << 20 };
+
+typedef struct free_node {
+	struct free_node *next;
+} free_node;
+
+static struct {
+	pthread_mutex_t lock;
+	char *slab, *slab_end;
+	free_node *spans;
+	free_node *mcaches;
+	free_node *bits[GA_SPANCLASSES]; /* bitmap blocks sized per span class */
+} fix = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void *fix_carve_locked(size_t bytes)
+{
+	bytes = (bytes + 63) & ~(size_t)63;
+	if (fix.slab == NULL || (size_t)(fix.slab_end - fix.slab) < bytes) {
+		size_t n = bytes > SLAB_BYTES ? bytes : SLAB_BYTES;
+		char *p = _ga_os_alloc_meta(n);
+		if (!p)
+			return NULL;
+		fix.slab = p;
+		fix.slab_end = p + n;
+	}
+	void *r = fix.slab;
+	fix.slab += bytes;
+	return r;
+}
+
+static void *fix_alloc(free_node **list, size_t bytes)
+{
+	pthread_mutex_lock(&fix.lock);
+	void *r = *list;
+	if (r)
+		*list = ((free_node *)r)->next;
+	else
+		r = fix_carve_locked(bytes);
+	pthread_mutex_unlock(&fix.lock);
+	return r;
+}
+
+static void fix_free(free_node **list, void *p)
+{
+	pthread_mutex_lock(&fix.lock);
+	((free_node *)p)->next = *list;
+	*list = p;
+	pthread_mutex_unlock(&fix.lock);
+}
+
+/* Span structs are recycled but never unmapped; the state byte of a recycled
+ * struct stays FREE until the heap hands it out again. */
+ga_mspan *_ga_fixalloc_span(void)
+{
+	ga_mspan *s = fix_alloc(&fix.spans, sizeof(ga_mspan));
+	if (s) {
+		GA_STORE(&s->state, (uint8_t)GA_SPAN_FREE);
+		s->alloc_bits = s->freed_bits = NULL;
+		s->tiny_words = NULL;
+	}
+	return s;
+}
+
+void _ga_fixfree_span(ga_mspan *s)
+{
+	/* The free-list link overlays `base`; state and spc stay readable. */
+	fix_free(&fix.spans, s);
+}
+
+static size_t bits_bytes(uint8_t spc)
+{
+	uint32_t nelems = ga_class_nelems(spc == GA_SPANCLASS_TINY ? 2 : spc);
+	size_t words = (nelems + 63) / 64;
+	size_t bytes = 2 * words * sizeof(uint64_t);
+	if (spc == GA_SPANCLASS_TINY)
+		bytes += nelems * sizeof(uint32_t);
+	return bytes;
+}
+
+/* Give a small span its alloc/freed bitmaps (and tiny words), all zero. */
+void _ga_span_bits_alloc(ga_mspan *s)
+{
+	size_t bytes = bits_bytes(s->spc);
+	uint64_t *w = fix_alloc(&fix.bits[s->spc], bytes);
+	if (!w)
+		_ga_fatal("malloc", "out of memory for span metadata", NULL);
+	memset(w, 0, bytes);
+	size_t words = (s->nelems + 63) / 64;
+	s->alloc_bits = w;
+	s->freed_bits = w + words;
+	s->tiny_words = s->spc == GA_SPANCLASS_TINY ? (uint32_t *)(w + 2 * words) : NULL;
+}
+
+void _ga_span_bits_free(ga_mspan *s)
+{
+	if (s->alloc_bits)
+		fix_free(&fix.bits[s->spc], s->alloc_bits);
+	s->alloc_bits = s->freed_bits = NULL;
+	s->tiny_words = NULL;
+}
+
+ga_mcache *_ga_fixalloc_mcache(void)
+{
+	ga_mcache *c = fix_alloc(&fix.mcaches, sizeof(ga_mcache));
+	if (c)
+		memset(c, 0, sizeof *c);
+	return c;
+}
+
+void _ga_fixfree_mcache(ga_mcache *c)
+{
+	fix_free(&fix.mcaches, c);
+}
+
+void _ga_fixalloc_lock_all(void)
+{
+	pthread_mutex_lock(&fix.lock);
+}
+
+void _ga_fixalloc_unlock_all(void)
+{
+	pthread_mutex_unlock(&fix.lock);
+}
+
+void _ga_fixalloc_reinit(void)
+{
+	pthread_mutex_init(&fix.lock, NULL);
+}

@@ -1,0 +1,306 @@
+/* ga_internal.h: the allocator's shared internal structures and functions.
+ * See malloc.c for the overview of the design.
+ *
+ * Lock order, outermost first (held locks never nest the other way):
+ *   mcentral[spc].lock  ->  mheap.lock  ->  fixalloc.lock
+ * The free path takes no lock unless a span changes list (see mspan.c).
+ */
+#ifndef GA_INTERNAL_H
+#define GA_INTERNAL_H
+
+#include "ga.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#define GA_LIKELY(x) __builtin_expect(!!(x), 1)
+#define GA_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define GA_NOINLINE __attribute__((noinline))
+#define GA_HIDDEN __attribute__((visibility("hidden")))
+
+/* Relaxed/acquire/release access to plain fields shared between threads. */
+#define GA_LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define GA_LOAD_ACQ(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define GA_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define GA_STORE_REL(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+
+enum {
+	GA_ARENA_SHIFT = 26,                       /* 64 MiB arenas, as Go on 64-bit Linux */
+	GA_ARENA_BYTES = 1 << GA_ARENA_SHIFT,
+	GA_PAGES_PER_ARENA = GA_ARENA_BYTES / GA_PAGE_SIZE, /* 8192 */
+	GA_ARENA_L1_BITS = 47 - GA_ARENA_SHIFT,    /* user space is 47 bits on x86-64 */
+	GA_CHUNK_PAGES = 512,                      /* Go's pallocChunkPages: 4 MiB */
+	GA_CHUNKS_PER_ARENA = GA_PAGES_PER_ARENA / GA_CHUNK_PAGES,
+	GA_ARENA_WORDS = GA_PAGES_PER_ARENA / 64,
+	GA_SPANCLASS_TINY = GA_CLASSES,            /* class-2 spans carved into tiny blocks */
+	GA_SPANCLASSES = GA_CLASSES + 1,
+	GA_MAX_NELEMS = GA_PAGE_SIZE / 8,          /* 1024 objects in a class-1 span */
+	GA_BITS_WORDS = GA_MAX_NELEMS / 64,
+};
+
+/* Span states.  A small span is CACHED (owned by one mcache; its owner-private
+ * fields are written only by that thread), or on its mcentral's PARTIAL or
+ * FULL list (fields protected by that mcentral's lock).  LARGE spans hold one
+ * class-0 object.  FREE spans are back in the page heap. */
+enum ga_span_state { GA_SPAN_FREE = 0, GA_SPAN_CACHED, GA_SPAN_PARTIAL, GA_SPAN_FULL, GA_SPAN_LARGE };
+
+/* Tiny-block metadata word (one per 16-byte block of a tiny span):
+ *   bits 0..15   an object starts at this byte offset
+ *   bits 16..30  an object ends at byte offset (bit - 16); an object with no
+ *                end bit at or after its start ends at offset 15
+ *   bit 31       the block is some thread's current tiny block
+ * The block goes back to its span when no start bit and no current bit are
+ * left.  Updated with atomic read-modify-write by any thread. */
+#define GA_TINY_CUR (1u << 31)
+#define GA_TINY_STARTS 0xffffu
+
+typedef struct ga_mspan {
+	uintptr_t base;
+	uint32_t npages;
+	uint8_t spc;      /* span class: 0 large, 1..67, GA_SPANCLASS_TINY */
+	uint8_t cls;      /* size class (2 for tiny spans) */
+	uint8_t state;    /* atomic: enum ga_span_state */
+	uint8_t needzero; /* owner/lock: some free slot may be dirty */
+	uint32_t elemsize;
+	uint32_t nelems;
+	uint32_t divmagic; /* idx = (off * divmagic) >> 32, Go's divMul */
+	uint64_t id;       /* unique per span allocation, for events */
+
+	/* Owner-private while CACHED, mcentral lock while listed.  Read by any
+	 * thread (relaxed) for double-free detection. */
+	uint32_t freeindex;   /* objects below it are all allocated */
+	int32_t alloc_count;  /* objects allocated as of the last sweep + since */
+	uint64_t alloc_cache; /* ~alloc_bits shifted so bit 0 is freeindex */
+	uint64_t *alloc_bits; /* 1 = allocated at the last sweep */
+
+	/* Written by any thread. */
+	uint64_t *freed_bits;    /* atomic OR: object freed since the last sweep */
+	int32_t nfreed;          /* atomic: popcount(freed_bits), transiently off by in-flight frees */
+	uint32_t *tiny_words;    /* tiny spans: one word per block (above) */
+
+	/* mcentral list links: mcentral lock.  Free spans reuse them in fixalloc. */
+	struct ga_mspan *next, *prev;
+	uint64_t req_size;       /* large spans: requested bytes */
+} ga_mspan;
+
+/* Per-thread cache (Go's mcache is per P; ours is per thread). */
+typedef struct ga_mcache {
+	ga_mspan *alloc[GA_SPANCLASSES]; /* never NULL: &ga_empty_span when none */
+	uintptr_t tiny;                  /* current tiny block or 0 */
+	uint32_t tinyoffset;
+	uint32_t *tiny_word;             /* metadata word of the current block */
+	ga_mspan *tiny_span;
+	uint32_t tiny_count;              /* objects placed in the current block */
+	bool dead;
+	/* Statistics, written by the owner only. */
+	uint64_t nmalloc[GA_SPANCLASSES];
+	uint64_t nfree[GA_SPANCLASSES];
+	uint64_t tiny_allocs;
+	uint64_t large_allocs, large_frees, large_bytes_alloc, large_bytes_free;
+	struct ga_mcache *all_next, *all_prev; /* ga_mcaches list: ga_mcaches_lock */
+} ga_mcache;
+
+typedef struct ga_mcentral {
+	pthread_mutex_t lock;
+	ga_mspan partial; /* list heads (sentinels): spans with free slots */
+	ga_mspan full;    /* spans with no free slot at their last sweep */
+	uint64_t nspans;
+} __attribute__((aligned(64))) ga_mcentral;
+
+/* One arena's metadata (Go's heapArena), off-heap. */
+typedef struct ga_arena {
+	uintptr_t base;
+	uint32_t mapped_pages;                 /* pages made available (prefix) */
+	uint32_t free_pages;                   /* free pages among the mapped ones */
+	ga_mspan *spans[GA_PAGES_PER_ARENA];   /* atomic: page -> in-use span */
+	uint64_t alloc[GA_ARENA_WORDS];        /* 1 = page in use (or not yet mapped) */
+	uint64_t scav[GA_ARENA_WORDS];         /* 1 = free page returned to the OS (zero) */
+	uint16_t sum_start[GA_CHUNKS_PER_ARENA]; /* free pages at the chunk's start */
+	uint16_t sum_max[GA_CHUNKS_PER_ARENA];   /* longest free run in the chunk */
+	uint16_t sum_end[GA_CHUNKS_PER_ARENA];   /* free pages at the chunk's end */
+} ga_arena;
+
+typedef struct ga_mheap {
+	pthread_mutex_t lock;
+	ga_arena **arenas;       /* sorted by base; lock */
+	uint32_t narenas, cap_arenas;
+	ga_arena *cur;           /* arena being mapped in 4 MiB steps */
+	uintptr_t hint;          /* next arena address to try (Go's arena hints) */
+	uint64_t pages_inuse;    /* lock */
+	uint64_t pages_sys;      /* lock: mapped pages */
+	uint64_t pages_released; /* lock: free pages with the scav bit */
+	uint64_t next_span_id;   /* lock */
+} ga_mheap;
+
+extern GA_HIDDEN ga_mheap ga_heap;
+extern GA_HIDDEN ga_mcentral ga_central[GA_SPANCLASSES];
+extern GA_HIDDEN ga_arena **ga_arena_l1; /* arena index -> arena, atomic */
+extern GA_HIDDEN ga_mspan ga_empty_span;
+extern GA_HIDDEN ga_options ga_opts;
+extern GA_HIDDEN const uint8_t *ga_size_to_class8;
+extern GA_HIDDEN bool ga_inited;
+
+/* Observer. */
+extern GA_HIDDEN bool ga_observe_on;
+GA_HIDDEN void _ga_emit_slow(const ga_event *ev);
+#define GA_EMIT(...)                                          \
+	do {                                                      \
+		if (GA_UNLIKELY(GA_LOAD(&ga_observe_on))) {           \
+			ga_event ev_ = {__VA_ARGS__};                     \
+			_ga_emit_slow(&ev_);                              \
+		}                                                     \
+	} while (0)
+
+/* sizeclass.c */
+extern GA_HIDDEN const uint16_t ga_class_to_size[GA_CLASSES];
+extern GA_HIDDEN const uint8_t ga_class_to_npages[GA_CLASSES];
+extern GA_HIDDEN const uint32_t ga_class_to_divmagic[GA_CLASSES];
+extern GA_HIDDEN const uint8_t ga_size_to_class128[];
+extern GA_HIDDEN const uint8_t ga_size_to_class8_go[];
+extern GA_HIDDEN const uint8_t ga_size_to_class8_csafe[];
+GA_HIDDEN void _ga_sizeclass_init(bool go_exact);
+
+static inline unsigned _ga_class_of(size_t size)
+{
+	if (size <= 1024 - 8)
+		return ga_size_to_class8[(size + 7) >> 3];
+	return ga_size_to_class128[(size - 1024 + 127) >> 7];
+}
+
+/* os.c */
+GA_HIDDEN void *_ga_os_reserve(uintptr_t hint, size_t bytes, size_t align);
+GA_HIDDEN int _ga_os_map(void *p, size_t bytes);
+GA_HIDDEN void _ga_os_release(void *p, size_t bytes);
+GA_HIDDEN void *_ga_os_alloc_meta(size_t bytes);
+GA_HIDDEN _Noreturn void _ga_fatal(const char *call, const char *what, const void *addr);
+
+/* fixalloc.c: off-heap metadata. */
+GA_HIDDEN ga_mspan *_ga_fixalloc_span(void);
+GA_HIDDEN void _ga_fixfree_span(ga_mspan *s);
+GA_HIDDEN void _ga_span_bits_alloc(ga_mspan *s);
+GA_HIDDEN void _ga_span_bits_free(ga_mspan *s);
+GA_HIDDEN ga_mcache *_ga_fixalloc_mcache(void);
+GA_HIDDEN void _ga_fixfree_mcache(ga_mcache *c);
+GA_HIDDEN void _ga_fixalloc_lock_all(void);
+GA_HIDDEN void _ga_fixalloc_unlock_all(void);
+GA_HIDDEN void _ga_fixalloc_reinit(void);
+
+/* pagealloc.c: per-arena page bitmaps, caller holds ga_heap.lock. */
+GA_HIDDEN uintptr_t _ga_pages_find_locked(uint32_t npages, uint32_t align_pages);
+GA_HIDDEN uint32_t _ga_pages_alloc_locked(uintptr_t base, uint32_t npages); /* returns scavenged pages in range */
+GA_HIDDEN void _ga_pages_free_locked(uintptr_t base, uint32_t npages);
+GA_HIDDEN void _ga_pages_set_scav_locked(uintptr_t base, uint32_t npages);
+GA_HIDDEN bool _ga_pages_find_dirty_locked(uintptr_t *base, uint32_t *npages, uintptr_t below);
+GA_HIDDEN void _ga_pages_grow_locked(ga_arena *a, uint32_t npages);
+
+/* mheap.c */
+static inline ga_arena *_ga_arena_of(uintptr_t p)
+{
+	if (GA_UNLIKELY(p >> 47))
+		return NULL;
+	return GA_LOAD(&ga_arena_l1[p >> GA_ARENA_SHIFT]);
+}
+static inline ga_mspan *_ga_span_of(uintptr_t p)
+{
+	ga_arena *a = _ga_arena_of(p);
+	if (GA_UNLIKELY(!a))
+		return NULL;
+	return GA_LOAD_ACQ(&a->spans[(p >> GA_PAGE_SHIFT) & (GA_PAGES_PER_ARENA - 1)]);
+}
+GA_HIDDEN ga_mspan *_ga_mheap_alloc_span(uint32_t npages, uint8_t spc, uint32_t align_pages);
+GA_HIDDEN void _ga_mheap_free_span(ga_mspan *s);
+GA_HIDDEN bool _ga_mheap_shrink_span(ga_mspan *s, uint32_t npages);
+GA_HIDDEN void _ga_mheap_init(void);
+GA_HIDDEN void _ga_mheap_stats(uint64_t *inuse, uint64_t *sys, uint64_t *released, uint64_t *arenas);
+
+/* scavenge.c */
+GA_HIDDEN void _ga_scavenge_locked(uint64_t goal_bytes);
+GA_HIDDEN void _ga_scavenge_maybe_locked(void);
+
+/* mspan.c */
+GA_HIDDEN void _ga_span_init_small(ga_mspan *s, uint8_t spc);
+GA_HIDDEN uint32_t _ga_span_next_free_index(ga_mspan *s);
+GA_HIDDEN void _ga_span_sweep(ga_mspan *s);
+GA_HIDDEN void _ga_span_free_index(ga_mspan *s, uint32_t idx, const void *p, const char *call);
+static inline uint32_t _ga_span_next_free_fast(ga_mspan *s)
+{
+	uint64_t cache = s->alloc_cache;
+	if (cache) {
+		unsigned bit = (unsigned)__builtin_ctzll(cache);
+		uint32_t result = s->freeindex + bit;
+		if (GA_LIKELY(result < s->nelems)) {
+			uint32_t freeidx = result + 1;
+			if ((freeidx & 63) == 0 && freeidx != s->nelems)
+				return UINT32_MAX;
+			s->alloc_cache = (cache >> bit) >> 1;
+			GA_STORE(&s->freeindex, freeidx);
+			s->alloc_count++;
+			return result;
+		}
+	}
+	return UINT32_MAX;
+}
+static inline uint32_t _ga_span_index(const ga_mspan *s, uintptr_t p)
+{
+	return (uint32_t)(((uint64_t)(p - s->base) * s->divmagic) >> 32);
+}
+
+/* mcentral.c */
+GA_HIDDEN ga_mspan *_ga_mcentral_cache_span(uint8_t spc);
+GA_HIDDEN void _ga_mcentral_uncache_span(ga_mspan *s);
+GA_HIDDEN void _ga_mcentral_free_slow(ga_mspan *s);
+GA_HIDDEN void _ga_mcentral_init(void);
+GA_HIDDEN void _ga_mcentral_lock_all(void);
+GA_HIDDEN void _ga_mcentral_unlock_all(void);
+
+/* mcache.c */
+extern GA_HIDDEN __thread ga_mcache *ga_tls_cache __attribute__((tls_model("initial-exec")));
+GA_HIDDEN ga_mcache *_ga_mcache_get_slow(void);
+GA_HIDDEN ga_mspan *_ga_mcache_refill(ga_mcache *c, uint8_t spc);
+GA_HIDDEN void *_ga_small_alloc_slow(ga_mcache *c, uint8_t spc);
+GA_HIDDEN void _ga_mcache_init(void);
+GA_HIDDEN void *_ga_orphan_enter(void);
+GA_HIDDEN void _ga_orphan_leave(void);
+extern GA_HIDDEN __thread bool ga_tls_dead __attribute__((tls_model("initial-exec")));
+extern GA_HIDDEN uint64_t ga_orphan_nfree[GA_SPANCLASSES];
+GA_HIDDEN void _ga_mcache_release_all(ga_mcache *c);
+GA_HIDDEN void _ga_mcaches_sum(ga_heap_stats *out);
+GA_HIDDEN void _ga_mcaches_lock(void);
+GA_HIDDEN void _ga_mcaches_unlock(void);
+GA_HIDDEN void _ga_mcaches_after_fork_child(void);
+static inline ga_mcache *_ga_mcache_get(void)
+{
+	ga_mcache *c = ga_tls_cache;
+	if (GA_LIKELY(c != NULL))
+		return c;
+	return _ga_mcache_get_slow();
+}
+
+/* tiny.c */
+GA_HIDDEN void *_ga_tiny_alloc(ga_mcache *c, size_t size);
+GA_HIDDEN void _ga_tiny_free(ga_mspan *s, uintptr_t p, const char *call);
+GA_HIDDEN size_t _ga_tiny_size(ga_mspan *s, uintptr_t p, const char *call);
+GA_HIDDEN void _ga_tiny_retire(ga_mcache *c);
+
+/* options.c */
+GA_HIDDEN void _ga_options_init(void);
+GA_HIDDEN void _ga_init_slow(void);
+static inline void _ga_ensure_init(void)
+{
+	if (GA_UNLIKELY(!GA_LOAD_ACQ(&ga_inited)))
+		_ga_init_slow();
+}
+
+/* print.c: formatting into caller buffers, never allocating. */
+typedef struct ga_buf {
+	char *p;
+	size_t len, cap;
+} ga_buf;
+GA_HIDDEN void _ga_buf_str(ga_buf *b, const char *s);
+GA_HIDDEN void _ga_buf_u64(ga_buf *b, uint64_t v, int width);
+GA_HIDDEN void _ga_buf_hex(ga_buf *b, uint64_t v);
+GA_HIDDEN void _ga_buf_bytes(ga_buf *b, uint64_t v, int width);
+GA_HIDDEN void _ga_buf_pad(ga_buf *b, const char *s, int width);
+GA_HIDDEN void _ga_write_all(int fd, const char *p, size_t n);
+
+#endif

@@ -1,0 +1,155 @@
+/* mcentral.c: per span class, the spans not owned by any mcache (Go's
+ * mcentral): `partial` (free slots at their last sweep, or frees pending)
+ * and `full`.  An mcache refills from here (cache_span) and gives back its
+ * exhausted span (uncache_span); spans come from and return to mheap.
+ * See malloc.c for the overview.
+ *
+ * State machine of a small span (every transition under c->lock, except
+ * CACHED -> the owner's private fields):
+ *   mheap --grow--> CACHED --uncache--> PARTIAL | FULL | back to mheap (empty)
+ *   PARTIAL --cache_span--> CACHED
+ *   FULL --first free--> PARTIAL
+ *   PARTIAL | FULL --last free--> back to mheap
+ * Publication: the state is stored with seq_cst and then nfreed re-read;
+ * a freer adds to nfreed with seq_cst and then reads the state; so at least
+ * one side sees the other and no free is left unhandled (Dekker).
+ */
+#include "ga_internal.h"
+
+GA_HIDDEN ga_mcentral ga_central[GA_SPANCLASSES];
+
+static void list_init(ga_mspan *h)
+{
+	h->next = h->prev = h;
+}
+
+static void list_remove(ga_mspan *s)
+{
+	s->prev->next = s->next;
+	s->next->prev = s->prev;
+	s->next = s->prev = NULL;
+}
+
+static void list_push(ga_mspan *h, ga_mspan *s)
+{
+	s->next = h->next;
+	s->prev = h;
+	h->next->prev = s;
+	h->next = s;
+}
+
+void _ga_mcentral_init(void)
+{
+	for (int i = 0; i < GA_SPANCLASSES; i++) {
+		pthread_mutex_init(&ga_central[i].lock, NULL);
+		list_init(&ga_central[i].partial);
+		list_init(&ga_central[i].full);
+	}
+}
+
+static void set_state(ga_mspan *s, uint8_t st)
+{
+	__atomic_store_n(&s->state, st, __ATOMIC_SEQ_CST);
+}
+
+static void release_span(ga_mcentral *c, ga_mspan *s)
+{
+	c->nspans--;
+	set_state(s, GA_SPAN_FREE);
+	pthread_mutex_unlock(&c->lock);
+	_ga_mheap_free_span(s);
+}
+
+/* A span with at least one free slot, owned by the caller (Go's cacheSpan). */
+ga_mspan *_ga_mcentral_cache_span(uint8_t spc)
+{
+	ga_mcentral *c = &ga_central[spc];
+	pthread_mutex_lock(&c->lock);
+	ga_mspan *s = c->partial.next;
+	if (s != &c->partial) {
+		list_remove(s);
+		set_state(s, GA_SPAN_CACHED);
+		pthread_mutex_unlock(&c->lock);
+		_ga_span_sweep(s);
+		return s;
+	}
+	pthread_mutex_unlock(&c->lock);
+
+	/* Go's mcentral.grow. */
+	unsigned cls = spc == GA_SPANCLASS_TINY ? 2 : spc;
+	s = _ga_mheap_alloc_span(ga_class_to_npages[cls], spc, 1);
+	if (!s)
+		return NULL;
+	_ga_span_init_small(s, spc);
+	set_state(s, GA_SPAN_CACHED);
+	pthread_mutex_lock(&c->lock);
+	c->nspans++;
+	pthread_mutex_unlock(&c->lock);
+	GA_EMIT(.kind = GA_EV_SPAN_ALLOC, .cls = (uint8_t)cls, .addr = s->base, .npages = s->npages,
+	        .span_id = s->id, .flags = spc == GA_SPANCLASS_TINY ? GA_EVF_TINY_SPAN : 0);
+	return s;
+}
+
+/* Take back an mcache's span (Go's uncacheSpan).  Called by its owner. */
+void _ga_mcentral_uncache_span(ga_mspan *s)
+{
+	ga_mcentral *c = &ga_central[s->spc];
+	_ga_span_sweep(s);
+	pthread_mutex_lock(&c->lock);
+	bool full = s->alloc_count >= (int32_t)s->nelems;
+	list_push(full ? &c->full : &c->partial, s);
+	set_state(s, full ? GA_SPAN_FULL : GA_SPAN_PARTIAL);
+	int32_t n = __atomic_load_n(&s->nfreed, __ATOMIC_SEQ_CST);
+	if (n == s->alloc_count) {
+		list_remove(s);
+		release_span(c, s);
+		return;
+	}
+	if (full && n > 0) {
+		list_remove(s);
+		list_push(&c->partial, s);
+		set_state(s, GA_SPAN_PARTIAL);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* A free on a listed span made it non-full or empty: move or release it.
+ * The span may have been released and its struct reused meanwhile, so
+ * everything is checked again under the lock of the class it was in. */
+void _ga_mcentral_free_slow(ga_mspan *s)
+{
+	uint8_t spc = GA_LOAD(&s->spc);
+	if (spc == 0 || spc >= GA_SPANCLASSES)
+		return;
+	ga_mcentral *c = &ga_central[spc];
+	pthread_mutex_lock(&c->lock);
+	uint8_t st = GA_LOAD(&s->state);
+	if (GA_LOAD(&s->spc) != spc || (st != GA_SPAN_PARTIAL && st != GA_SPAN_FULL)) {
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
+	int32_t n = __atomic_load_n(&s->nfreed, __ATOMIC_SEQ_CST);
+	if (n == s->alloc_count) {
+		list_remove(s);
+		release_span(c, s);
+		return;
+	}
+	if (st == GA_SPAN_FULL && n > 0) {
+		list_remove(s);
+		list_push(&c->partial, s);
+		set_state(s, GA_SPAN_PARTIAL);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+void _ga_mcentral_lock_all(void)
+{
+	for (int i = 0; i < GA_SPANCLASSES; i++)
+		pthread_mutex_lock(&ga_central[i].lock);
+}
+
+void _ga_mcentral_unlock_all(void)
+{
+	for (int i = GA_SPANCLASSES; i-- > 0;)
+		pthread_mutex_unlock(&ga_central[i].lock);
+}

@@ -1,0 +1,220 @@
+/* mheap.c: the page heap (Go's mheap): 64 MiB arenas reserved at Go's hint
+ * addresses (0xc000000000 upwards), made usable 4 MiB at a time, an arena map
+ * (address >> 26 -> arena, O(1)) and per-arena page -> span map, spans of
+ * whole pages for mcentral and for large objects, and the hand-off of free
+ * pages to the scavenger.  See malloc.c for the overview.
+ *
+ * Invariants (ga_heap.lock):
+ *   pages_sys == pages_inuse + free pages of all arenas;
+ *   pages_released == free pages with the scav bit;
+ *   a->spans[i] == s for every page i of an in-use span s, NULL for free pages.
+ * The arena map and page map are written under the lock and read without it
+ * (atomic loads) by the free path.
+ */
+#include "ga_internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+GA_HIDDEN ga_mheap ga_heap = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.hint = 0x00c000000000ull, /* Go's first arena hint on amd64 */
+};
+GA_HIDDEN ga_arena **ga_arena_l1;
+
+void _ga_mheap_init(void)
+{
+	/* 2^21 entries, 16 MiB of address space; only touched entries use memory. */
+	ga_arena_l1 = _ga_os_alloc_meta(sizeof(ga_arena *) << GA_ARENA_L1_BITS);
+	if (!ga_arena_l1)
+		_ga_fatal("malloc", "cannot reserve the arena map", NULL);
+}
+
+static bool arenas_insert_locked(ga_arena *a)
+{
+	ga_mheap *h = &ga_heap;
+	if (h->narenas == h->cap_arenas) {
+		uint32_t cap = h->cap_arenas ? h->cap_arenas * 2 : 64;
+		ga_arena **n = _ga_os_alloc_meta(cap * sizeof *n);
+		if (!n)
+			return false;
+		if (h->narenas)
+			memcpy(n, h->arenas, h->narenas * sizeof *n);
+		h->arenas = n; /* the old array is left mapped: a few KiB, rare */
+		h->cap_arenas = cap;
+	}
+	uint32_t i = h->narenas;
+	while (i > 0 && h->arenas[i - 1]->base > a->base) {
+		h->arenas[i] = h->arenas[i - 1];
+		i--;
+	}
+	h->arenas[i] = a;
+	h->narenas++;
+	return true;
+}
+
+/* Reserve n contiguous arenas; returns the first (lowest) one. */
+static ga_arena *arenas_reserve_locked(uint32_t n)
+{
+	ga_mheap *h = &ga_heap;
+	size_t bytes = (size_t)n << GA_ARENA_SHIFT;
+	/* At the hint if that address range is free, else wherever the OS puts it. */
+	char *base = _ga_os_reserve(h->hint, bytes, GA_ARENA_BYTES);
+	if (!base || ((uintptr_t)base + bytes - 1) >> 47)
+		return NULL;
+	h->hint = (uintptr_t)base + bytes;
+	ga_arena *first = NULL;
+	for (uint32_t i = 0; i < n; i++) {
+		ga_arena *a = _ga_os_alloc_meta(sizeof *a);
+		if (!a)
+			return NULL;
+		a->base = (uintptr_t)base + ((uintptr_t)i << GA_ARENA_SHIFT);
+		memset(a->alloc, 0xff, sizeof a->alloc); /* nothing mapped yet */
+		if (!arenas_insert_locked(a))
+			return NULL;
+		GA_STORE_REL(&ga_arena_l1[a->base >> GA_ARENA_SHIFT], a);
+		if (!first)
+			first = a;
+	}
+	return first;
+}
+
+static bool map_pages_locked(ga_arena *a, uint32_t npages, bool new_arena)
+{
+	if (npages == 0)
+		return true;
+	void *p = (void *)(a->base + ((uintptr_t)a->mapped_pages << GA_PAGE_SHIFT));
+	if (_ga_os_map(p, (size_t)npages << GA_PAGE_SHIFT) != 0)
+		return false;
+	_ga_pages_grow_locked(a, npages);
+	GA_EMIT(.kind = GA_EV_HEAP_GROW, .addr = (uint64_t)(uintptr_t)p, .npages = npages,
+	        .aux = new_arena);
+	return true;
+}
+
+/* Add at least npages of usable pages to the heap (Go's mheap.grow): from
+ * the current arena's reservation in 4 MiB steps, else from new arenas. */
+static bool grow_locked(uint32_t npages)
+{
+	ga_mheap *h = &ga_heap;
+	uint32_t ask = (npages + GA_CHUNK_PAGES - 1) / GA_CHUNK_PAGES * GA_CHUNK_PAGES;
+	ga_arena *cur = h->cur;
+	if (cur && GA_PAGES_PER_ARENA - cur->mapped_pages >= ask)
+		return map_pages_locked(cur, ask, false);
+
+	uint32_t narenas = (ask + GA_PAGES_PER_ARENA - 1) / GA_PAGES_PER_ARENA;
+	ga_arena *first = arenas_reserve_locked(narenas);
+	if (!first)
+		return false;
+	if (cur) {
+		/* Hand the old arena's unmapped tail to the page heap too; if the new
+		 * arenas follow it, a run can cross into them. */
+		uint32_t rem = GA_PAGES_PER_ARENA - cur->mapped_pages;
+		if (!map_pages_locked(cur, rem, false))
+			return false;
+		if (cur->base + GA_ARENA_BYTES == first->base)
+			ask = rem >= ask ? 0 : (ask - rem + GA_CHUNK_PAGES - 1) / GA_CHUNK_PAGES * GA_CHUNK_PAGES;
+	}
+	ga_arena *a = first;
+	for (uint32_t i = 0; i < narenas; i++) {
+		a = ga_arena_l1[(first->base >> GA_ARENA_SHIFT) + i];
+		uint32_t n = ask > GA_PAGES_PER_ARENA ? GA_PAGES_PER_ARENA : ask;
+		if (!map_pages_locked(a, n, true))
+			return false;
+		ask -= n;
+	}
+	h->cur = a;
+	return true;
+}
+
+static void set_span_map_locked(uintptr_t base, uint32_t npages, ga_mspan *s)
+{
+	for (uint32_t i = 0; i < npages; i++) {
+		uintptr_t p = base + ((uintptr_t)i << GA_PAGE_SHIFT);
+		ga_arena *a = ga_arena_l1[p >> GA_ARENA_SHIFT];
+		GA_STORE_REL(&a->spans[(p >> GA_PAGE_SHIFT) & (GA_PAGES_PER_ARENA - 1)], s);
+	}
+}
+
+/* A span of npages (first page a multiple of align_pages), state FREE, with
+ * needzero set when any page may be dirty.  NULL with errno ENOMEM. */
+ga_mspan *_ga_mheap_alloc_span(uint32_t npages, uint8_t spc, uint32_t align_pages)
+{
+	ga_mheap *h = &ga_heap;
+	pthread_mutex_lock(&h->lock);
+	uintptr_t base = _ga_pages_find_locked(npages, align_pages);
+	if (!base) {
+		uint64_t want = (uint64_t)npages + (align_pages > 1 ? align_pages : 0);
+		if (want > UINT32_MAX / 2 || !grow_locked((uint32_t)want) ||
+		    !(base = _ga_pages_find_locked(npages, align_pages))) {
+			pthread_mutex_unlock(&h->lock);
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
+	ga_mspan *s = _ga_fixalloc_span();
+	if (!s) {
+		pthread_mutex_unlock(&h->lock);
+		errno = ENOMEM;
+		return NULL;
+	}
+	uint32_t scav = _ga_pages_alloc_locked(base, npages);
+	s->base = base;
+	s->npages = npages;
+	s->spc = spc;
+	s->cls = spc == GA_SPANCLASS_TINY ? 2 : spc;
+	s->needzero = scav < npages;
+	s->id = ++h->next_span_id;
+	s->next = s->prev = NULL;
+	h->pages_inuse += npages;
+	set_span_map_locked(base, npages, s);
+	pthread_mutex_unlock(&h->lock);
+	return s;
+}
+
+/* Return a span's pages to the heap; the span struct is recycled. */
+void _ga_mheap_free_span(ga_mspan *s)
+{
+	ga_mheap *h = &ga_heap;
+	GA_EMIT(.kind = GA_EV_SPAN_FREE, .cls = s->cls, .addr = s->base, .npages = s->npages,
+	        .span_id = s->id, .flags = s->spc == GA_SPANCLASS_TINY ? GA_EVF_TINY_SPAN : 0);
+	_ga_span_bits_free(s);
+	pthread_mutex_lock(&h->lock);
+	set_span_map_locked(s->base, s->npages, NULL);
+	_ga_pages_free_locked(s->base, s->npages);
+	h->pages_inuse -= s->npages;
+	GA_STORE_REL(&s->state, (uint8_t)GA_SPAN_FREE);
+	_ga_fixfree_span(s);
+	_ga_scavenge_maybe_locked();
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* Give back the pages of a large span beyond its first npages (realloc
+ * shrinking a large object in place). */
+bool _ga_mheap_shrink_span(ga_mspan *s, uint32_t npages)
+{
+	ga_mheap *h = &ga_heap;
+	if (npages >= s->npages)
+		return true;
+	uint32_t tail = s->npages - npages;
+	uintptr_t tbase = s->base + ((uintptr_t)npages << GA_PAGE_SHIFT);
+	pthread_mutex_lock(&h->lock);
+	set_span_map_locked(tbase, tail, NULL);
+	_ga_pages_free_locked(tbase, tail);
+	h->pages_inuse -= tail;
+	s->npages = npages;
+	_ga_scavenge_maybe_locked();
+	pthread_mutex_unlock(&h->lock);
+	return true;
+}
+
+void _ga_mheap_stats(uint64_t *inuse, uint64_t *sys, uint64_t *released, uint64_t *arenas)
+{
+	ga_mheap *h = &ga_heap;
+	pthread_mutex_lock(&h->lock);
+	*inuse = h->pages_inuse << GA_PAGE_SHIFT;
+	*sys = h->pages_sys << GA_PAGE_SHIFT;
+	*released = h->pages_released << GA_PAGE_SHIFT;
+	*arenas = h->narenas;
+	pthread_mutex_unlock(&h->lock);
+}

@@ -1,0 +1,125 @@
+/* mspan.c: a span of pages carved into objects of one size class, and the
+ * two halves of an object's life in it: allocation by the owning mcache
+ * (Go's nextFreeIndex over allocBits through the 64-bit allocCache) and
+ * explicit free by any thread.  See malloc.c for the overview.
+ *
+ * Go frees objects by sweeping mark bits; a C program frees explicitly, so a
+ * free sets the object's bit in freed_bits (atomic OR, any thread) and then
+ * counts it in nfreed.  The span's owner folds freed_bits into alloc_bits
+ * when it sweeps (at uncache and at cache time), which is when Go would reuse
+ * the slots too: freed slots are reused after the next sweep, not at once.
+ *
+ * Invariants:
+ *   allocated(i) == i < freeindex || alloc_bits[i]      (owner's view)
+ *   live objects == alloc_count - nfreed                  (once frees settle)
+ *   A freer's increment of nfreed is its last write to the span, so a span
+ *   whose nfreed equals alloc_count while it is listed has no free in flight
+ *   and may go back to the heap.  A sweep may see a freed bit before its
+ *   increment lands, leaving nfreed briefly negative; nothing is released
+ *   until it settles.
+ */
+#include "ga_internal.h"
+
+GA_HIDDEN ga_mspan ga_empty_span; /* nelems 0: every cache falls into refill */
+
+void _ga_span_init_small(ga_mspan *s, uint8_t spc)
+{
+	unsigned cls = spc == GA_SPANCLASS_TINY ? 2 : spc;
+	s->elemsize = ga_class_to_size[cls];
+	s->nelems = (uint32_t)s->npages * GA_PAGE_SIZE / s->elemsize;
+	s->divmagic = ga_class_to_divmagic[cls];
+	s->freeindex = 0;
+	s->alloc_count = 0;
+	s->alloc_cache = ~0ull;
+	s->nfreed = 0;
+	_ga_span_bits_alloc(s);
+}
+
+static inline void refill_alloc_cache(ga_mspan *s, uint32_t whichword)
+{
+	s->alloc_cache = ~GA_LOAD(&s->alloc_bits[whichword]);
+}
+
+/* Go's nextFreeIndex: the next free slot at or after freeindex, or nelems.
+ * Counts the allocation when it finds one. */
+uint32_t _ga_span_next_free_index(ga_mspan *s)
+{
+	uint32_t sfreeindex = s->freeindex, snelems = s->nelems;
+	if (sfreeindex >= snelems)
+		return snelems;
+	uint64_t acache = s->alloc_cache;
+	unsigned bit = acache ? (unsigned)__builtin_ctzll(acache) : 64;
+	while (bit == 64) {
+		sfreeindex = (sfreeindex + 64) & ~63u;
+		if (sfreeindex >= snelems) {
+			GA_STORE(&s->freeindex, snelems);
+			return snelems;
+		}
+		refill_alloc_cache(s, sfreeindex / 64);
+		acache = s->alloc_cache;
+		bit = acache ? (unsigned)__builtin_ctzll(acache) : 64;
+	}
+	uint32_t result = sfreeindex + bit;
+	if (result >= snelems) {
+		GA_STORE(&s->freeindex, snelems);
+		return snelems;
+	}
+	s->alloc_cache = (acache >> bit) >> 1;
+	sfreeindex = result + 1;
+	if ((sfreeindex & 63) == 0 && sfreeindex != snelems)
+		refill_alloc_cache(s, sfreeindex / 64);
+	GA_STORE(&s->freeindex, sfreeindex);
+	s->alloc_count++;
+	return result;
+}
+
+/* Fold the frees since the last sweep into alloc_bits and restart the
+ * allocation scan at slot 0.  Caller owns the span (cached, or just taken
+ * off an mcentral list). */
+void _ga_span_sweep(ga_mspan *s)
+{
+	if (__atomic_load_n(&s->nfreed, __ATOMIC_ACQUIRE) == 0)
+		return;
+	uint32_t words = (s->nelems + 63) / 64, fi = s->freeindex;
+	int32_t total = 0;
+	for (uint32_t w = 0; w < words; w++) {
+		uint64_t below = 0;
+		if (fi >= (w + 1) * 64)
+			below = ~0ull;
+		else if (fi > w * 64)
+			below = (1ull << (fi - w * 64)) - 1;
+		uint64_t f = __atomic_exchange_n(&s->freed_bits[w], 0, __ATOMIC_ACQ_REL);
+		total += __builtin_popcountll(f);
+		GA_STORE(&s->alloc_bits[w], (s->alloc_bits[w] | below) & ~f);
+	}
+	if (total) {
+		__atomic_fetch_sub(&s->nfreed, total, __ATOMIC_SEQ_CST);
+		s->needzero = 1;
+	}
+	s->alloc_count -= total;
+	GA_STORE_REL(&s->freeindex, 0);
+	refill_alloc_cache(s, 0);
+}
+
+/* Free slot idx of small span s (any thread).  p and call name the request
+ * in error messages. */
+void _ga_span_free_index(ga_mspan *s, uint32_t idx, const void *p, const char *call)
+{
+	uint32_t w = idx >> 6;
+	uint64_t bit = 1ull << (idx & 63);
+	uint32_t fi = GA_LOAD_ACQ(&s->freeindex);
+	if (idx >= fi && !(GA_LOAD(&s->alloc_bits[w]) & bit))
+		_ga_fatal(call, "invalid pointer (not allocated, or already freed)", p);
+	uint64_t old = __atomic_fetch_or(&s->freed_bits[w], bit, __ATOMIC_ACQ_REL);
+	if (old & bit)
+		_ga_fatal(call, "double free", p);
+	int32_t n = __atomic_add_fetch(&s->nfreed, 1, __ATOMIC_SEQ_CST);
+	/* From here on the span may be released by another thread: only reads
+	 * of fields that stay meaningful, and the locked slow path. */
+	uint8_t st = __atomic_load_n(&s->state, __ATOMIC_SEQ_CST);
+	if (st == GA_SPAN_CACHED)
+		return;
+	int32_t ac = GA_LOAD(&s->alloc_count);
+	if (n == ac || (n == 1 && st == GA_SPAN_FULL))
+		_ga_mcentral_free_slow(s);
+}

@@ -1,0 +1,180 @@
+/* interpose.c: the malloc-family entry points of libgoalloc.so.  Loaded with
+ * LD_PRELOAD they replace the C library's allocator for the whole process
+ * (the C library itself calls malloc through these symbols), so there is no
+ * dlsym bootstrap and nothing is forwarded to glibc's malloc.
+ *
+ * Each entry point adds C's contract on top of allocator/ (ga.h): argument
+ * checks and errno as glibc sets them, alignment rules of posix_memalign,
+ * memalign, valloc and pvalloc.  The fork handlers are registered by the
+ * library constructor, before the program runs.
+ */
+#include "ga.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define GT_EXPORT __attribute__((visibility("default")))
+
+GT_EXPORT void *malloc(size_t size)
+{
+	return ga_malloc(size);
+}
+
+GT_EXPORT void free(void *p)
+{
+	ga_free(p);
+}
+
+GT_EXPORT void cfree(void *p)
+{
+	ga_free(p);
+}
+
+GT_EXPORT void *calloc(size_t n, size_t size)
+{
+	return ga_calloc(n, size);
+}
+
+GT_EXPORT void *realloc(void *p, size_t size)
+{
+	return ga_realloc(p, size);
+}
+
+GT_EXPORT void *reallocarray(void *p, size_t n, size_t size)
+{
+	size_t total;
+	if (__builtin_mul_overflow(n, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return ga_realloc(p, total);
+}
+
+GT_EXPORT int posix_memalign(void **out, size_t align, size_t size)
+{
+	if (align < sizeof(void *) || (align & (align - 1)))
+		return EINVAL;
+	int saved = errno;
+	void *p = ga_aligned_alloc(align, size);
+	if (!p) {
+		int err = errno;
+		errno = saved;
+		return err ? err : ENOMEM;
+	}
+	*out = p;
+	return 0;
+}
+
+GT_EXPORT void *aligned_alloc(size_t align, size_t size)
+{
+	return ga_aligned_alloc(align, size);
+}
+
+/* glibc's memalign rounds an alignment that is not a power of two up to one. */
+GT_EXPORT void *memalign(size_t align, size_t size)
+{
+	if (align == 0)
+		align = 1;
+	if (align & (align - 1)) {
+		if (align > SIZE_MAX / 2 + 1) {
+			errno = EINVAL;
+			return NULL;
+		}
+		size_t a = 1;
+		while (a < align)
+			a <<= 1;
+		align = a;
+	}
+	return ga_aligned_alloc(align, size);
+}
+
+static size_t os_page(void)
+{
+	static size_t page;
+	if (!page)
+		page = (size_t)sysconf(_SC_PAGESIZE);
+	return page;
+}
+
+GT_EXPORT void *valloc(size_t size)
+{
+	return ga_aligned_alloc(os_page(), size);
+}
+
+GT_EXPORT void *pvalloc(size_t size)
+{
+	size_t page = os_page();
+	if (size > SIZE_MAX - page) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	size = size ? (size + page - 1) & ~(page - 1) : page;
+	return ga_aligned_alloc(page, size);
+}
+
+GT_EXPORT size_t malloc_usable_size(void *p)
+{
+	return ga_usable_size(p);
+}
+
+GT_EXPORT int malloc_trim(size_t pad)
+{
+	(void)pad;
+	ga_release_all();
+	return 1;
+}
+
+/* Tuning knobs of glibc's allocator have no meaning here: accepted, ignored. */
+GT_EXPORT int mallopt(int param, int value)
+{
+	(void)param;
+	(void)value;
+	return 1;
+}
+
+GT_EXPORT struct mallinfo2 mallinfo2(void)
+{
+	ga_heap_stats st;
+	ga_read_stats(&st);
+	struct mallinfo2 mi;
+	memset(&mi, 0, sizeof mi);
+	mi.arena = st.heap_sys;
+	mi.uordblks = st.heap_alloc;
+	mi.fordblks = st.heap_sys - st.heap_alloc;
+	mi.keepcost = st.heap_idle - st.heap_released;
+	return mi;
+}
+
+GT_EXPORT struct mallinfo mallinfo(void)
+{
+	struct mallinfo2 m2 = mallinfo2();
+	struct mallinfo mi;
+	memset(&mi, 0, sizeof mi);
+	mi.arena = (int)m2.arena;
+	mi.uordblks = (int)m2.uordblks;
+	mi.fordblks = (int)m2.fordblks;
+	mi.keepcost = (int)m2.keepcost;
+	return mi;
+}
+
+GT_EXPORT void malloc_stats(void)
+{
+	ga_print_stats(2);
+}
+
+__attribute__((constructor)) static void gt_init(void)
+{
+	(void)ga_get_options(); /* initialise the heap before the program runs */
+	pthread_atfork(ga_fork_prepare, ga_fork_parent, ga_fork_child);
+}
+
+__attribute__((destructor)) static void gt_fini(void)
+{
+	if (ga_get_options()->stats)
+		ga_print_stats(2);
+}
