@@ -1,0 +1,237 @@
+/* preload_api.c: the malloc family as a program sees it through
+ * LD_PRELOAD=libgoalloc.so, in the mode GOALLOC_GO_EXACT selects.
+ *   - alignment of every entry point (C17 in C-safe mode);
+ *   - malloc_usable_size(malloc(n)) is exactly the mode's class size for
+ *     every n in 16..32768 (Go's table, read from argv[1]) and whole 8 KiB
+ *     pages above;
+ *   - objects of one class requested back to back by a fresh thread come
+ *     from one span, one class size apart, in address order;
+ *   - tiny requests share 16-byte blocks with the mode's alignment rule;
+ *   - realloc growing and shrinking across classes and into large;
+ *   - errors: EINVAL and ENOMEM where glibc sets them.
+ */
+#include "preload_check.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <unistd.h>
+
+static unsigned nclasses;
+static uint32_t class_size[80];
+static int go_exact;
+
+static size_t mode_class_size(size_t n)
+{
+	for (unsigned c = 1; c < nclasses; c++) {
+		if (!go_exact && c == 3)
+			continue; /* C-safe: Go's 24-byte class is unused */
+		if (class_size[c] >= n)
+			return class_size[c];
+	}
+	return 0;
+}
+
+static size_t c_align(size_t n)
+{
+	/* The alignment C17 owes an object of n bytes on x86-64. */
+	if (n >= 16)
+		return 16;
+	size_t a = 1;
+	while (a * 2 <= n)
+		a *= 2;
+	return a;
+}
+
+static void test_alignment(void)
+{
+	for (size_t n = 1; n <= 70000; n += (n < 300 ? 1 : n / 7)) {
+		size_t want = go_exact ? 1 : c_align(n);
+		void *p[5];
+		p[0] = malloc(n);
+		p[1] = calloc(1, n);
+		p[2] = realloc(NULL, n);
+		p[3] = reallocarray(NULL, 1, n);
+		p[4] = realloc(malloc(1), n);
+		for (int i = 0; i < 5; i++) {
+			CHECK(p[i] != NULL, "alloc %zu (entry %d)", n, i);
+			CHECK((uintptr_t)p[i] % want == 0, "entry %d: %zu bytes at %p not %zu-aligned", i, n, p[i], want);
+			memset(p[i], 0x11, n);
+			free(p[i]);
+		}
+	}
+	for (size_t align = sizeof(void *); align <= (1u << 22); align <<= 1) {
+		static const size_t sizes[] = {1, 8, 13, 16, 24, 100, 5000, 40000, 300000};
+		for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+			size_t n = sizes[i];
+			void *p = NULL;
+			CHECK(posix_memalign(&p, align, n) == 0 && (uintptr_t)p % align == 0,
+			      "posix_memalign(%zu, %zu) = %p", align, n, p);
+			free(p);
+			p = aligned_alloc(align, n);
+			CHECK(p && (uintptr_t)p % align == 0, "aligned_alloc(%zu, %zu) = %p", align, n, p);
+			free(p);
+			p = memalign(align, n);
+			CHECK(p && (uintptr_t)p % align == 0, "memalign(%zu, %zu) = %p", align, n, p);
+			CHECK(malloc_usable_size(p) >= n, "memalign usable size");
+			free(p);
+		}
+	}
+	void *p = memalign(48, 10); /* glibc rounds a non-power-of-two up */
+	CHECK(p && (uintptr_t)p % 64 == 0, "memalign(48) rounds up to 64: %p", p);
+	free(p);
+	long page = sysconf(_SC_PAGESIZE);
+	p = valloc(100);
+	CHECK(p && (uintptr_t)p % (uintptr_t)page == 0, "valloc");
+	free(p);
+	p = pvalloc(100);
+	CHECK(p && (uintptr_t)p % (uintptr_t)page == 0 && malloc_usable_size(p) >= (size_t)page, "pvalloc");
+	free(p);
+}
+
+static void test_usable_sizes(void)
+{
+	for (size_t n = 16; n <= 32768; n++) {
+		void *p = malloc(n);
+		size_t want = mode_class_size(n);
+		CHECK(malloc_usable_size(p) == want, "malloc_usable_size(malloc(%zu)) = %zu, want %zu", n,
+		      malloc_usable_size(p), want);
+		free(p);
+	}
+	for (size_t n = 32769; n < 600000; n += 4099) {
+		void *p = malloc(n);
+		CHECK(malloc_usable_size(p) == (n + 8191) / 8192 * 8192, "large usable size %zu", n);
+		free(p);
+	}
+}
+
+static void *placement_thread(void *arg)
+{
+	(void)arg;
+	for (unsigned c = 3; c < nclasses; c++) {
+		if (!go_exact && c == 3)
+			continue;
+		size_t size = class_size[c];
+		char *prev = malloc(size), *first = prev;
+		CHECK((uintptr_t)first % 8192 == 0, "class %u: a fresh span starts at a page: %p", c, (void *)first);
+		for (int i = 1; i < 8192 / (int)size && i < 64; i++) {
+			char *p = malloc(size);
+			CHECK(p == prev + size, "class %u: object %d at %p, previous %p", c, i, (void *)p, (void *)prev);
+			prev = p;
+		}
+	}
+	return NULL;
+}
+
+static void *tiny_thread(void *arg)
+{
+	(void)arg;
+	char *a = malloc(1), *b = malloc(2), *c = malloc(4), *d = malloc(1);
+	uintptr_t blk = (uintptr_t)a;
+	CHECK(blk % 16 == 0, "first tiny object at a block start");
+	if (go_exact) /* Go: 1 at 0, 2 at 2, 4 at 4, 1 at 8 */
+		CHECK((uintptr_t)b == blk + 2 && (uintptr_t)c == blk + 4 && (uintptr_t)d == blk + 8,
+		      "Go tiny offsets %d %d %d", (int)((uintptr_t)b - blk), (int)((uintptr_t)c - blk),
+		      (int)((uintptr_t)d - blk));
+	else
+		CHECK((uintptr_t)b == blk + 2 && (uintptr_t)c == blk + 4 && (uintptr_t)d == blk + 8,
+		      "C-safe tiny offsets %d %d %d", (int)((uintptr_t)b - blk), (int)((uintptr_t)c - blk),
+		      (int)((uintptr_t)d - blk));
+	char *e = malloc(12); /* C-safe: 8-aligned -> 16: new block; Go: 4-aligned -> 12: new block too */
+	CHECK(((uintptr_t)e >> 4) != (blk >> 4), "12 B do not fit after 9 B");
+	char *f = malloc(3); /* current block still a's (e's block has 4 B left, a's 7) */
+	CHECK(((uintptr_t)f >> 4) == (blk >> 4), "3 B go into the fuller block's room");
+	CHECK((uintptr_t)f % (go_exact ? 1 : 2) == 0, "tiny alignment");
+	CHECK(malloc_usable_size(a) == 1 && malloc_usable_size(c) == 4 && malloc_usable_size(e) == 12,
+	      "tiny usable sizes are the requested sizes");
+	memset(a, 1, 1);
+	memset(b, 2, 2);
+	memset(c, 3, 4);
+	memset(d, 4, 1);
+	memset(f, 6, 3);
+	CHECK(a[0] == 1 && b[1] == 2 && c[3] == 3 && d[0] == 4 && f[2] == 6, "tiny neighbours intact");
+	char *g = realloc(c, 3);
+	CHECK(g == c, "tiny realloc shrinking stays");
+	g = realloc(g, 9);
+	CHECK(g != c && g[0] == 3 && g[2] == 3, "tiny realloc growing moves and copies");
+	free(a), free(b), free(g), free(d), free(e), free(f);
+	return NULL;
+}
+
+static void test_threads(void *(*fn)(void *))
+{
+	pthread_t t;
+	pthread_create(&t, NULL, fn, NULL);
+	pthread_join(t, NULL);
+}
+
+static void test_realloc(void)
+{
+	static const size_t steps[] = {3, 17, 24, 33, 500, 4096, 32768, 32769, 2000000, 70000, 1000, 8, 1};
+	unsigned char *p = NULL;
+	size_t have = 0;
+	for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+		p = realloc(p, steps[i]);
+		size_t keep = have < steps[i] ? have : steps[i];
+		for (size_t k = 0; k < keep; k++)
+			if (p[k] != (unsigned char)k) {
+				CHECK(0, "realloc to %zu lost byte %zu", steps[i], k);
+				break;
+			}
+		for (size_t k = 0; k < steps[i]; k++)
+			p[k] = (unsigned char)k;
+		have = steps[i];
+	}
+	free(p);
+}
+
+static void test_errors(void)
+{
+	/* volatile: keep the compiler from rejecting the sizes at build time */
+	volatile size_t huge = SIZE_MAX - 4096, third = SIZE_MAX / 3;
+	void *p = (void *)1;
+	CHECK(posix_memalign(&p, 24, 10) == EINVAL && p == (void *)1, "posix_memalign bad alignment");
+	CHECK(posix_memalign(&p, 4, 10) == EINVAL, "posix_memalign alignment below sizeof(void *)");
+	errno = 0;
+	CHECK(aligned_alloc(24, 10) == NULL && errno == EINVAL, "aligned_alloc bad alignment");
+	errno = 0;
+	CHECK(malloc(huge) == NULL && errno == ENOMEM, "malloc huge");
+	errno = 0;
+	CHECK(calloc(third, 5) == NULL && errno == ENOMEM, "calloc overflow");
+	errno = 0;
+	CHECK(reallocarray(NULL, third, 5) == NULL && errno == ENOMEM, "reallocarray overflow");
+	CHECK(posix_memalign(&p, 64, huge) == ENOMEM, "posix_memalign huge");
+	free(NULL);
+	CHECK(realloc(malloc(10), 0) == NULL, "realloc(p, 0) frees");
+}
+
+int main(int argc, char **argv)
+{
+	require_preload();
+	if (argc < 2) {
+		fprintf(stderr, "usage: preload_api go-sizeclasses.tsv\n");
+		return 2;
+	}
+	const char *ge = getenv("GOALLOC_GO_EXACT");
+	go_exact = ge && ge[0] == '1';
+	FILE *f = fopen(argv[1], "r");
+	char line[256];
+	nclasses = 1;
+	if (!f || !fgets(line, sizeof line, f)) {
+		perror(argv[1]);
+		return 2;
+	}
+	while (fgets(line, sizeof line, f) && nclasses < 80)
+		if (sscanf(line, "%*u\t%u", &class_size[nclasses]) == 1)
+			nclasses++;
+	fclose(f);
+	printf("mode %s, %u classes\n", go_exact ? "Go-exact" : "C-safe", nclasses);
+	test_threads(placement_thread); /* first: needs spans no one has used */
+	test_threads(tiny_thread);
+	test_alignment();
+	test_usable_sizes();
+	test_realloc();
+	test_errors();
+	return check_result("preload_api");
+}

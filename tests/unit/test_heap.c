@@ -1,0 +1,420 @@
+/* test_heap.c: the heap through its own API (ga.h), with the mode chosen by
+ * the environment (ctest runs it C-safe, Go-exact and with tiny off).
+ * Table-driven cases: class placement and usable sizes, tiny merging and
+ * tiny frees, realloc across classes and into large, calloc on dirty memory,
+ * page-heap coalescing, the scavenger, aligned allocation, ENOMEM, and the
+ * observer's events. */
+#include "check.h"
+#include "ga_internal.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool go_exact, tiny_on;
+
+/* ---- observer: records the last events of this thread ------------------- */
+enum { MAXEV = 4096 };
+static __thread ga_event evs[MAXEV];
+static __thread int nev;
+static void observe(const ga_event *ev, void *ctx)
+{
+	(void)ctx;
+	if (nev < MAXEV)
+		evs[nev++] = *ev;
+}
+static int count_events(int kind)
+{
+	int n = 0;
+	for (int i = 0; i < nev; i++)
+		n += evs[i].kind == kind;
+	return n;
+}
+
+static unsigned mode_class(size_t n)
+{
+	return ga_size_to_class(n, go_exact);
+}
+
+/* Objects of one class requested back to back by a fresh thread come from
+ * one span, one class size apart, in address order. */
+static void *same_span_thread(void *arg)
+{
+	(void)arg;
+	for (unsigned cls = 1; cls < GA_CLASSES; cls++) {
+		if (cls == 3 && !go_exact)
+			continue;
+		uint32_t size = ga_class_size(cls), n = ga_class_nelems(cls);
+		size_t req = size; /* a request of exactly the class size */
+		if (cls <= 2 && tiny_on)
+			continue; /* 8- and 16-byte requests under 16 B are tiny */
+		char **p = malloc(n * sizeof *p);
+		for (uint32_t i = 0; i < n; i++)
+			p[i] = ga_malloc(req);
+		uintptr_t base = (uintptr_t)p[0];
+		CHECK(base % GA_PAGE_SIZE == 0, "class %u: first object %p not at a span start", cls, (void *)p[0]);
+		for (uint32_t i = 1; i < n; i++)
+			CHECK((uintptr_t)p[i] == base + (uintptr_t)i * size, "class %u: object %u at %p, want %p", cls,
+			      i, (void *)p[i], (void *)(base + (uintptr_t)i * size));
+		for (uint32_t i = 0; i < n; i++)
+			ga_free(p[i]);
+		free(p);
+	}
+	return NULL;
+}
+
+static void test_class_placement(void)
+{
+	pthread_t t;
+	pthread_create(&t, NULL, same_span_thread, NULL);
+	pthread_join(t, NULL);
+}
+
+static void test_usable_size(void)
+{
+	for (size_t n = 16; n <= GA_MAX_SMALL; n++) {
+		void *p = ga_malloc(n);
+		size_t want = ga_class_size(mode_class(n));
+		CHECK(ga_usable_size(p) == want, "usable(%zu) = %zu, want %zu", n, ga_usable_size(p), want);
+		ga_free(p);
+	}
+	static const size_t large[] = {32769, 40000, 65536, 1 << 20, (1 << 20) + 1, 10000000};
+	for (size_t i = 0; i < sizeof large / sizeof *large; i++) {
+		void *p = ga_malloc(large[i]);
+		size_t want = (large[i] + GA_PAGE_SIZE - 1) / GA_PAGE_SIZE * GA_PAGE_SIZE;
+		CHECK(ga_usable_size(p) == want, "usable(%zu) = %zu, want %zu", large[i], ga_usable_size(p), want);
+		CHECK((uintptr_t)p % GA_PAGE_SIZE == 0, "large object not page aligned");
+		ga_free(p);
+	}
+}
+
+/* Tiny: each case is a sequence of sizes on a fresh thread and the expected
+ * (block, offset) of each object, per mode. */
+typedef struct tiny_case {
+	const char *name;
+	size_t sizes[8];
+	int blk_csafe[8], off_csafe[8];
+	int blk_go[8], off_go[8];
+} tiny_case;
+
+static const tiny_case tiny_cases[] = {
+	{"bytes pack", {1, 1, 1, 1}, {0, 0, 0, 0}, {0, 1, 2, 3}, {0, 0, 0, 0}, {0, 1, 2, 3}},
+	{"align 8", {1, 8}, {0, 0}, {0, 8}, {0, 0}, {0, 8}},
+	/* C-safe aligns 12 B to 8, which no longer fits; Go aligns it to 4. */
+	{"align 12", {1, 12}, {0, 1}, {0, 0}, {0, 0}, {0, 4}},
+	{"align 3", {1, 3, 3}, {0, 0, 0}, {0, 2, 6}, {0, 0, 0}, {0, 1, 4}},
+	{"new block when full", {15, 2}, {0, 1}, {0, 0}, {0, 1}, {0, 0}},
+	/* 8 B open a new block with 8 B left, more than the current's 6: it
+	 * replaces the current block, and the 4 B go after the 8. */
+	{"replacement taken", {10, 8, 4}, {0, 1, 1}, {0, 0, 8}, {0, 1, 1}, {0, 0, 8}},
+	{"replacement taken 2", {14, 3, 1}, {0, 1, 1}, {0, 0, 3}, {0, 1, 1}, {0, 0, 3}},
+	/* 12 B open a new block with 4 B left, less than the current's 8: the
+	 * current block stays, and the 4 B go into it. */
+	{"replacement not taken", {8, 12, 4}, {0, 1, 0}, {0, 0, 8}, {0, 1, 0}, {0, 0, 8}},
+};
+
+static void *tiny_thread(void *arg)
+{
+	const tiny_case *tc = arg;
+	char *objs[8] = {0};
+	uintptr_t blocks[8] = {0};
+	int nblocks = 0;
+	for (int i = 0; i < 8 && tc->sizes[i]; i++) {
+		objs[i] = ga_malloc(tc->sizes[i]);
+		uintptr_t blk = (uintptr_t)objs[i] & ~(uintptr_t)15;
+		int b = -1;
+		for (int k = 0; k < nblocks; k++)
+			if (blocks[k] == blk)
+				b = k;
+		if (b < 0) {
+			b = nblocks;
+			blocks[nblocks++] = blk;
+		}
+		int want_b = go_exact ? tc->blk_go[i] : tc->blk_csafe[i];
+		int want_off = go_exact ? tc->off_go[i] : tc->off_csafe[i];
+		CHECK(b == want_b && (int)((uintptr_t)objs[i] - blk) == want_off,
+		      "tiny case '%s' object %d (size %zu): block %d offset %d, want block %d offset %d", tc->name, i,
+		      tc->sizes[i], b, (int)((uintptr_t)objs[i] - blk), want_b, want_off);
+		CHECK(ga_usable_size(objs[i]) == tc->sizes[i], "tiny usable %zu != %zu", ga_usable_size(objs[i]),
+		      tc->sizes[i]);
+		memset(objs[i], 0x40 + i, tc->sizes[i]);
+	}
+	for (int i = 0; i < 8 && tc->sizes[i]; i++) {
+		for (size_t k = 0; k < tc->sizes[i]; k++)
+			CHECK(objs[i][k] == 0x40 + i, "tiny object %d overwritten by a neighbour", i);
+		ga_free(objs[i]);
+	}
+	return NULL;
+}
+
+/* A block goes back to its span only when its last object is freed and it
+ * is not the thread's current block: watch for the TINY_SPAN free. */
+static int tiny_block_frees(void)
+{
+	int n = 0;
+	for (int i = 0; i < nev; i++)
+		n += evs[i].kind == GA_EV_FREE && (evs[i].flags & GA_EVF_TINY_SPAN);
+	return n;
+}
+
+static void *tiny_block_thread(void *arg)
+{
+	(void)arg;
+	nev = 0;
+	ga_set_observer(observe, NULL);
+	char *a = ga_malloc(4), *b = ga_malloc(4); /* block 0, offsets 0 and 4 */
+	char *c = ga_malloc(15);                   /* block 1, not current (1 B left < 8) */
+	CHECK(((uintptr_t)a >> 4) == ((uintptr_t)b >> 4) && ((uintptr_t)c >> 4) != ((uintptr_t)a >> 4),
+	      "tiny placement %p %p %p", (void *)a, (void *)b, (void *)c);
+	ga_free(a);
+	ga_free(b);
+	CHECK(tiny_block_frees() == 0, "current block went back to its span while current");
+	ga_free(c);
+	CHECK(tiny_block_frees() == 1, "non-current block with no object left not freed (%d)", tiny_block_frees());
+	ga_set_observer(NULL, NULL);
+	return NULL;
+}
+
+static void test_tiny(void)
+{
+	if (!tiny_on) {
+		void *p = ga_malloc(3), *q = ga_malloc(3);
+		CHECK(((uintptr_t)p ^ (uintptr_t)q) >= 8, "tiny off but two 3-byte objects share a slot");
+		CHECK(ga_usable_size(p) == 8, "tiny off: usable(3) = %zu", ga_usable_size(p));
+		ga_free(p);
+		ga_free(q);
+		return;
+	}
+	for (size_t i = 0; i < sizeof tiny_cases / sizeof *tiny_cases; i++) {
+		pthread_t t;
+		pthread_create(&t, NULL, tiny_thread, (void *)&tiny_cases[i]);
+		pthread_join(t, NULL);
+	}
+	/* C-safe alignment of every tiny size, many times over. */
+	for (int round = 0; round < 1000; round++)
+		for (size_t n = 1; n < 16; n++) {
+			void *p = ga_malloc(n);
+			size_t a = go_exact ? ((n & 7) == 0 ? 8 : (n & 3) == 0 ? 4 : (n & 1) == 0 ? 2 : 1)
+			                    : (size_t)1 << (63 - __builtin_clzll(n));
+			CHECK((uintptr_t)p % a == 0, "tiny %zu at %p not %zu-aligned", n, p, a);
+			ga_free(p);
+		}
+	pthread_t t;
+	pthread_create(&t, NULL, tiny_block_thread, NULL);
+	pthread_join(t, NULL);
+}
+
+static void fill(unsigned char *p, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (unsigned char)(seed + i * 7);
+}
+static bool verify(const unsigned char *p, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != (unsigned char)(seed + i * 7))
+			return false;
+	return true;
+}
+
+static void test_realloc(void)
+{
+	static const size_t steps[] = {1, 5, 15, 16, 17, 24, 25, 100, 1000, 1024, 1025, 4000, 32768,
+	                               32769, 100000, 1 << 20, 3 << 20, 50000, 20000, 300, 9, 2, 1};
+	size_t n = sizeof steps / sizeof *steps;
+	unsigned char *p = NULL;
+	size_t have = 0;
+	for (size_t i = 0; i < n; i++) {
+		p = ga_realloc(p, steps[i]);
+		CHECK(p != NULL, "realloc to %zu failed", steps[i]);
+		size_t keep = have < steps[i] ? have : steps[i];
+		CHECK(verify(p, keep, 3), "realloc to %zu lost content", steps[i]);
+		fill(p, steps[i], 3);
+		have = steps[i];
+		CHECK(ga_usable_size(p) >= steps[i], "usable below request after realloc");
+	}
+	/* in place while the class still fits */
+	void *q = ga_malloc(100);
+	void *r = ga_realloc(q, 110);
+	CHECK(q == r, "realloc 100 -> 110 moved (both class %u)", mode_class(100));
+	r = ga_realloc(r, 200);
+	CHECK(ga_usable_size(r) == ga_class_size(mode_class(200)), "realloc to another class");
+	ga_free(r);
+	/* large shrinks in place */
+	void *L = ga_malloc(1 << 20), *L2 = ga_realloc(L, 100000);
+	CHECK(L == L2 && ga_usable_size(L2) == 106496, "large shrink in place: %p %p %zu", L, L2,
+	      ga_usable_size(L2));
+	ga_free(L2);
+	CHECK(ga_realloc(p, 0) == NULL, "realloc(p, 0) frees and returns NULL");
+}
+
+static void test_calloc(void)
+{
+	for (size_t n = 1; n <= 70000; n = n * 3 + 1) {
+		unsigned char *p = ga_malloc(n);
+		memset(p, 0xa5, n);
+		ga_free(p);
+		for (int k = 0; k < 3; k++) {
+			unsigned char *z = ga_calloc(1, n);
+			bool zero = true;
+			for (size_t i = 0; i < n; i++)
+				zero &= z[i] == 0;
+			CHECK(zero, "calloc(%zu) not zero", n);
+			memset(z, 0x5a, n);
+			ga_free(z);
+		}
+	}
+	errno = 0;
+	CHECK(ga_calloc(SIZE_MAX / 2, 4) == NULL && errno == ENOMEM, "calloc overflow must fail with ENOMEM");
+}
+
+/* Address-ordered first fit with coalescing: freeing two neighbours makes
+ * room for an object the size of both, at the first one's address. */
+static void test_coalesce(void)
+{
+	size_t sz = 40 * GA_PAGE_SIZE;
+	char *a = ga_malloc(sz), *b = ga_malloc(sz), *c = ga_malloc(sz);
+	CHECK(b == a + sz && c == b + sz, "large objects not adjacent: %p %p %p", (void *)a, (void *)b, (void *)c);
+	ga_free(a);
+	ga_free(b);
+	char *d = ga_malloc(2 * sz);
+	CHECK(d == a, "coalesced run not reused first-fit: %p vs %p", (void *)d, (void *)a);
+	ga_free(d);
+	ga_free(c);
+}
+
+static void test_scavenge(void)
+{
+	ga_heap_stats before, after;
+	size_t n = 64, sz = 1 << 20;
+	char *p[64];
+	for (size_t i = 0; i < n; i++) {
+		p[i] = ga_malloc(sz);
+		memset(p[i], 1, sz);
+	}
+	ga_read_stats(&before);
+	for (size_t i = 0; i < n; i++)
+		ga_free(p[i]);
+	ga_read_stats(&after);
+	uint64_t dirty = after.heap_idle - after.heap_released;
+	uint64_t retain = ga_get_options()->scavenge_min_bytes;
+	if (after.heap_inuse * ga_get_options()->scavenge_percent / 100 > retain)
+		retain = after.heap_inuse * ga_get_options()->scavenge_percent / 100;
+	CHECK(dirty <= retain, "scavenger left %llu dirty idle bytes, policy retains %llu",
+	      (unsigned long long)dirty, (unsigned long long)retain);
+	CHECK(after.heap_released >= before.heap_released + 60 * sz - retain, "too little released");
+	ga_release_all();
+	ga_read_stats(&after);
+	CHECK(after.heap_idle == after.heap_released, "release_all left %llu dirty bytes",
+	      (unsigned long long)(after.heap_idle - after.heap_released));
+}
+
+static void test_aligned(void)
+{
+	for (size_t align = 1; align <= (4u << 20); align <<= 1) {
+		static const size_t sizes[] = {1, 7, 16, 24, 100, 4096, 5000, 40000};
+		for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+			void *p = ga_aligned_alloc(align, sizes[i]);
+			CHECK(p && (uintptr_t)p % align == 0, "aligned_alloc(%zu, %zu) = %p", align, sizes[i], p);
+			CHECK(ga_usable_size(p) >= sizes[i], "aligned usable");
+			memset(p, 1, sizes[i]);
+			ga_free(p);
+		}
+	}
+	errno = 0;
+	CHECK(ga_aligned_alloc(24, 10) == NULL && errno == EINVAL, "non-power-of-two alignment");
+}
+
+static void test_enomem(void)
+{
+	errno = 0;
+	CHECK(ga_malloc(SIZE_MAX - 100) == NULL && errno == ENOMEM, "huge malloc must fail with ENOMEM");
+	errno = 0;
+	CHECK(ga_malloc((size_t)1 << 46) == NULL && errno == ENOMEM, "64 TiB malloc must fail with ENOMEM");
+	void *p = ga_malloc(10);
+	errno = 0;
+	CHECK(ga_realloc(p, SIZE_MAX - 100) == NULL && errno == ENOMEM, "huge realloc");
+	ga_free(p);
+}
+
+static void *observer_thread(void *arg)
+{
+	(void)arg;
+	nev = 0;
+	void *p = ga_malloc(100);
+	void *L = ga_malloc(100000);
+	ga_free(p);
+	ga_free(L);
+	return NULL;
+}
+
+static void test_observer(void)
+{
+	ga_set_observer(observe, NULL);
+	pthread_t t;
+	pthread_create(&t, NULL, observer_thread, NULL);
+	pthread_join(t, NULL);
+	ga_set_observer(NULL, NULL);
+	/* nev/evs are per thread: check through a second run on this thread. */
+	nev = 0;
+	ga_set_observer(observe, NULL);
+	void *p = ga_malloc(100);
+	void *L = ga_malloc(100000);
+	ga_free(p);
+	ga_free(L);
+	ga_set_observer(NULL, NULL);
+	int small = 0;
+	for (int i = 0; i < nev; i++)
+		if (evs[i].kind == GA_EV_ALLOC_SMALL && evs[i].addr == (uintptr_t)p) {
+			small++;
+			CHECK(evs[i].cls == mode_class(100) && evs[i].size == 100, "small alloc event fields");
+		}
+	CHECK(small == 1, "one small alloc event, saw %d", small);
+	CHECK(count_events(GA_EV_ALLOC_LARGE) == 1, "one large alloc event");
+	CHECK(count_events(GA_EV_FREE) >= 2, "free events");
+	CHECK(count_events(GA_EV_SPAN_FREE) >= 1, "large free returns a span to mheap");
+}
+
+static void test_stats_exact(void)
+{
+	ga_heap_stats a, b;
+	ga_read_stats(&a);
+	void *p[100];
+	for (int i = 0; i < 100; i++)
+		p[i] = ga_malloc(1000);
+	ga_read_stats(&b);
+	uint64_t cls = mode_class(1000);
+	CHECK(b.cls[cls].allocs - a.cls[cls].allocs == 100, "class allocs counted");
+	CHECK(b.heap_alloc - a.heap_alloc == 100 * ga_class_size(cls), "HeapAlloc grows by 100 objects");
+	for (int i = 0; i < 100; i++)
+		ga_free(p[i]);
+	ga_read_stats(&b);
+	CHECK(b.heap_alloc == a.heap_alloc, "HeapAlloc back after frees");
+	CHECK(b.heap_sys == b.heap_inuse + b.heap_idle, "HeapSys = HeapInuse + HeapIdle");
+}
+
+int main(void)
+{
+	go_exact = ga_get_options()->go_exact;
+	tiny_on = ga_get_options()->tiny;
+	printf("mode: %s, tiny %s\n", go_exact ? "Go-exact" : "C-safe", tiny_on ? "on" : "off");
+	static const struct {
+		const char *name;
+		void (*fn)(void);
+	} cases[] = {
+		{"class placement", test_class_placement}, {"usable size", test_usable_size},
+		{"tiny", test_tiny},                       {"realloc", test_realloc},
+		{"calloc", test_calloc},                   {"coalesce", test_coalesce},
+		{"scavenge", test_scavenge},               {"aligned", test_aligned},
+		{"enomem", test_enomem},                   {"observer", test_observer},
+		{"stats", test_stats_exact},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		int before = check_failures;
+		cases[i].fn();
+		printf("  %-16s %s\n", cases[i].name, check_failures == before ? "ok" : "FAILED");
+	}
+	return check_result("test_heap");
+}
