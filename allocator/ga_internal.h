@@ -234,7 +234,7 @@ static inline uint32_t _ga_span_next_free_fast(ga_mspan *s)
 				return UINT32_MAX;
 			s->alloc_cache = (cache >> bit) >> 1;
 			GA_STORE(&s->freeindex, freeidx);
-			s->alloc_count++;
+			GA_STORE(&s->alloc_count, s->alloc_count + 1);
 			return result;
 		}
 	}

@@ -16,9 +16,15 @@
 #include <errno.h>
 #include <string.h>
 
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define GA_FIRST_HINT 0 /* the sanitizers own that part of the address space */
+#else
+#define GA_FIRST_HINT 0x00c000000000ull /* Go's first arena hint on amd64 */
+#endif
+
 GA_HIDDEN ga_mheap ga_heap = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.hint = 0x00c000000000ull, /* Go's first arena hint on amd64 */
+	.hint = GA_FIRST_HINT,
 };
 GA_HIDDEN ga_arena **ga_arena_l1;
 
@@ -62,7 +68,8 @@ static ga_arena *arenas_reserve_locked(uint32_t n)
 	char *base = _ga_os_reserve(h->hint, bytes, GA_ARENA_BYTES);
 	if (!base || ((uintptr_t)base + bytes - 1) >> 47)
 		return NULL;
-	h->hint = (uintptr_t)base + bytes;
+	if (GA_FIRST_HINT)
+		h->hint = (uintptr_t)base + bytes;
 	ga_arena *first = NULL;
 	for (uint32_t i = 0; i < n; i++) {
 		ga_arena *a = _ga_os_alloc_meta(sizeof *a);

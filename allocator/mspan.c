@@ -29,7 +29,7 @@ void _ga_span_init_small(ga_mspan *s, uint8_t spc)
 	s->nelems = (uint32_t)s->npages * GA_PAGE_SIZE / s->elemsize;
 	s->divmagic = ga_class_to_divmagic[cls];
 	s->freeindex = 0;
-	s->alloc_count = 0;
+	GA_STORE(&s->alloc_count, 0);
 	s->alloc_cache = ~0ull;
 	s->nfreed = 0;
 	_ga_span_bits_alloc(s);
@@ -69,7 +69,7 @@ uint32_t _ga_span_next_free_index(ga_mspan *s)
 	if ((sfreeindex & 63) == 0 && sfreeindex != snelems)
 		refill_alloc_cache(s, sfreeindex / 64);
 	GA_STORE(&s->freeindex, sfreeindex);
-	s->alloc_count++;
+	GA_STORE(&s->alloc_count, s->alloc_count + 1);
 	return result;
 }
 
@@ -96,7 +96,7 @@ void _ga_span_sweep(ga_mspan *s)
 		__atomic_fetch_sub(&s->nfreed, total, __ATOMIC_SEQ_CST);
 		s->needzero = 1;
 	}
-	s->alloc_count -= total;
+	GA_STORE(&s->alloc_count, s->alloc_count - total);
 	GA_STORE_REL(&s->freeindex, 0);
 	refill_alloc_cache(s, 0);
 }

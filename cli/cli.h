@@ -1,0 +1,7 @@
+/* cli.h: what the CLI's files share: the subcommands' entry points. */
+#ifndef CLI_H
+#define CLI_H
+
+int cli_cmd_classes(int argc, char **argv);
+
+#endif

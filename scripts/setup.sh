@@ -1,0 +1,29 @@
+#!/bin/bash
+# setup.sh [--bench]: install what goalloc-trace needs to build and test on
+# Debian 12 (run as root).  --bench adds the peer allocators and tools the
+# benchmarks compare against.  Installs only what is missing.
+set -euo pipefail
+pkgs=(build-essential cmake g++ pkg-config libunwind-dev libbpf-dev libsqlite3-dev
+      sqlite3 python3 libpython3.11-testsuite git jq perl redis-server redis-tools)
+if [ "${1:-}" = "--bench" ]; then
+	pkgs+=(libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 heaptrack hyperfine time)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "setup: missing packages: ${missing[*]} (run as root, or install them)" >&2
+		exit 1
+	fi
+	echo "setup: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# redis-server's package starts a system instance; the tests start their own.
+if command -v systemctl >/dev/null && systemctl is-active --quiet redis-server 2>/dev/null; then
+	systemctl stop redis-server || true
+fi
+echo "setup: ok"
