@@ -67,7 +67,8 @@ ga_mspan *_ga_fixalloc_span(void)
 	ga_mspan *s = fix_alloc(&fix.spans, sizeof(ga_mspan));
 	if (s) {
 		GA_STORE(&s->state, (uint8_t)GA_SPAN_FREE);
-		s->alloc_bits = s->freed_bits = NULL;
+		GA_STORE(&s->owner, NULL);
+		s->alloc_bits = s->freed_bits = s->local_bits = NULL;
 		s->tiny_words = NULL;
 	}
 	return s;
@@ -83,13 +84,13 @@ static size_t bits_bytes(uint8_t spc)
 {
 	uint32_t nelems = ga_class_nelems(spc == GA_SPANCLASS_TINY ? 2 : spc);
 	size_t words = (nelems + 63) / 64;
-	size_t bytes = 2 * words * sizeof(uint64_t);
+	size_t bytes = 3 * words * sizeof(uint64_t);
 	if (spc == GA_SPANCLASS_TINY)
 		bytes += nelems * sizeof(uint32_t);
 	return bytes;
 }
 
-/* Give a small span its alloc/freed bitmaps (and tiny words), all zero. */
+/* Give a small span its alloc/freed/local bitmaps (and tiny words), all zero. */
 void _ga_span_bits_alloc(ga_mspan *s)
 {
 	size_t bytes = bits_bytes(s->spc);
@@ -100,14 +101,15 @@ void _ga_span_bits_alloc(ga_mspan *s)
 	size_t words = (s->nelems + 63) / 64;
 	s->alloc_bits = w;
 	s->freed_bits = w + words;
-	s->tiny_words = s->spc == GA_SPANCLASS_TINY ? (uint32_t *)(w + 2 * words) : NULL;
+	s->local_bits = w + 2 * words;
+	s->tiny_words = s->spc == GA_SPANCLASS_TINY ? (uint32_t *)(w + 3 * words) : NULL;
 }
 
 void _ga_span_bits_free(ga_mspan *s)
 {
 	if (s->alloc_bits)
 		fix_free(&fix.bits[s->spc], s->alloc_bits);
-	s->alloc_bits = s->freed_bits = NULL;
+	s->alloc_bits = s->freed_bits = s->local_bits = NULL;
 	s->tiny_words = NULL;
 }
 

@@ -72,8 +72,11 @@ typedef struct ga_mspan {
 	int32_t alloc_count;  /* objects allocated as of the last sweep + since */
 	uint64_t alloc_cache; /* ~alloc_bits shifted so bit 0 is freeindex */
 	uint64_t *alloc_bits; /* 1 = allocated at the last sweep */
+	uint64_t *local_bits; /* owner only: freed by the owner since the last sweep */
+	int32_t nlocal;       /* owner only: popcount(local_bits) */
+	struct ga_mcache *owner; /* atomic: the caching mcache, NULL when listed */
 
-	/* Written by any thread. */
+	/* Written by any thread but the owner. */
 	uint64_t *freed_bits;    /* atomic OR: object freed since the last sweep */
 	int32_t nfreed;          /* atomic: popcount(freed_bits), transiently off by in-flight frees */
 	uint32_t *tiny_words;    /* tiny spans: one word per block (above) */
@@ -222,6 +225,20 @@ GA_HIDDEN void _ga_span_init_small(ga_mspan *s, uint8_t spc);
 GA_HIDDEN uint32_t _ga_span_next_free_index(ga_mspan *s);
 GA_HIDDEN void _ga_span_sweep(ga_mspan *s);
 GA_HIDDEN void _ga_span_free_index(ga_mspan *s, uint32_t idx, const void *p, const char *call);
+GA_HIDDEN _Noreturn void _ga_span_bad_free(ga_mspan *s, uint32_t idx, const void *p, const char *call);
+
+/* Free slot idx of a span the calling thread's mcache owns: no atomic
+ * read-modify-write, since only the owner writes local_bits and sweeps. */
+static inline void _ga_span_free_local(ga_mspan *s, uint32_t idx, const void *p, const char *call)
+{
+	uint32_t w = idx >> 6;
+	uint64_t bit = 1ull << (idx & 63);
+	if (GA_UNLIKELY((idx >= s->freeindex && !(s->alloc_bits[w] & bit)) ||
+	                ((s->local_bits[w] | GA_LOAD(&s->freed_bits[w])) & bit)))
+		_ga_span_bad_free(s, idx, p, call);
+	s->local_bits[w] |= bit;
+	s->nlocal++;
+}
 static inline uint32_t _ga_span_next_free_fast(ga_mspan *s)
 {
 	uint64_t cache = s->alloc_cache;

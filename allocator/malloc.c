@@ -271,11 +271,16 @@ static inline void free_impl(void *ptr, const char *call)
 	if (GA_UNLIKELY(s->base + (uintptr_t)idx * s->elemsize != p))
 		_ga_fatal(call, "invalid pointer (not the start of an object)", ptr);
 	ga_mcache *c = ga_tls_cache;
-	if (GA_LIKELY(c != NULL))
-		c->nfree[spc]++;
-	else
-		__atomic_fetch_add(&ga_orphan_nfree[spc], 1, __ATOMIC_RELAXED);
 	GA_EMIT(.kind = GA_EV_FREE, .cls = spc, .addr = p, .span_id = s->id);
+	if (GA_LIKELY(c != NULL)) {
+		c->nfree[spc]++;
+		if (GA_LOAD(&s->owner) == c) {
+			_ga_span_free_local(s, idx, ptr, call);
+			return;
+		}
+	} else {
+		__atomic_fetch_add(&ga_orphan_nfree[spc], 1, __ATOMIC_RELAXED);
+	}
 	_ga_span_free_index(s, idx, ptr, call); /* last: the span may go away */
 }
 

@@ -106,6 +106,7 @@ ga_mspan *_ga_mcache_refill(ga_mcache *c, uint8_t spc)
 	s = _ga_mcentral_cache_span(spc);
 	if (!s)
 		return NULL;
+	__atomic_store_n(&s->owner, c, __ATOMIC_RELAXED); /* read only by this thread to match itself */
 	c->alloc[spc] = s;
 	GA_EMIT(.kind = GA_EV_REFILL, .cls = s->cls, .span_id = s->id, .addr = s->base,
 	        .npages = s->npages, .aux = (uint64_t)(s->nelems - (uint32_t)s->alloc_count),

@@ -71,7 +71,7 @@ ga_mspan *_ga_mcentral_cache_span(uint8_t spc)
 		set_state(s, GA_SPAN_CACHED);
 		pthread_mutex_unlock(&c->lock);
 		_ga_span_sweep(s);
-		return s;
+		return s; /* the caller publishes itself as owner */
 	}
 	pthread_mutex_unlock(&c->lock);
 
@@ -94,6 +94,7 @@ ga_mspan *_ga_mcentral_cache_span(uint8_t spc)
 void _ga_mcentral_uncache_span(ga_mspan *s)
 {
 	ga_mcentral *c = &ga_central[s->spc];
+	__atomic_store_n(&s->owner, NULL, __ATOMIC_RELAXED); /* frees by this thread go remote from now */
 	_ga_span_sweep(s);
 	pthread_mutex_lock(&c->lock);
 	bool full = s->alloc_count >= (int32_t)s->nelems;

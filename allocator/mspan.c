@@ -3,15 +3,17 @@
  * (Go's nextFreeIndex over allocBits through the 64-bit allocCache) and
  * explicit free by any thread.  See malloc.c for the overview.
  *
- * Go frees objects by sweeping mark bits; a C program frees explicitly, so a
- * free sets the object's bit in freed_bits (atomic OR, any thread) and then
- * counts it in nfreed.  The span's owner folds freed_bits into alloc_bits
- * when it sweeps (at uncache and at cache time), which is when Go would reuse
- * the slots too: freed slots are reused after the next sweep, not at once.
+ * Go frees objects by sweeping mark bits; a C program frees explicitly.  A
+ * free by the thread whose mcache owns the span sets the object's bit in
+ * local_bits (plain stores: only the owner writes them); a free by any other
+ * thread sets it in freed_bits (atomic OR) and then counts it in nfreed.  The
+ * owner folds both into alloc_bits when it sweeps (at uncache and at cache
+ * time), which is when Go would reuse the slots too: freed slots are reused
+ * after the next sweep, not at once.
  *
  * Invariants:
  *   allocated(i) == i < freeindex || alloc_bits[i]      (owner's view)
- *   live objects == alloc_count - nfreed                  (once frees settle)
+ *   live objects == alloc_count - nlocal - nfreed         (once frees settle)
  *   A freer's increment of nfreed is its last write to the span, so a span
  *   whose nfreed equals alloc_count while it is listed has no free in flight
  *   and may go back to the heap.  A sweep may see a freed bit before its
@@ -32,6 +34,8 @@ void _ga_span_init_small(ga_mspan *s, uint8_t spc)
 	GA_STORE(&s->alloc_count, 0);
 	s->alloc_cache = ~0ull;
 	s->nfreed = 0;
+	s->nlocal = 0;
+	s->owner = NULL;
 	_ga_span_bits_alloc(s);
 }
 
@@ -78,27 +82,40 @@ uint32_t _ga_span_next_free_index(ga_mspan *s)
  * off an mcentral list). */
 void _ga_span_sweep(ga_mspan *s)
 {
-	if (__atomic_load_n(&s->nfreed, __ATOMIC_ACQUIRE) == 0)
+	if (s->nlocal == 0 && __atomic_load_n(&s->nfreed, __ATOMIC_ACQUIRE) == 0)
 		return;
 	uint32_t words = (s->nelems + 63) / 64, fi = s->freeindex;
-	int32_t total = 0;
+	int32_t remote = 0, total = 0;
 	for (uint32_t w = 0; w < words; w++) {
 		uint64_t below = 0;
 		if (fi >= (w + 1) * 64)
 			below = ~0ull;
 		else if (fi > w * 64)
 			below = (1ull << (fi - w * 64)) - 1;
-		uint64_t f = __atomic_exchange_n(&s->freed_bits[w], 0, __ATOMIC_ACQ_REL);
+		uint64_t r = GA_LOAD(&s->freed_bits[w]) ? __atomic_exchange_n(&s->freed_bits[w], 0, __ATOMIC_ACQ_REL) : 0;
+		uint64_t f = r | s->local_bits[w];
+		s->local_bits[w] = 0;
+		remote += __builtin_popcountll(r);
 		total += __builtin_popcountll(f);
 		GA_STORE(&s->alloc_bits[w], (s->alloc_bits[w] | below) & ~f);
 	}
-	if (total) {
-		__atomic_fetch_sub(&s->nfreed, total, __ATOMIC_SEQ_CST);
+	if (remote)
+		__atomic_fetch_sub(&s->nfreed, remote, __ATOMIC_SEQ_CST);
+	if (total)
 		s->needzero = 1;
-	}
+	s->nlocal = 0;
 	GA_STORE(&s->alloc_count, s->alloc_count - total);
 	GA_STORE_REL(&s->freeindex, 0);
 	refill_alloc_cache(s, 0);
+}
+
+void _ga_span_bad_free(ga_mspan *s, uint32_t idx, const void *p, const char *call)
+{
+	uint64_t bit = 1ull << (idx & 63);
+	uint32_t w = idx >> 6;
+	if ((s->local_bits[w] | GA_LOAD(&s->freed_bits[w])) & bit)
+		_ga_fatal(call, "double free", p);
+	_ga_fatal(call, "invalid pointer (not allocated, or already freed)", p);
 }
 
 /* Free slot idx of small span s (any thread).  p and call name the request
