@@ -192,6 +192,7 @@ GA_HIDDEN void _ga_fixalloc_reinit(void);
 GA_HIDDEN uintptr_t _ga_pages_find_locked(uint32_t npages, uint32_t align_pages);
 GA_HIDDEN uint32_t _ga_pages_alloc_locked(uintptr_t base, uint32_t npages); /* returns scavenged pages in range */
 GA_HIDDEN void _ga_pages_free_locked(uintptr_t base, uint32_t npages);
+GA_HIDDEN bool _ga_pages_range_free_locked(uintptr_t base, uint32_t npages);
 GA_HIDDEN void _ga_pages_set_scav_locked(uintptr_t base, uint32_t npages);
 GA_HIDDEN bool _ga_pages_find_dirty_locked(uintptr_t *base, uint32_t *npages, uintptr_t below);
 GA_HIDDEN void _ga_pages_grow_locked(ga_arena *a, uint32_t npages);
@@ -213,6 +214,7 @@ static inline ga_mspan *_ga_span_of(uintptr_t p)
 GA_HIDDEN ga_mspan *_ga_mheap_alloc_span(uint32_t npages, uint8_t spc, uint32_t align_pages);
 GA_HIDDEN void _ga_mheap_free_span(ga_mspan *s);
 GA_HIDDEN bool _ga_mheap_shrink_span(ga_mspan *s, uint32_t npages);
+GA_HIDDEN bool _ga_mheap_extend_span(ga_mspan *s, uint32_t npages, bool *needzero);
 GA_HIDDEN void _ga_mheap_init(void);
 GA_HIDDEN void _ga_mheap_stats(uint64_t *inuse, uint64_t *sys, uint64_t *released, uint64_t *arenas);
 

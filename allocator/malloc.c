@@ -329,12 +329,17 @@ void *ga_realloc(void *ptr, size_t size)
 	bool in_place;
 	if (s->spc == 0) {
 		size_t npages = (size + GA_PAGE_SIZE - 1) >> GA_PAGE_SHIFT;
-		in_place = size > GA_MAX_SMALL && npages <= s->npages;
-		if (in_place && npages < s->npages) {
-			ga_mcache *c = _ga_mcache_get();
-			if (c)
-				c->large_bytes_free += (uint64_t)(s->npages - npages) << GA_PAGE_SHIFT;
+		uint32_t old_pages = s->npages;
+		bool dirty = false;
+		in_place = size > GA_MAX_SMALL && npages <= old_pages;
+		if (in_place && npages < old_pages)
 			_ga_mheap_shrink_span(s, (uint32_t)npages);
+		else if (!in_place && size > GA_MAX_SMALL && npages < UINT32_MAX / 2)
+			in_place = _ga_mheap_extend_span(s, (uint32_t)npages, &dirty);
+		ga_mcache *c = in_place ? _ga_mcache_get() : NULL;
+		if (c) {
+			c->large_bytes_alloc += (uint64_t)s->npages << GA_PAGE_SHIFT;
+			c->large_bytes_free += (uint64_t)old_pages << GA_PAGE_SHIFT;
 		}
 	} else if (s->spc == GA_SPANCLASS_TINY) {
 		in_place = size <= old;

@@ -215,6 +215,29 @@ bool _ga_mheap_shrink_span(ga_mspan *s, uint32_t npages)
 	return true;
 }
 
+/* Grow a large span in place to npages when the pages after it are free
+ * (realloc of a growing buffer then copies nothing).  *needzero tells
+ * whether the added pages may be dirty. */
+bool _ga_mheap_extend_span(ga_mspan *s, uint32_t npages, bool *needzero)
+{
+	ga_mheap *h = &ga_heap;
+	if (npages <= s->npages)
+		return true;
+	uint32_t add = npages - s->npages;
+	uintptr_t tail = s->base + ((uintptr_t)s->npages << GA_PAGE_SHIFT);
+	pthread_mutex_lock(&h->lock);
+	bool ok = _ga_pages_range_free_locked(tail, add);
+	if (ok) {
+		uint32_t scav = _ga_pages_alloc_locked(tail, add);
+		*needzero = scav < add;
+		set_span_map_locked(tail, add, s);
+		h->pages_inuse += add;
+		s->npages = npages;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return ok;
+}
+
 void _ga_mheap_stats(uint64_t *inuse, uint64_t *sys, uint64_t *released, uint64_t *arenas)
 {
 	ga_mheap *h = &ga_heap;

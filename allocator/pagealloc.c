@@ -197,11 +197,30 @@ static bool next_piece(uintptr_t *p, uintptr_t end, ga_arena **a, uint32_t *lo, 
 	return true;
 }
 
+/* Like next_piece, but stops (false, *p < end) at an address no arena owns. */
+static bool next_piece_mapped(uintptr_t *p, uintptr_t end, ga_arena **a, uint32_t *lo, uint32_t *hi)
+{
+	if (*p >= end || (*p >> 47) || !arena_for(*p))
+		return false;
+	return next_piece(p, end, a, lo, hi);
+}
+
 #define PIECES(base, npages) \
 	uintptr_t p_ = (base), e_ = (base) + ((uintptr_t)(npages) << GA_PAGE_SHIFT); \
 	ga_arena *a; \
 	uint32_t lo, hi
 #define NEXT_PIECE() next_piece(&p_, e_, &a, &lo, &hi)
+
+/* Whether every page of [base, base + npages pages) is mapped and free. */
+bool _ga_pages_range_free_locked(uintptr_t base, uint32_t npages)
+{
+	PIECES(base, npages);
+	while (next_piece_mapped(&p_, e_, &a, &lo, &hi)) {
+		if (next_one(a->alloc, lo, hi) != hi)
+			return false;
+	}
+	return p_ >= e_;
+}
 
 /* Mark pages in use; returns how many of them had been returned to the OS
  * (those read as zero), and keeps the released figure exact. */

@@ -247,6 +247,15 @@ static void test_realloc(void)
 	CHECK(L == L2 && ga_usable_size(L2) == 106496, "large shrink in place: %p %p %zu", L, L2,
 	      ga_usable_size(L2));
 	ga_free(L2);
+	/* large grows in place into free pages that follow it */
+	char *A = ga_malloc(1 << 20), *B = ga_malloc(1 << 20);
+	CHECK(B == A + (1 << 20), "two large objects adjacent");
+	memset(A, 9, 1 << 20);
+	ga_free(B);
+	char *A2 = ga_realloc(A, (2 << 20) - 5);
+	CHECK(A2 == A && A2[(1 << 20) - 1] == 9, "large realloc grows in place into freed neighbour");
+	CHECK(ga_usable_size(A2) == 2 << 20, "grown usable size %zu", ga_usable_size(A2));
+	ga_free(A2);
 	CHECK(ga_realloc(p, 0) == NULL, "realloc(p, 0) frees and returns NULL");
 }
 
