@@ -39,6 +39,13 @@ void ga_fork_child(void);
 /* Called when a thread exits: flushes its mcache back to mcentral. */
 void ga_thread_exit(void);
 
+/* Hooks an embedding library may define (weak references): called at the
+ * end of the heap's initialisation (first allocation of the process, after
+ * which allocation works), and on a thread's exit after its mcache was
+ * flushed (events emitted by the flush come before it). */
+void ga_init_hook(void) __attribute__((weak));
+void ga_thread_exit_hook(void) __attribute__((weak));
+
 /* ---- Options (read once from the environment at first use) ----------- */
 
 typedef struct ga_options {

@@ -84,6 +84,7 @@ typedef struct ga_mspan {
 	/* mcentral list links: mcentral lock.  Free spans reuse them in fixalloc. */
 	struct ga_mspan *next, *prev;
 	uint64_t req_size;       /* large spans: requested bytes */
+	uint32_t scav_pages;     /* pages of the last mheap allocation that had been released */
 } ga_mspan;
 
 /* Per-thread cache (Go's mcache is per P; ours is per thread). */

@@ -113,7 +113,7 @@ static GA_NOINLINE void *large_alloc(ga_mcache *c, size_t size, uint32_t align_p
 	c->large_allocs++;
 	c->large_bytes_alloc += (uint64_t)npages << GA_PAGE_SHIFT;
 	GA_EMIT(.kind = GA_EV_ALLOC_LARGE, .cls = 0, .size = size, .addr = s->base, .span_id = s->id,
-	        .npages = npages);
+	        .npages = npages, .aux = s->scav_pages);
 	return p;
 }
 
@@ -326,7 +326,7 @@ void *ga_realloc(void *ptr, size_t size)
 	}
 	ga_mspan *s = span_of_object(ptr, "realloc");
 	size_t old = usable_impl(s, ptr, "realloc");
-	bool in_place;
+	bool in_place, extended = false;
 	if (s->spc == 0) {
 		size_t npages = (size + GA_PAGE_SIZE - 1) >> GA_PAGE_SHIFT;
 		uint32_t old_pages = s->npages;
@@ -335,7 +335,7 @@ void *ga_realloc(void *ptr, size_t size)
 		if (in_place && npages < old_pages)
 			_ga_mheap_shrink_span(s, (uint32_t)npages);
 		else if (!in_place && size > GA_MAX_SMALL && npages < UINT32_MAX / 2)
-			in_place = _ga_mheap_extend_span(s, (uint32_t)npages, &dirty);
+			in_place = extended = _ga_mheap_extend_span(s, (uint32_t)npages, &dirty);
 		ga_mcache *c = in_place ? _ga_mcache_get() : NULL;
 		if (c) {
 			c->large_bytes_alloc += (uint64_t)s->npages << GA_PAGE_SHIFT;
@@ -352,7 +352,8 @@ void *ga_realloc(void *ptr, size_t size)
 		GA_EMIT(.kind = s->spc == 0 ? GA_EV_ALLOC_LARGE
 		                            : (s->spc == GA_SPANCLASS_TINY ? GA_EV_ALLOC_TINY : GA_EV_ALLOC_SMALL),
 		        .cls = s->spc == GA_SPANCLASS_TINY ? 2 : s->spc, .size = size, .addr = (uintptr_t)ptr,
-		        .span_id = s->id, .npages = s->spc == 0 ? s->npages : 0);
+		        .span_id = s->id, .npages = s->spc == 0 ? s->npages : 0,
+		        .aux = s->spc == 0 && extended ? s->scav_pages : 0);
 		if (s->spc == 0)
 			s->req_size = size;
 		return ptr;

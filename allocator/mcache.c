@@ -171,6 +171,8 @@ void ga_thread_exit(void)
 	/* Late frees on this thread see ga_tls_cache == NULL and never touch c;
 	 * late allocations use the orphan cache.  So c can serve a new thread. */
 	_ga_fixfree_mcache(c);
+	if (ga_thread_exit_hook)
+		ga_thread_exit_hook();
 }
 
 void _ga_mcaches_sum(ga_heap_stats *out)

@@ -86,7 +86,7 @@ ga_mspan *_ga_mcentral_cache_span(uint8_t spc)
 	c->nspans++;
 	pthread_mutex_unlock(&c->lock);
 	GA_EMIT(.kind = GA_EV_SPAN_ALLOC, .cls = (uint8_t)cls, .addr = s->base, .npages = s->npages,
-	        .span_id = s->id, .flags = spc == GA_SPANCLASS_TINY ? GA_EVF_TINY_SPAN : 0);
+	        .span_id = s->id, .aux = s->scav_pages, .flags = spc == GA_SPANCLASS_TINY ? GA_EVF_TINY_SPAN : 0);
 	return s;
 }
 

@@ -171,6 +171,7 @@ ga_mspan *_ga_mheap_alloc_span(uint32_t npages, uint8_t spc, uint32_t align_page
 	s->spc = spc;
 	s->cls = spc == GA_SPANCLASS_TINY ? 2 : spc;
 	s->needzero = scav < npages;
+	s->scav_pages = scav;
 	s->id = ++h->next_span_id;
 	s->next = s->prev = NULL;
 	h->pages_inuse += npages;
@@ -230,6 +231,7 @@ bool _ga_mheap_extend_span(ga_mspan *s, uint32_t npages, bool *needzero)
 	if (ok) {
 		uint32_t scav = _ga_pages_alloc_locked(tail, add);
 		*needzero = scav < add;
+		s->scav_pages = scav;
 		set_span_map_locked(tail, add, s);
 		h->pages_inuse += add;
 		s->npages = npages;

@@ -63,6 +63,10 @@ void _ga_init_slow(void)
 		_ga_mcentral_init();
 		_ga_mcache_init();
 		__atomic_store_n(&ga_inited, true, __ATOMIC_RELEASE);
+		pthread_mutex_unlock(&init_lock);
+		if (ga_init_hook)
+			ga_init_hook();
+		return;
 	}
 	pthread_mutex_unlock(&init_lock);
 }

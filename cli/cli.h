@@ -3,5 +3,6 @@
 #define CLI_H
 
 int cli_cmd_classes(int argc, char **argv);
+int cli_cmd_run(int argc, char **argv);
 
 #endif

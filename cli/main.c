@@ -10,6 +10,7 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
+	{"run", cli_cmd_run, "run a program on the Go-style heap and record what the heap did"},
 	{"classes", cli_cmd_classes, "print the size-class table in use (Go's sizeclasses.go layout)"},
 };
 
@@ -20,7 +21,8 @@ static void usage(FILE *f)
 	           "reports what it did.  Commands:\n\n");
 	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\nThe allocator alone, without tracing:\n"
+	fprintf(f, "\nExample: goalloc-trace run -o trace.db -- ./prog args\n"
+	           "\nThe allocator alone, without tracing:\n"
 	           "  LD_PRELOAD=%s GOALLOC_STATS=1 PROG ARGS\n"
 	           "prints the heap's figures (HeapAlloc, HeapInuse, ...) when PROG exits.\n"
 	           "\n'goalloc-trace <command> --help' describes a command.\n",

@@ -9,6 +9,7 @@
  * library constructor, before the program runs.
  */
 #include "ga.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -167,14 +168,21 @@ GT_EXPORT void malloc_stats(void)
 	ga_print_stats(2);
 }
 
+static void fork_child(void)
+{
+	gt_trace_fork_child(); /* first: the parent's thread owns this thread's ring */
+	ga_fork_child();
+}
+
 __attribute__((constructor)) static void gt_init(void)
 {
-	(void)ga_get_options(); /* initialise the heap before the program runs */
-	pthread_atfork(ga_fork_prepare, ga_fork_parent, ga_fork_child);
+	(void)ga_get_options(); /* initialise the heap (and tracing) before the program runs */
+	pthread_atfork(ga_fork_prepare, ga_fork_parent, fork_child);
 }
 
 __attribute__((destructor)) static void gt_fini(void)
 {
 	if (ga_get_options()->stats)
 		ga_print_stats(2);
+	gt_trace_exit(0, 0);
 }

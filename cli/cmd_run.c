@@ -1,0 +1,450 @@
+/* cmd_run.c: `goalloc-trace run`: start the target under libgoalloc.so with
+ * a trace region, drain its events into the database while it runs, and
+ * exit with its status.
+ *
+ * Lifecycle: parse -> open database (run row in an open transaction) ->
+ * region -> fork/exec (exec failure reported through a CLOEXEC pipe, and
+ * then nothing is left behind) -> drain loop (reaping every process of the
+ * tree: the CLI is their subreaper) -> final drain -> summary.
+ * Signals: SIGTERM, SIGHUP and a SIGINT sent to the CLI alone are passed to
+ * the target; a terminal's Ctrl-C reaches the target directly.  Either way
+ * the CLI keeps draining until the target is gone, then finishes the file.
+ */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "db.h"
+#include "drain.h"
+#include "fmt.h"
+#include "ga.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { NRINGS = 64, RING_CAP = 1 << 15 }; /* 64 x 32768 x 40 B = 80 MiB, touched as used */
+
+typedef struct run_opts {
+	const char *out, *name;
+	bool lossy, events, go_exact, force, quiet;
+	char **argv;
+} run_opts;
+
+static volatile sig_atomic_t got_signal;
+static volatile pid_t target_pid;
+
+static void on_signal(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	got_signal = sig;
+	/* A terminal's signal already reached the target's process group. */
+	if (target_pid > 0 && (sig != SIGINT || si->si_code == SI_USER || si->si_code == SI_QUEUE))
+		kill(target_pid, sig);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: goalloc-trace run [-o FILE] [--name LABEL] [--lossy] [--events] [--go-exact]\n"
+	        "                         [--force] [-q] -- PROG [ARGS...]\n\n"
+	        "Runs PROG with its malloc family served by the Go-style heap and records every\n"
+	        "decision the heap makes into FILE (SQLite).  Processes PROG forks or execs are\n"
+	        "traced too.  Exits with PROG's status (128+N if a signal N ended it).\n\n"
+	        "  -o FILE       database to write; an existing goalloc database gets one more run\n"
+	        "                (default: goalloc-PROG-PID.db in the current directory)\n"
+	        "  --name LABEL  the run's name in reports (default: PROG)\n"
+	        "  --events      also store every raw event (the events view); aggregates are\n"
+	        "                always stored\n"
+	        "  --lossy       never make PROG wait for the drainer: drop events when a ring is\n"
+	        "                full and count them (runs.dropped)\n"
+	        "  --go-exact    Go's size classes and tiny alignment bit for bit (see README)\n"
+	        "  --force       overwrite FILE if it exists\n"
+	        "  -q            no status line and no summary\n");
+}
+
+static int parse(int argc, char **argv, run_opts *o)
+{
+	int i;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		}
+		if (a[0] != '-')
+			break;
+		if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+			if (++i >= argc)
+				goto missing;
+			o->out = argv[i];
+		} else if (!strcmp(a, "--name")) {
+			if (++i >= argc)
+				goto missing;
+			o->name = argv[i];
+		} else if (!strcmp(a, "--lossy")) {
+			o->lossy = true;
+		} else if (!strcmp(a, "--events")) {
+			o->events = true;
+		} else if (!strcmp(a, "--go-exact")) {
+			o->go_exact = true;
+		} else if (!strcmp(a, "--force")) {
+			o->force = true;
+		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+			o->quiet = true;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			exit(0);
+		} else {
+			fprintf(stderr, "goalloc-trace: run: unknown option '%s' (see 'goalloc-trace run --help')\n", a);
+			return -1;
+		}
+	}
+	if (i >= argc) {
+		fprintf(stderr, "goalloc-trace: run: no program given (usage: goalloc-trace run [options] -- PROG ARGS)\n");
+		return -1;
+	}
+	o->argv = argv + i;
+	return 0;
+missing:
+	fprintf(stderr, "goalloc-trace: run: %s needs a value\n", argv[i - 1]);
+	return -1;
+}
+
+/* libgoalloc.so beside the CLI: <prefix>/bin/goalloc-trace -> <prefix>/lib. */
+static int find_library(char *out, size_t n)
+{
+	const char *env = getenv("GOALLOC_LIB");
+	if (env && *env) {
+		snprintf(out, n, "%s", env);
+		return access(out, R_OK) == 0 ? 0 : -1;
+	}
+	char exe[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (len <= 0)
+		return -1;
+	exe[len] = 0;
+	char *dir = dirname(exe);
+	static const char *const rel[] = {"../lib/libgoalloc.so", "../lib64/libgoalloc.so",
+	                                  "../lib/x86_64-linux-gnu/libgoalloc.so", "libgoalloc.so"};
+	for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
+		snprintf(out, n, "%s/%s", dir, rel[i]);
+		if (access(out, R_OK) == 0) {
+			char *real = realpath(out, NULL);
+			if (real) {
+				snprintf(out, n, "%s", real);
+				free(real);
+			}
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static uint64_t mono_ns(void)
+{
+	return cli_drain_mono_ns();
+}
+
+static gt_region *make_region(int *fd_out, bool lossy)
+{
+	size_t hdr = 4096, rings = (size_t)NRINGS * sizeof(gt_ring);
+	size_t rings_off = hdr, records_off = (rings_off + rings + 4095) & ~(size_t)4095;
+	size_t bytes = records_off + (size_t)NRINGS * RING_CAP * sizeof(gt_record);
+	int fd = memfd_create("goalloc-trace", 0); /* inherited by the target on purpose */
+	if (fd < 0 || ftruncate(fd, (off_t)bytes) != 0)
+		return NULL;
+	gt_region *r = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (r == MAP_FAILED)
+		return NULL;
+	r->version = GT_VERSION;
+	r->nrings = NRINGS;
+	r->cap = RING_CAP;
+	r->flags = lossy ? GT_FLAG_LOSSY : 0;
+	r->rings_off = rings_off;
+	r->records_off = records_off;
+	r->bytes = bytes;
+	r->drainer_pid = getpid();
+	r->heartbeat_ns = mono_ns();
+	/* Calibrate the TSC against CLOCK_MONOTONIC over 20 ms. */
+	uint64_t t0 = mono_ns(), c0 = gt_rdtsc();
+	struct timespec ts = {0, 20 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	uint64_t t1 = mono_ns(), c1 = gt_rdtsc();
+	r->tsc_per_ms = (c1 - c0) * 1000000ull / (t1 - t0);
+	if (r->tsc_per_ms == 0)
+		r->tsc_per_ms = 1;
+	r->tsc0 = gt_rdtsc();
+	r->ns0 = mono_ns();
+	__atomic_store_n(&r->magic, GT_MAGIC, __ATOMIC_RELEASE);
+	*fd_out = fd;
+	return r;
+}
+
+static int status_code(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return 1;
+}
+
+static void remove_db(const char *path)
+{
+	char p[PATH_MAX + 8];
+	unlink(path);
+	snprintf(p, sizeof p, "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", path);
+	unlink(p);
+}
+
+static void status_line(cli_drain *d, uint64_t t0, int64_t last_events, uint64_t dt_ns)
+{
+	int64_t fig[FIG_N];
+	cli_agg_figures(cli_drain_agg(d), fig);
+	char a[32], s[32];
+	cli_fmt_bytes(a, sizeof a, fig[FIG_ALLOC]);
+	cli_fmt_bytes(s, sizeof s, fig[FIG_SYS]);
+	double rate = dt_ns ? (double)(cli_drain_events(d) - last_events) * 1e9 / (double)dt_ns : 0;
+	fprintf(stderr, "\r\033[Kgoalloc-trace: %.1fs  %lld events (%.1fM/s)  HeapAlloc %s  HeapSys %s  %d proc",
+	        (double)(mono_ns() - t0) / 1e9, (long long)cli_drain_events(d), rate / 1e6, a, s,
+	        cli_drain_nprocs(d));
+}
+
+static void summary(cli_drain *d, const char *prog, const char *path, int64_t run_id, int code, bool crashed,
+                    uint64_t wall_ns)
+{
+	int64_t peak[FIG_N], t;
+	cli_agg_peak(cli_drain_agg(d), peak, &t);
+	char b1[32], b2[32], b3[32], b4[32];
+	if (crashed)
+		fprintf(stderr, "goalloc-trace: %s was killed by signal %d (%s) after %.2f s\n", prog, code - 128,
+		        strsignal(code - 128), (double)wall_ns / 1e9);
+	else
+		fprintf(stderr, "goalloc-trace: %s exited with status %d after %.2f s\n", prog, code,
+		        (double)wall_ns / 1e9);
+	fprintf(stderr, "  events     %lld (%lld dropped)\n", (long long)cli_drain_events(d),
+	        (long long)cli_drain_dropped(d));
+	cli_fmt_bytes(b1, sizeof b1, peak[FIG_ALLOC]);
+	cli_fmt_bytes(b2, sizeof b2, peak[FIG_REQ]);
+	fprintf(stderr, "  HeapAlloc  peak %s for %s requested: size-class waste %.1f%%\n", b1, b2,
+	        peak[FIG_ALLOC] ? 100.0 * (double)(peak[FIG_ALLOC] - peak[FIG_REQ]) / (double)peak[FIG_ALLOC] : 0.0);
+	cli_fmt_bytes(b3, sizeof b3, peak[FIG_INUSE]);
+	cli_fmt_bytes(b4, sizeof b4, peak[FIG_SYS]);
+	fprintf(stderr, "  at peak    HeapInuse %s (span waste %.1f%%), HeapSys %s\n", b3,
+	        peak[FIG_INUSE] ? 100.0 * (double)(peak[FIG_INUSE] - peak[FIG_ALLOC]) / (double)peak[FIG_INUSE] : 0.0,
+	        b4);
+	fprintf(stderr, "  database   %s (run %lld)\n", path, (long long)run_id);
+}
+
+int cli_cmd_run(int argc, char **argv)
+{
+	run_opts o = {0};
+	if (parse(argc, argv, &o) != 0)
+		return 2;
+	const char *prog = o.argv[0];
+	char base[256];
+	snprintf(base, sizeof base, "%s", prog);
+	const char *pname = basename(base);
+
+	char lib[PATH_MAX];
+	if (find_library(lib, sizeof lib) != 0) {
+		fprintf(stderr, "goalloc-trace: cannot find libgoalloc.so beside %s (set GOALLOC_LIB)\n", "the CLI");
+		return 2;
+	}
+	char defpath[PATH_MAX];
+	const char *path = o.out;
+	if (!path) {
+		snprintf(defpath, sizeof defpath, "goalloc-%s-%d.db", pname, (int)getpid());
+		path = defpath;
+		if (access(path, F_OK) == 0 && !o.force) {
+			fprintf(stderr, "goalloc-trace: cannot write %s: file exists (use --force or -o)\n", path);
+			return 2;
+		}
+	}
+	if (o.force)
+		remove_db(path);
+
+	const char *env_exact = getenv("GOALLOC_GO_EXACT");
+	bool go_exact = o.go_exact || (env_exact && env_exact[0] == '1');
+	const char *env_tiny = getenv("GOALLOC_TINY");
+	bool tiny = !(env_tiny && env_tiny[0] == '0');
+
+	cli_db *db;
+	bool created;
+	char err[600];
+	if (cli_db_open(path, true, &created, &db, err, sizeof err) != 0) {
+		fprintf(stderr, "goalloc-trace: cannot write %s: %s\n", path, err);
+		return 2;
+	}
+	/* The command as one line. */
+	char command[4096] = "";
+	for (char **a = o.argv; *a; a++) {
+		size_t l = strlen(command);
+		snprintf(command + l, sizeof command - l, "%s%s", l ? " " : "", *a);
+	}
+	char started[64];
+	time_t now = time(NULL);
+	strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	struct utsname un;
+	uname(&un);
+	cli_run_info ri = {.name = o.name ? o.name : pname, .command = command,
+	                   .mode = go_exact ? "go-exact" : "c-safe", .started_at = started,
+	                   .host = un.nodename, .kernel = un.release, .tiny = tiny, .lossy = o.lossy};
+	int64_t run_id;
+	if (cli_db_begin(db) != 0 || cli_db_run_insert(db, &ri, &run_id) != 0) {
+		fprintf(stderr, "goalloc-trace: cannot write %s: %s\n", path, cli_db_error(db));
+		goto fail_db;
+	}
+	for (int c = 0; c < GA_CLASSES; c++) {
+		int64_t size = c ? ga_class_size((unsigned)c) : 0, np = c ? ga_class_npages((unsigned)c) : 0;
+		int64_t objs = c ? ga_class_nelems((unsigned)c) : 0;
+		if (cli_db_size_class(db, run_id, c, size, np, objs, c ? np * 8192 - objs * size : 0,
+		                      c && !(c == 3 && !go_exact)) != 0) {
+			fprintf(stderr, "goalloc-trace: cannot write %s: %s\n", path, cli_db_error(db));
+			goto fail_db;
+		}
+	}
+
+	int fd;
+	gt_region *reg = make_region(&fd, o.lossy);
+	if (!reg) {
+		fprintf(stderr, "goalloc-trace: cannot create the trace region: %s\n", strerror(errno));
+		goto fail_db;
+	}
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) != 0) {
+		fprintf(stderr, "goalloc-trace: cannot create a pipe: %s\n", strerror(errno));
+		goto fail_db;
+	}
+	fflush(NULL);
+	pid_t child = fork();
+	if (child < 0) {
+		fprintf(stderr, "goalloc-trace: cannot fork: %s\n", strerror(errno));
+		goto fail_db;
+	}
+	if (child == 0) {
+		close(pipefd[0]);
+		char preload[PATH_MAX * 2], fdstr[16];
+		const char *old = getenv("LD_PRELOAD");
+		snprintf(preload, sizeof preload, "%s%s%s", lib, old && *old ? ":" : "", old && *old ? old : "");
+		snprintf(fdstr, sizeof fdstr, "%d", fd);
+		setenv("LD_PRELOAD", preload, 1);
+		setenv(GT_ENV_FD, fdstr, 1);
+		if (go_exact)
+			setenv("GOALLOC_GO_EXACT", "1", 1);
+		execvp(prog, o.argv);
+		int e = errno;
+		if (write(pipefd[1], &e, sizeof e) < 0) {
+		}
+		_exit(127);
+	}
+	close(pipefd[1]);
+	int exec_errno = 0;
+	ssize_t got = read(pipefd[0], &exec_errno, sizeof exec_errno);
+	close(pipefd[0]);
+	if (got == (ssize_t)sizeof exec_errno) {
+		waitpid(child, NULL, 0);
+		fprintf(stderr, "goalloc-trace: cannot run %s: %s\n", prog, strerror(exec_errno));
+		cli_db_close(db); /* the open transaction is rolled back */
+		if (created)
+			remove_db(path);
+		return 127;
+	}
+	target_pid = child;
+	struct sigaction sa = {0};
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+		sigaction(sigs[i], &sa, NULL);
+
+	cli_drain *d = cli_drain_new(reg, db, run_id, o.events);
+	bool live = !o.quiet && isatty(2);
+	uint64_t t0 = mono_ns(), last_flush = t0, last_status = t0, last_reap = t0;
+	int64_t last_events = 0;
+	int child_status = -1;
+	bool child_done = false, others_noted = false, dberr = false;
+	for (;;) {
+		int64_t n = cli_drain_round(d);
+		if (n < 0) {
+			dberr = true;
+			break;
+		}
+		int st;
+		pid_t p;
+		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+			cli_drain_proc_exit(d, p, status_code(st));
+			if (p == child) {
+				child_status = st;
+				child_done = true;
+			}
+		}
+		if (child_done && p < 0 && errno == ECHILD)
+			break;
+		if (child_done && !others_noted && !o.quiet) {
+			fprintf(stderr, "%sgoalloc-trace: %s exited; waiting for the processes it left running\n",
+			        live ? "\r\033[K" : "", pname);
+			others_noted = true;
+		}
+		uint64_t t = mono_ns();
+		if (t - last_flush > 500 * 1000 * 1000ull) {
+			if (cli_drain_flush(d, false, "running", -1) != 0) {
+				dberr = true;
+				break;
+			}
+			last_flush = t;
+		}
+		if (t - last_reap > 200 * 1000 * 1000ull) {
+			cli_drain_reap_rings(d);
+			last_reap = t;
+		}
+		if (live && t - last_status > 250 * 1000 * 1000ull) {
+			status_line(d, t0, last_events, t - last_status);
+			last_events = cli_drain_events(d);
+			last_status = t;
+		}
+		if (n == 0) {
+			struct timespec ts = {0, 500 * 1000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (live)
+		fprintf(stderr, "\r\033[K");
+	/* Every process is gone: what is in the rings is all there will be. */
+	while (!dberr && cli_drain_round(d) > 0)
+		;
+	int code = child_status >= 0 ? status_code(child_status) : 1;
+	bool crashed = child_status >= 0 && WIFSIGNALED(child_status);
+	const char *state = crashed ? (got_signal ? "interrupted" : "crashed") : "done";
+	if (dberr || cli_drain_flush(d, true, state, code) != 0) {
+		fprintf(stderr, "goalloc-trace: cannot write %s: %s\n", path, cli_db_error(db));
+		cli_drain_free(d);
+		cli_db_close(db);
+		return code ? code : 1;
+	}
+	if (!o.quiet)
+		summary(d, pname, path, run_id, code, crashed, mono_ns() - t0);
+	cli_drain_free(d);
+	cli_db_close(db);
+	return code;
+
+fail_db:
+	cli_db_close(db);
+	if (created)
+		remove_db(path);
+	return 2;
+}

@@ -1,0 +1,373 @@
+/* db.c: the only file that calls sqlite3_*.  Opens or creates a goalloc
+ * database (schema/ compiled in, versioned by PRAGMA user_version), and
+ * writes runs, processes, aggregates and raw events with prepared
+ * statements inside large transactions.  Every return code is checked;
+ * errors are kept as one line for the caller to print.
+ *
+ * Durability: journal_mode=WAL, synchronous=OFF.  A transaction that
+ * committed survives the CLI being killed (not a power cut), so a killed
+ * run leaves a consistent prefix.
+ */
+#include "db.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern const char *const cli_schema_migrations[];
+extern const int cli_schema_version;
+
+enum {
+	ST_RUN_INSERT,
+	ST_RUN_UPDATE,
+	ST_SIZE_CLASS,
+	ST_CLASS_STAT,
+	ST_SPAN,
+	ST_TINY,
+	ST_SAMPLE,
+	ST_PROCESS,
+	ST_EVENT,
+	ST_COUNT
+};
+
+static const char *const st_sql[ST_COUNT] = {
+	[ST_RUN_INSERT] = "INSERT INTO run(name, command, mode, tiny, started_at, state, host, kernel, lossy) "
+	                  "VALUES(?,?,?,?,?,'running',?,?,?)",
+	[ST_RUN_UPDATE] = "UPDATE run SET duration_ns=?, events=?, dropped=?, unmatched_frees=?, exit_status=?, "
+	                  "state=?, peak_t_ns=?, peak_heap_alloc=?, peak_requested=?, peak_heap_inuse=?, "
+	                  "peak_heap_idle=?, peak_heap_released=?, peak_heap_sys=? WHERE run_id=?",
+	[ST_SIZE_CLASS] = "INSERT OR REPLACE INTO size_class VALUES(?,?,?,?,?,?,?)",
+	[ST_CLASS_STAT] = "INSERT OR REPLACE INTO class_stat VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_SPAN] = "INSERT INTO span VALUES(?,?,?,?,?,?,?,?,?,?)",
+	[ST_TINY] = "INSERT OR REPLACE INTO tiny_stat VALUES(?,?,?,?)",
+	[ST_SAMPLE] = "INSERT OR REPLACE INTO heap_sample VALUES(?,?,?,?,?,?,?,?)",
+	[ST_PROCESS] = "INSERT OR REPLACE INTO process VALUES(?,?,?,?,?,?,?,?)",
+	[ST_EVENT] = "INSERT INTO event VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+};
+
+struct cli_db {
+	sqlite3 *h;
+	sqlite3_stmt *st[ST_COUNT];
+	char err[512];
+};
+
+const char *cli_db_error(cli_db *db)
+{
+	return db->err;
+}
+
+static int fail(cli_db *db, const char *what)
+{
+	snprintf(db->err, sizeof db->err, "%s: %s", what, sqlite3_errmsg(db->h));
+	return -1;
+}
+
+static int exec(cli_db *db, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(db->err, sizeof db->err, "%s", msg ? msg : sqlite3_errmsg(db->h));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* An integer from a one-row query; -1 with db->err set on error. */
+static int query_int(cli_db *db, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db->h, sql, -1, &s, NULL) != SQLITE_OK)
+		return fail(db, "query");
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	else if (rc != SQLITE_DONE) {
+		fail(db, "query");
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : 1;
+}
+
+static int migrate(cli_db *db, int64_t from)
+{
+	if (exec(db, "BEGIN IMMEDIATE") != 0)
+		return -1;
+	for (int64_t v = from; v < cli_schema_version; v++) {
+		if (exec(db, cli_schema_migrations[v]) != 0)
+			goto rollback;
+	}
+	char sql[128];
+	snprintf(sql, sizeof sql, "PRAGMA user_version=%d", cli_schema_version);
+	if (exec(db, sql) != 0 ||
+	    exec(db, "INSERT OR REPLACE INTO goalloc_meta VALUES('format','goalloc-trace')") != 0)
+		goto rollback;
+	return exec(db, "COMMIT");
+rollback:
+	{
+		char keep[512];
+		memcpy(keep, db->err, sizeof keep);
+		exec(db, "ROLLBACK");
+		memcpy(db->err, keep, sizeof keep);
+	}
+	return -1;
+}
+
+int cli_db_open(const char *path, bool create, bool *created, cli_db **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	bool existed = access(path, F_OK) == 0;
+	if (created)
+		*created = false;
+	if (!existed && !create) {
+		snprintf(err, errlen, "no such file");
+		return -1;
+	}
+	cli_db *db = calloc(1, sizeof *db);
+	if (!db) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+	if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", db->h ? sqlite3_errmsg(db->h) : "cannot open");
+		sqlite3_close(db->h);
+		free(db);
+		return -1;
+	}
+	sqlite3_busy_timeout(db->h, 5000);
+	sqlite3_extended_result_codes(db->h, 1);
+	int64_t version = 0, tables = 0, meta = 0;
+	if (query_int(db, "SELECT count(*) FROM sqlite_master", &tables) < 0) {
+		/* SQLITE_NOTADB and friends: not an SQLite file at all. */
+		snprintf(err, errlen, "not a goalloc database (%s)", sqlite3_errmsg(db->h));
+		goto fail;
+	}
+	if (query_int(db, "PRAGMA user_version", &version) < 0) {
+		snprintf(err, errlen, "%s", db->err);
+		goto fail;
+	}
+	if (tables > 0) {
+		if (query_int(db, "SELECT count(*) FROM sqlite_master WHERE name='goalloc_meta'", &meta) < 0 ||
+		    meta == 0) {
+			snprintf(err, errlen, "not a goalloc database (an SQLite file without goalloc tables)");
+			goto fail;
+		}
+		if (version > cli_schema_version) {
+			snprintf(err, errlen,
+			         "written by a newer goalloc-trace (schema %lld; this one knows up to %d)",
+			         (long long)version, cli_schema_version);
+			goto fail;
+		}
+	}
+	if (exec(db, "PRAGMA journal_mode=WAL") != 0 || exec(db, "PRAGMA synchronous=OFF") != 0) {
+		snprintf(err, errlen, "%s", db->err);
+		goto fail;
+	}
+	if ((tables == 0 || version < cli_schema_version) && migrate(db, tables == 0 ? 0 : version) != 0) {
+		snprintf(err, errlen, "cannot create the schema: %s", db->err);
+		goto fail;
+	}
+	for (int i = 0; i < ST_COUNT; i++)
+		if (sqlite3_prepare_v3(db->h, st_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &db->st[i], NULL) !=
+		    SQLITE_OK) {
+			snprintf(err, errlen, "cannot prepare statements: %s", sqlite3_errmsg(db->h));
+			goto fail;
+		}
+	if (created)
+		*created = !existed;
+	*out = db;
+	return 0;
+fail:
+	cli_db_close(db);
+	return -1;
+}
+
+void cli_db_close(cli_db *db)
+{
+	if (!db)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(db->st[i]);
+	sqlite3_close(db->h);
+	free(db);
+}
+
+int cli_db_begin(cli_db *db)
+{
+	return exec(db, "BEGIN");
+}
+
+int cli_db_commit(cli_db *db)
+{
+	return exec(db, "COMMIT");
+}
+
+/* Bind helpers: a NULL text binds NULL. */
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static int step(cli_db *db, int id, const char *what)
+{
+	sqlite3_stmt *s = db->st[id];
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return fail(db, what);
+	return 0;
+}
+
+int cli_db_run_insert(cli_db *db, const cli_run_info *ri, int64_t *run_id)
+{
+	sqlite3_stmt *s = db->st[ST_RUN_INSERT];
+	bind_text(s, 1, ri->name);
+	bind_text(s, 2, ri->command);
+	bind_text(s, 3, ri->mode);
+	sqlite3_bind_int(s, 4, ri->tiny);
+	bind_text(s, 5, ri->started_at);
+	bind_text(s, 6, ri->host);
+	bind_text(s, 7, ri->kernel);
+	sqlite3_bind_int(s, 8, ri->lossy);
+	if (step(db, ST_RUN_INSERT, "insert run") != 0)
+		return -1;
+	*run_id = sqlite3_last_insert_rowid(db->h);
+	return 0;
+}
+
+int cli_db_run_update(cli_db *db, int64_t run_id, const cli_run_end *re)
+{
+	sqlite3_stmt *s = db->st[ST_RUN_UPDATE];
+	sqlite3_bind_int64(s, 1, re->duration_ns);
+	sqlite3_bind_int64(s, 2, re->events);
+	sqlite3_bind_int64(s, 3, re->dropped);
+	sqlite3_bind_int64(s, 4, re->unmatched_frees);
+	if (re->exit_status >= 0)
+		sqlite3_bind_int(s, 5, re->exit_status);
+	else
+		sqlite3_bind_null(s, 5);
+	bind_text(s, 6, re->state);
+	sqlite3_bind_int64(s, 7, re->peak_t_ns);
+	sqlite3_bind_int64(s, 8, re->peak_heap_alloc);
+	sqlite3_bind_int64(s, 9, re->peak_requested);
+	sqlite3_bind_int64(s, 10, re->peak_heap_inuse);
+	sqlite3_bind_int64(s, 11, re->peak_heap_idle);
+	sqlite3_bind_int64(s, 12, re->peak_heap_released);
+	sqlite3_bind_int64(s, 13, re->peak_heap_sys);
+	sqlite3_bind_int64(s, 14, run_id);
+	return step(db, ST_RUN_UPDATE, "update run");
+}
+
+int cli_db_size_class(cli_db *db, int64_t run_id, int cls, int64_t size, int64_t npages, int64_t objects,
+                      int64_t tail, bool used)
+{
+	sqlite3_stmt *s = db->st[ST_SIZE_CLASS];
+	sqlite3_bind_int64(s, 1, run_id);
+	sqlite3_bind_int(s, 2, cls);
+	sqlite3_bind_int64(s, 3, size);
+	sqlite3_bind_int64(s, 4, npages);
+	sqlite3_bind_int64(s, 5, objects);
+	sqlite3_bind_int64(s, 6, tail);
+	sqlite3_bind_int(s, 7, used);
+	return step(db, ST_SIZE_CLASS, "insert size class");
+}
+
+int cli_db_class_stat(cli_db *db, int64_t run_id, int cls, const cli_class_row *r)
+{
+	sqlite3_stmt *s = db->st[ST_CLASS_STAT];
+	const int64_t v[] = {r->allocs,         r->frees,          r->requested_bytes, r->allocated_bytes,
+	                     r->peak_live_objects, r->peak_live_bytes, r->live_objects, r->live_bytes,
+	                     r->live_requested, r->spans_created,  r->spans_released, r->refills};
+	sqlite3_bind_int64(s, 1, run_id);
+	sqlite3_bind_int(s, 2, cls);
+	for (int i = 0; i < 12; i++)
+		sqlite3_bind_int64(s, 3 + i, v[i]);
+	return step(db, ST_CLASS_STAT, "insert class stats");
+}
+
+int cli_db_span(cli_db *db, int64_t run_id, int pid, int64_t span_id, int cls, bool tiny, uint64_t base,
+                int64_t npages, int64_t created_ns, int64_t released_ns, int64_t peak)
+{
+	sqlite3_stmt *s = db->st[ST_SPAN];
+	sqlite3_bind_int64(s, 1, run_id);
+	sqlite3_bind_int(s, 2, pid);
+	sqlite3_bind_int64(s, 3, span_id);
+	sqlite3_bind_int(s, 4, cls);
+	sqlite3_bind_int(s, 5, tiny);
+	sqlite3_bind_int64(s, 6, (int64_t)base);
+	sqlite3_bind_int64(s, 7, npages);
+	sqlite3_bind_int64(s, 8, created_ns);
+	if (released_ns >= 0)
+		sqlite3_bind_int64(s, 9, released_ns);
+	else
+		sqlite3_bind_null(s, 9);
+	sqlite3_bind_int64(s, 10, peak);
+	return step(db, ST_SPAN, "insert span");
+}
+
+int cli_db_tiny_stat(cli_db *db, int64_t run_id, int64_t blocks, int64_t objects, int64_t bytes)
+{
+	sqlite3_stmt *s = db->st[ST_TINY];
+	sqlite3_bind_int64(s, 1, run_id);
+	sqlite3_bind_int64(s, 2, blocks);
+	sqlite3_bind_int64(s, 3, objects);
+	sqlite3_bind_int64(s, 4, bytes);
+	return step(db, ST_TINY, "insert tiny stats");
+}
+
+int cli_db_heap_sample(cli_db *db, int64_t run_id, int64_t t_ns, const int64_t fig[6])
+{
+	sqlite3_stmt *s = db->st[ST_SAMPLE];
+	sqlite3_bind_int64(s, 1, run_id);
+	sqlite3_bind_int64(s, 2, t_ns);
+	for (int i = 0; i < 6; i++)
+		sqlite3_bind_int64(s, 3 + i, fig[i]);
+	return step(db, ST_SAMPLE, "insert heap sample");
+}
+
+int cli_db_process(cli_db *db, int64_t run_id, int pid, int seq, int ppid, const char *command,
+                   int64_t started_ns, int64_t exited_ns, int exit_status)
+{
+	sqlite3_stmt *s = db->st[ST_PROCESS];
+	sqlite3_bind_int64(s, 1, run_id);
+	sqlite3_bind_int(s, 2, pid);
+	sqlite3_bind_int(s, 3, seq);
+	sqlite3_bind_int(s, 4, ppid);
+	bind_text(s, 5, command);
+	sqlite3_bind_int64(s, 6, started_ns);
+	if (exited_ns >= 0)
+		sqlite3_bind_int64(s, 7, exited_ns);
+	else
+		sqlite3_bind_null(s, 7);
+	if (exit_status != INT32_MIN)
+		sqlite3_bind_int(s, 8, exit_status);
+	else
+		sqlite3_bind_null(s, 8);
+	return step(db, ST_PROCESS, "insert process");
+}
+
+int cli_db_event(cli_db *db, int64_t run_id, int64_t seq, int64_t t_ns, int pid, int tid, int kind, int cls,
+                 uint64_t size, uint64_t addr, int64_t span, int64_t stack)
+{
+	sqlite3_stmt *s = db->st[ST_EVENT];
+	sqlite3_bind_int64(s, 1, run_id);
+	sqlite3_bind_int64(s, 2, seq);
+	sqlite3_bind_int64(s, 3, t_ns);
+	sqlite3_bind_int(s, 4, pid);
+	sqlite3_bind_int(s, 5, tid);
+	sqlite3_bind_int(s, 6, kind);
+	sqlite3_bind_int(s, 7, cls);
+	sqlite3_bind_int64(s, 8, (int64_t)size);
+	sqlite3_bind_int64(s, 9, (int64_t)addr);
+	sqlite3_bind_int64(s, 10, span);
+	sqlite3_bind_int64(s, 11, stack);
+	return step(db, ST_EVENT, "insert event");
+}

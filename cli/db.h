@@ -1,0 +1,57 @@
+/* db.h: the trace store.  db.c is the only file that calls sqlite3_*; the
+ * rest of the CLI sees these functions.  Every function returns 0 on
+ * success or -1 with a one-line reason in cli_db_error(). */
+#ifndef CLI_DB_H
+#define CLI_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct cli_db cli_db;
+
+/* Open a goalloc database.  create: make the file (and the schema) if it
+ * does not exist.  A file that is not a goalloc database, or one written by
+ * a newer version, is refused.  *created tells whether this call made it. */
+int cli_db_open(const char *path, bool create, bool *created, cli_db **out, char *err, size_t errlen);
+void cli_db_close(cli_db *db);
+const char *cli_db_error(cli_db *db);
+
+int cli_db_begin(cli_db *db);
+int cli_db_commit(cli_db *db);
+
+typedef struct cli_run_info {
+	const char *name, *command, *mode, *started_at, *host, *kernel;
+	bool tiny, lossy;
+} cli_run_info;
+
+int cli_db_run_insert(cli_db *db, const cli_run_info *ri, int64_t *run_id);
+
+typedef struct cli_run_end {
+	int64_t duration_ns, events, dropped, unmatched_frees;
+	int exit_status; /* -1: unknown */
+	const char *state;
+	int64_t peak_t_ns, peak_heap_alloc, peak_requested, peak_heap_inuse, peak_heap_idle,
+	    peak_heap_released, peak_heap_sys;
+} cli_run_end;
+
+int cli_db_run_update(cli_db *db, int64_t run_id, const cli_run_end *re);
+int cli_db_size_class(cli_db *db, int64_t run_id, int cls, int64_t size, int64_t npages, int64_t objects,
+                      int64_t tail, bool used);
+
+typedef struct cli_class_row {
+	int64_t allocs, frees, requested_bytes, allocated_bytes, peak_live_objects, peak_live_bytes,
+	    live_objects, live_bytes, live_requested, spans_created, spans_released, refills;
+} cli_class_row;
+
+int cli_db_class_stat(cli_db *db, int64_t run_id, int cls, const cli_class_row *row);
+int cli_db_span(cli_db *db, int64_t run_id, int pid, int64_t span_id, int cls, bool tiny, uint64_t base,
+                int64_t npages, int64_t created_ns, int64_t released_ns /* -1: NULL */, int64_t peak);
+int cli_db_tiny_stat(cli_db *db, int64_t run_id, int64_t blocks, int64_t objects, int64_t bytes);
+int cli_db_heap_sample(cli_db *db, int64_t run_id, int64_t t_ns, const int64_t fig[6]);
+int cli_db_process(cli_db *db, int64_t run_id, int pid, int seq, int ppid, const char *command,
+                   int64_t started_ns, int64_t exited_ns /* -1 */, int exit_status /* INT32_MIN */);
+int cli_db_event(cli_db *db, int64_t run_id, int64_t seq, int64_t t_ns, int pid, int tid, int kind, int cls,
+                 uint64_t size, uint64_t addr, int64_t span, int64_t stack);
+
+#endif

@@ -1,0 +1,367 @@
+/* drain.c: the consumer side of the rings (gt_event.h).  Each round takes
+ * every ring's records from tail to head, merges them by timestamp (each
+ * ring is already in order: one producer), feeds them to the model (agg.c)
+ * and, with --events, to the event table in that order, then gives the
+ * space back (tail) and frees rings whose owner has exited.
+ *
+ * Invariants: only this file writes ring tails and turns DONE rings FREE;
+ * a ring is made FREE only when it is empty, so a new owner never sees an
+ * old owner's records; the heartbeat is refreshed every round, so waiting
+ * producers know the drainer is alive.
+ */
+#define _GNU_SOURCE
+#include "drain.h"
+
+#include "u64map.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+typedef struct proc {
+	int pid, seq, ppid;
+	int64_t started_ns, exited_ns;
+	int status; /* INT32_MIN: unknown */
+	bool dirty;
+	char cmd[1024];
+} proc;
+
+U64MAP_DEFINE(pidmap, uint32_t) /* pid + 1 -> index + 1 into procs (latest image) */
+
+typedef struct cursor {
+	uint32_t ring;
+	uint64_t pos, end;
+	int pid, tid;
+	gt_record *recs;
+} cursor;
+
+struct cli_drain {
+	gt_region *reg;
+	cli_db *db;
+	int64_t run_id;
+	bool store_events;
+	cli_agg *agg;
+	proc *procs;
+	int nprocs, cap_procs;
+	pidmap pids;
+	int64_t events, seq, last_t;
+	double ns_per_tsc;
+	int r0_pid, r0_tid;
+	cursor *cur;
+	bool error;
+};
+
+uint64_t cli_drain_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+cli_drain *cli_drain_new(gt_region *reg, cli_db *db, int64_t run_id, bool store_events)
+{
+	cli_drain *d = calloc(1, sizeof *d);
+	if (!d)
+		return NULL;
+	d->reg = reg;
+	d->db = db;
+	d->run_id = run_id;
+	d->store_events = store_events;
+	d->agg = cli_agg_new(10 * 1000 * 1000); /* a heap sample per 10 ms of run time */
+	d->ns_per_tsc = 1e6 / (double)reg->tsc_per_ms;
+	d->cur = calloc(reg->nrings, sizeof *d->cur);
+	if (!pidmap_init(&d->pids, 64) || !d->cur)
+		abort();
+	return d;
+}
+
+void cli_drain_free(cli_drain *d)
+{
+	if (!d)
+		return;
+	cli_agg_free(d->agg);
+	pidmap_destroy(&d->pids);
+	free(d->procs);
+	free(d->cur);
+	free(d);
+}
+
+static inline int64_t to_ns(const cli_drain *d, uint64_t tsc)
+{
+	if (tsc <= d->reg->tsc0)
+		return 0;
+	return (int64_t)((double)(tsc - d->reg->tsc0) * d->ns_per_tsc);
+}
+
+int64_t cli_drain_now_ns(const cli_drain *d)
+{
+	return to_ns(d, gt_rdtsc());
+}
+
+static proc *proc_of(cli_drain *d, int pid, uint32_t *index)
+{
+	uint32_t *ix = pidmap_get(&d->pids, (uint64_t)pid + 1);
+	if (!ix)
+		return NULL;
+	*index = *ix;
+	return &d->procs[*ix - 1];
+}
+
+static proc *proc_start(cli_drain *d, int pid, int ppid, int64_t t_ns, uint32_t *index)
+{
+	if (d->nprocs == d->cap_procs) {
+		d->cap_procs = d->cap_procs ? d->cap_procs * 2 : 16;
+		d->procs = realloc(d->procs, (size_t)d->cap_procs * sizeof *d->procs);
+		if (!d->procs)
+			abort();
+	}
+	uint32_t old;
+	proc *prev = proc_of(d, pid, &old);
+	int seq = prev ? prev->seq + 1 : 0;
+	proc *p = &d->procs[d->nprocs++];
+	*p = (proc){.pid = pid, .seq = seq, .ppid = ppid, .started_ns = t_ns, .exited_ns = -1,
+	            .status = INT32_MIN, .dirty = true};
+	if (prev && prev->exited_ns < 0) {
+		d->procs[old - 1].exited_ns = t_ns; /* the old image ended at exec */
+		d->procs[old - 1].dirty = true;
+	}
+	bool isnew;
+	*index = (uint32_t)d->nprocs;
+	*pidmap_put(&d->pids, (uint64_t)pid + 1, &isnew) = *index;
+	return p;
+}
+
+static void handle(cli_drain *d, const gt_record *r, int pid, int tid)
+{
+	int64_t t = to_ns(d, r->tsc);
+	if (t > d->last_t)
+		d->last_t = t;
+	uint32_t ix = 0;
+	proc *p = proc_of(d, pid, &ix);
+	switch (r->kind) {
+	case GT_EV_PROC_START:
+		p = proc_start(d, pid, (int)r->size, t, &ix);
+		break;
+	case GT_EV_TEXT:
+		if (p) {
+			size_t off = (size_t)r->flags * GT_TEXT_CHUNK;
+			gt_record tmp = *r;
+			if (off + GT_TEXT_CHUNK < sizeof p->cmd) {
+				memcpy(p->cmd + off, gt_record_text(&tmp), GT_TEXT_CHUNK);
+				p->cmd[off + GT_TEXT_CHUNK] = 0;
+				p->dirty = true;
+			}
+		}
+		return;
+	case GT_EV_PROC_EXIT:
+		if (p && p->exited_ns < 0) {
+			p->exited_ns = t;
+			p->dirty = true;
+		}
+		break;
+	case GT_EV_OWNER:
+		return;
+	case GT_EV_THREAD_START:
+	case GT_EV_THREAD_EXIT:
+		break; /* a process's first thread starts before its PROC_START */
+	default:
+		if (!p) /* events before the PROC_START of this pid: adopt it */
+			p = proc_start(d, pid, 0, t, &ix);
+		if (r->kind <= GT_EV_SCAVENGE)
+			cli_agg_event(d->agg, ix, pid, r, t);
+		break;
+	}
+	d->events++;
+	if (d->store_events && !d->error) {
+		uint64_t size = r->size;
+		if (r->kind == GT_EV_THREAD_START || r->kind == GT_EV_THREAD_EXIT || r->kind == GT_EV_PROC_EXIT)
+			size = 0;
+		if (cli_db_event(d->db, d->run_id, ++d->seq, t, pid, tid, r->kind, r->cls, size, r->addr, r->span,
+		                 r->stack) != 0)
+			d->error = true;
+	}
+}
+
+int64_t cli_drain_round(cli_drain *d)
+{
+	gt_region *reg = d->reg;
+	__atomic_store_n(&reg->heartbeat_ns, cli_drain_mono_ns(), __ATOMIC_RELEASE);
+	int k = 0;
+	for (uint32_t i = 0; i < reg->nrings; i++) {
+		gt_ring *r = gt_region_ring(reg, i);
+		if (i && __atomic_load_n(&r->state, __ATOMIC_ACQUIRE) == GT_RING_FREE)
+			continue;
+		uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+		uint64_t tail = r->tail;
+		if (head == tail)
+			continue;
+		d->cur[k++] = (cursor){.ring = i, .pos = tail, .end = head, .pid = r->pid, .tid = r->tid,
+		                       .recs = gt_region_records(reg, i)};
+	}
+	int64_t n = 0;
+	uint64_t mask = reg->cap - 1;
+	while (k > 0) {
+		/* the cursor whose next record is oldest */
+		int best = 0;
+		uint64_t best_tsc = d->cur[0].recs[d->cur[0].pos & mask].tsc;
+		for (int c = 1; c < k; c++) {
+			uint64_t t = d->cur[c].recs[d->cur[c].pos & mask].tsc;
+			if (t < best_tsc) {
+				best_tsc = t;
+				best = c;
+			}
+		}
+		cursor *c = &d->cur[best];
+		const gt_record *r = &c->recs[c->pos & mask];
+		if (c->ring == 0) {
+			if (r->kind == GT_EV_OWNER) {
+				d->r0_pid = (int)r->size;
+				d->r0_tid = (int)r->aux;
+			}
+			handle(d, r, d->r0_pid, d->r0_tid);
+		} else {
+			handle(d, r, c->pid, c->tid);
+		}
+		n++;
+		if (++c->pos == c->end) {
+			gt_ring *ring = gt_region_ring(reg, c->ring);
+			__atomic_store_n(&ring->tail, c->end, __ATOMIC_RELEASE);
+			d->cur[best] = d->cur[--k];
+		}
+	}
+	/* Rings whose owner exited and that are now empty can be claimed again. */
+	for (uint32_t i = 1; i < reg->nrings; i++) {
+		gt_ring *r = gt_region_ring(reg, i);
+		uint32_t st = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
+		if (st == GT_RING_DONE && __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) == r->tail)
+			__atomic_store_n(&r->state, GT_RING_FREE, __ATOMIC_RELEASE);
+	}
+	return d->error ? -1 : n;
+}
+
+void cli_drain_reap_rings(cli_drain *d)
+{
+	gt_region *reg = d->reg;
+	for (uint32_t i = 1; i < reg->nrings; i++) {
+		gt_ring *r = gt_region_ring(reg, i);
+		if (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) != GT_RING_OWNED ||
+		    __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) != r->tail)
+			continue;
+		char path[64];
+		struct stat st;
+		snprintf(path, sizeof path, "/proc/%d/task/%d", r->pid, r->tid);
+		if (stat(path, &st) != 0) {
+			uint32_t expect = GT_RING_OWNED;
+			__atomic_compare_exchange_n(&r->state, &expect, GT_RING_FREE, false, __ATOMIC_ACQ_REL,
+			                            __ATOMIC_RELAXED);
+		}
+	}
+}
+
+void cli_drain_proc_exit(cli_drain *d, int pid, int status)
+{
+	uint32_t ix;
+	proc *p = proc_of(d, pid, &ix);
+	if (!p)
+		return;
+	p->status = status;
+	if (p->exited_ns < 0)
+		p->exited_ns = cli_drain_now_ns(d);
+	p->dirty = true;
+}
+
+static int fail(cli_drain *d)
+{
+	d->error = true;
+	return -1;
+}
+
+int cli_drain_flush(cli_drain *d, bool final, const char *state, int exit_status)
+{
+	cli_db *db = d->db;
+	if (d->error)
+		return -1;
+	if (final)
+		cli_agg_sample(d->agg, d->last_t);
+	const int64_t(*samples)[1 + FIG_N];
+	int ns = cli_agg_take_samples(d->agg, &samples);
+	for (int i = 0; i < ns; i++)
+		if (cli_db_heap_sample(db, d->run_id, samples[i][0], &samples[i][1]) != 0)
+			return fail(d);
+	const cli_span_row *rows;
+	int nr = cli_agg_take_spans(d->agg, &rows);
+	for (int pass = 0; pass < (final ? 2 : 1); pass++) {
+		for (int i = 0; i < nr; i++)
+			if (cli_db_span(db, d->run_id, rows[i].pid, rows[i].span_id, rows[i].cls, rows[i].tiny,
+			                rows[i].base, rows[i].npages, rows[i].created_ns, rows[i].released_ns,
+			                rows[i].peak) != 0)
+				return fail(d);
+		if (final && pass == 0)
+			nr = cli_agg_live_spans(d->agg, &rows);
+	}
+	for (int i = 0; i < d->nprocs; i++) {
+		proc *p = &d->procs[i];
+		if (!p->dirty)
+			continue;
+		p->dirty = false;
+		if (cli_db_process(db, d->run_id, p->pid, p->seq, p->ppid, p->cmd, p->started_ns, p->exited_ns,
+		                   p->status) != 0)
+			return fail(d);
+	}
+	for (int c = 0; c < CLI_CLASSES; c++) {
+		cli_class_row row;
+		cli_agg_class(d->agg, c, &row);
+		if (cli_db_class_stat(db, d->run_id, c, &row) != 0)
+			return fail(d);
+	}
+	int64_t blocks, objs, bytes;
+	cli_agg_tiny(d->agg, &blocks, &objs, &bytes);
+	if (cli_db_tiny_stat(db, d->run_id, blocks, objs, bytes) != 0)
+		return fail(d);
+	int64_t peak[FIG_N], peak_t;
+	cli_agg_peak(d->agg, peak, &peak_t);
+	cli_run_end re = {.duration_ns = final ? d->last_t : cli_drain_now_ns(d),
+	                  .events = d->events,
+	                  .dropped = cli_drain_dropped(d),
+	                  .unmatched_frees = cli_agg_unmatched(d->agg),
+	                  .exit_status = exit_status,
+	                  .state = state,
+	                  .peak_t_ns = peak_t,
+	                  .peak_heap_alloc = peak[FIG_ALLOC],
+	                  .peak_requested = peak[FIG_REQ],
+	                  .peak_heap_inuse = peak[FIG_INUSE],
+	                  .peak_heap_idle = peak[FIG_SYS] - peak[FIG_INUSE],
+	                  .peak_heap_released = peak[FIG_RELEASED],
+	                  .peak_heap_sys = peak[FIG_SYS]};
+	if (cli_db_run_update(db, d->run_id, &re) != 0 || cli_db_commit(db) != 0)
+		return fail(d);
+	if (!final && cli_db_begin(db) != 0)
+		return fail(d);
+	return 0;
+}
+
+int64_t cli_drain_events(const cli_drain *d)
+{
+	return d->events;
+}
+
+int64_t cli_drain_dropped(const cli_drain *d)
+{
+	int64_t n = 0;
+	for (uint32_t i = 0; i < d->reg->nrings; i++)
+		n += (int64_t)__atomic_load_n(&gt_region_ring(d->reg, i)->dropped, __ATOMIC_RELAXED);
+	return n;
+}
+
+int cli_drain_nprocs(const cli_drain *d)
+{
+	return d->nprocs;
+}
+
+const cli_agg *cli_drain_agg(const cli_drain *d)
+{
+	return d->agg;
+}

@@ -1,0 +1,37 @@
+/* drain.h: moving records from the target's rings into the model and the
+ * database (drain.c). */
+#ifndef CLI_DRAIN_H
+#define CLI_DRAIN_H
+
+#include "agg.h"
+#include "db.h"
+#include "gt_event.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct cli_drain cli_drain;
+
+cli_drain *cli_drain_new(gt_region *reg, cli_db *db, int64_t run_id, bool store_events);
+void cli_drain_free(cli_drain *d);
+
+/* Consume what the rings hold now; returns the number of records read, or
+ * -1 on a database error (cli_db_error). */
+int64_t cli_drain_round(cli_drain *d);
+/* Reclaim rings whose owner thread is gone. */
+void cli_drain_reap_rings(cli_drain *d);
+/* A process of the run was reaped by the CLI: its exit status (as `run`
+ * reports statuses: code, or 128+signal). */
+void cli_drain_proc_exit(cli_drain *d, int pid, int status);
+/* Write everything the model learnt since the last flush and commit.
+ * final: also the end-of-run rows.  -1 on a database error. */
+int cli_drain_flush(cli_drain *d, bool final, const char *state, int exit_status);
+
+int64_t cli_drain_events(const cli_drain *d);
+int64_t cli_drain_dropped(const cli_drain *d);
+int64_t cli_drain_now_ns(const cli_drain *d);
+int cli_drain_nprocs(const cli_drain *d);
+const cli_agg *cli_drain_agg(const cli_drain *d);
+uint64_t cli_drain_mono_ns(void);
+
+#endif

@@ -1,0 +1,138 @@
+/* gt_event.h: the one contract between libtrace (in the target) and the CLI:
+ * the shared-memory region, its rings and the event record.  Versioned,
+ * with a magic number; both sides include this file and nothing else of
+ * each other.
+ *
+ * Region (one memfd, created by the CLI, inherited by the whole process
+ * tree through the fd named in GOALLOC_TRACE_FD):
+ *
+ *   gt_region   header page
+ *   gt_ring[n]  ring headers (one cache line per field group)
+ *   records     n rings x cap records of 40 bytes
+ *
+ * Ring 0 is shared by threads that find no free ring (its writers hold
+ * gt_region.shared_lock); rings 1..n-1 are single-producer: a thread claims
+ * one (state FREE -> OWNED by CAS), writes at head, and gives it back
+ * (OWNED -> DONE) when it exits.  The drainer is the only consumer: it reads
+ * from tail to head and, once a DONE ring is empty, makes it FREE again.
+ *
+ * Who writes what:
+ *   ring.head      producer (release store after the record is written)
+ *   ring.tail      drainer  (release store after the records are consumed)
+ *   ring.dropped   producer (records dropped: lossy mode or drainer gone)
+ *   region.heartbeat_ns  drainer, every loop; producers that wait for room
+ *                  stop waiting when it goes stale or the drainer is gone.
+ */
+#ifndef GT_EVENT_H
+#define GT_EVENT_H
+
+#include <stdint.h>
+
+#define GT_MAGIC 0x5443414c4c414f47ull /* "GOALLACT" little-endian */
+#define GT_VERSION 1
+#define GT_ENV_FD "GOALLOC_TRACE_FD"
+
+/* Event kinds 1..11 are the allocator's (ga_event_kind, same numbers). */
+enum gt_kind {
+	GT_EV_ALLOC_SMALL = 1, /* addr, size = requested, cls, span */
+	GT_EV_ALLOC_TINY,      /* addr, size = requested, span */
+	GT_EV_ALLOC_LARGE,     /* addr, size = requested, span, aux = released pages reused */
+	GT_EV_FREE,            /* addr, cls (0 large), span; flags TINY_OBJ / TINY_BLOCK */
+	GT_EV_TINY_OPEN,       /* addr = block, span, aux = 1 if it became current */
+	GT_EV_TINY_RETIRE,     /* addr = block, span, aux = objects placed in it */
+	GT_EV_REFILL,          /* cls, span, addr = span base, size = npages, aux = free slots */
+	GT_EV_SPAN_ALLOC,      /* cls, span, addr, size = npages, aux = released pages reused */
+	GT_EV_SPAN_FREE,       /* cls, span, addr, size = npages */
+	GT_EV_HEAP_GROW,       /* addr, size = npages, aux = 1 for a new arena */
+	GT_EV_SCAVENGE,        /* addr, size = npages */
+	GT_EV_THREAD_START = 32, /* aux = tid */
+	GT_EV_THREAD_EXIT,     /* aux = tid */
+	GT_EV_PROC_START,      /* aux = pid, size = ppid, cls = 1 if Go-exact, flags bit 0 = tiny on */
+	GT_EV_PROC_EXIT,       /* aux = pid, size = exit status */
+	GT_EV_TEXT,            /* the command line of the last PROC_START: GT_TEXT_CHUNK bytes
+	                          of text in addr..span (see gt_record_text) */
+	GT_EV_OWNER = 40,      /* ring 0 only: the records that follow are pid = size, tid = aux */
+};
+
+enum {
+	GT_F_TINY_OBJ = 1,   /* FREE of a tiny object (not a whole block) */
+	GT_F_TINY_BLOCK = 2, /* FREE of a whole tiny block / span of tiny blocks */
+};
+
+/* One decision.  40 bytes, naturally aligned. */
+typedef struct gt_record {
+	uint64_t tsc;     /* rdtsc; the region header converts it to ns */
+	uint64_t addr;
+	uint64_t size;
+	uint32_t aux;
+	uint32_t span;    /* span id (low 32 bits) */
+	uint32_t stack;   /* stack id, 0 when none */
+	uint8_t kind;
+	uint8_t cls;
+	uint16_t flags;
+} gt_record;
+_Static_assert(sizeof(gt_record) == 40, "record size");
+
+/* A GT_EV_TEXT record carries GT_TEXT_CHUNK bytes of text in place of addr,
+ * size, aux and span; flags holds the chunk index; the text is NUL-padded. */
+#define GT_TEXT_CHUNK 24
+static inline char *gt_record_text(gt_record *r)
+{
+	return (char *)&r->addr;
+}
+
+enum { GT_RING_FREE = 0, GT_RING_OWNED, GT_RING_DONE };
+
+typedef struct gt_ring {
+	uint32_t state;   /* atomic: GT_RING_* */
+	int32_t pid, tid; /* owner, written at claim */
+	uint32_t gen;     /* bumped at every claim */
+	char pad0[48];
+	uint64_t head;    /* atomic: producer */
+	uint64_t dropped; /* atomic: producer */
+	char pad1[48];
+	uint64_t tail;    /* atomic: drainer */
+	char pad2[56];
+} gt_ring;
+_Static_assert(sizeof(gt_ring) == 192, "ring header size");
+
+enum { GT_FLAG_LOSSY = 1 };
+
+typedef struct gt_region {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t nrings;
+	uint32_t cap;           /* records per ring, a power of two */
+	uint32_t flags;         /* GT_FLAG_* */
+	uint64_t rings_off;     /* byte offsets from the region start */
+	uint64_t records_off;
+	uint64_t bytes;         /* whole region */
+	int32_t drainer_pid;
+	uint32_t drainer_gone;  /* atomic: set when a producer gave up on the drainer */
+	uint64_t heartbeat_ns;  /* atomic: CLOCK_MONOTONIC of the drainer's last loop */
+	uint32_t shared_lock;   /* atomic spin lock of ring 0 */
+	int32_t shared_pid;     /* shared_lock: writer of ring 0's last record */
+	int32_t shared_tid;
+	uint32_t pad;
+	uint64_t tsc0, ns0;     /* a (rdtsc, CLOCK_MONOTONIC ns) pair taken together */
+	uint64_t tsc_per_ms;    /* calibrated by the CLI before the target starts */
+} gt_region;
+
+static inline gt_ring *gt_region_ring(gt_region *r, uint32_t i)
+{
+	return (gt_ring *)((char *)r + r->rings_off) + i;
+}
+
+static inline gt_record *gt_region_records(gt_region *r, uint32_t i)
+{
+	return (gt_record *)((char *)r + r->records_off) + (uint64_t)i * r->cap;
+}
+
+static inline uint64_t gt_rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+#endif

@@ -1,0 +1,314 @@
+/* trace.c: the target's side of tracing.  When GOALLOC_TRACE_FD names the
+ * region the CLI created (gt_event.h), the allocator's observer writes one
+ * record per decision into the calling thread's ring; with no region, the
+ * library is a plain allocator and none of this runs.
+ *
+ * Invariants:
+ *   - nothing here allocates through the heap (it runs inside it);
+ *   - a ring has one producer: the thread that claimed it (tls_ring), or,
+ *     for ring 0, whichever thread holds region->shared_lock;
+ *   - a thread that exited, or a forked child before its first event,
+ *     never writes to a ring it does not own;
+ *   - lossless by default: a full ring makes its thread wait for the
+ *     drainer; it stops waiting, and drops and counts instead, once the
+ *     drainer is gone (heartbeat stale for GT_DRAINER_TIMEOUT_NS, or its
+ *     pid no longer exists).  Lossy mode drops and counts at once.
+ */
+#define _GNU_SOURCE
+#include "trace.h"
+
+#include "ga.h"
+#include "gt_event.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define GT_DRAINER_TIMEOUT_NS (3ull * 1000 * 1000 * 1000)
+
+static gt_region *region; /* NULL: not tracing */
+static uint64_t ring_mask;
+static __thread gt_ring *tls_ring __attribute__((tls_model("initial-exec")));
+static __thread gt_record *tls_recs __attribute__((tls_model("initial-exec")));
+static __thread bool tls_exited __attribute__((tls_model("initial-exec")));
+static __thread int tls_tid __attribute__((tls_model("initial-exec")));
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static bool drainer_alive(void)
+{
+	if (__atomic_load_n(&region->drainer_gone, __ATOMIC_RELAXED))
+		return false;
+	uint64_t hb = __atomic_load_n(&region->heartbeat_ns, __ATOMIC_ACQUIRE);
+	bool dead = (kill(region->drainer_pid, 0) != 0 && errno == ESRCH) ||
+	            mono_ns() - hb > GT_DRAINER_TIMEOUT_NS;
+	if (dead)
+		__atomic_store_n(&region->drainer_gone, 1, __ATOMIC_RELEASE);
+	return !dead;
+}
+
+/* Room for one record at ring r, waiting for the drainer if it must.
+ * Returns false when the record is to be dropped. */
+static bool ring_room(gt_ring *r, uint64_t head)
+{
+	uint64_t cap = ring_mask + 1;
+	if (GT_LIKELY(head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) < cap))
+		return true;
+	if ((region->flags & GT_FLAG_LOSSY) || __atomic_load_n(&region->drainer_gone, __ATOMIC_RELAXED))
+		return false;
+	int saved = errno;
+	for (unsigned spins = 0;; spins++) {
+		if (head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) < cap) {
+			errno = saved;
+			return true;
+		}
+		if (spins < 64) {
+			sched_yield();
+			continue;
+		}
+		if ((spins & 63) == 0 && !drainer_alive()) {
+			errno = saved;
+			return false;
+		}
+		struct timespec ts = {0, 100 * 1000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void ring_put(gt_ring *r, gt_record *recs, const gt_record *rec)
+{
+	uint64_t head = r->head;
+	if (GT_UNLIKELY(!ring_room(r, head))) {
+		__atomic_fetch_add(&r->dropped, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	recs[head & ring_mask] = *rec;
+	__atomic_store_n(&r->head, head + 1, __ATOMIC_RELEASE);
+}
+
+static int gettid_raw(void)
+{
+	return (int)syscall(SYS_gettid);
+}
+
+/* Ring 0, for threads without a ring of their own: records are tagged with
+ * an OWNER record whenever the writing thread changes. */
+static GT_NOINLINE void shared_put(const gt_record *rec)
+{
+	if (!tls_tid)
+		tls_tid = gettid_raw();
+	int pid = getpid();
+	gt_ring *r0 = gt_region_ring(region, 0);
+	gt_record *recs = gt_region_records(region, 0);
+	while (__atomic_exchange_n(&region->shared_lock, 1, __ATOMIC_ACQUIRE))
+		sched_yield();
+	if (region->shared_pid != pid || region->shared_tid != tls_tid) {
+		gt_record own = {.tsc = rec->tsc, .kind = GT_EV_OWNER, .size = (uint64_t)pid, .aux = (uint32_t)tls_tid};
+		ring_put(r0, recs, &own);
+		region->shared_pid = pid;
+		region->shared_tid = tls_tid;
+	}
+	ring_put(r0, recs, rec);
+	__atomic_store_n(&region->shared_lock, 0, __ATOMIC_RELEASE);
+}
+
+static void emit_thread_event(uint8_t kind);
+
+/* Claim a free ring for the calling thread; NULL when all are taken. */
+static GT_NOINLINE gt_ring *ring_claim(void)
+{
+	if (tls_exited)
+		return NULL;
+	uint32_t n = region->nrings;
+	int pid = getpid();
+	tls_tid = gettid_raw();
+	for (uint32_t k = 0; k < n - 1; k++) {
+		uint32_t i = 1 + (uint32_t)(((uint32_t)tls_tid + k) % (n - 1));
+		gt_ring *r = gt_region_ring(region, i);
+		uint32_t expect = GT_RING_FREE;
+		if (__atomic_load_n(&r->state, __ATOMIC_RELAXED) == GT_RING_FREE &&
+		    __atomic_compare_exchange_n(&r->state, &expect, GT_RING_OWNED, false, __ATOMIC_ACQ_REL,
+		                                __ATOMIC_RELAXED)) {
+			r->pid = pid;
+			r->tid = tls_tid;
+			__atomic_fetch_add(&r->gen, 1, __ATOMIC_RELEASE);
+			tls_ring = r;
+			tls_recs = gt_region_records(region, i);
+			emit_thread_event(GT_EV_THREAD_START);
+			return r;
+		}
+	}
+	return NULL;
+}
+
+static inline void put(const gt_record *rec)
+{
+	gt_ring *r = tls_ring;
+	if (GT_UNLIKELY(!r)) {
+		r = ring_claim();
+		if (!r) {
+			shared_put(rec);
+			return;
+		}
+	}
+	ring_put(r, tls_recs, rec);
+}
+
+static void emit_thread_event(uint8_t kind)
+{
+	gt_record rec = {.tsc = gt_rdtsc(), .kind = kind, .aux = (uint32_t)tls_tid};
+	ring_put(tls_ring, tls_recs, &rec);
+}
+
+/* The allocator's observer: one record per decision. */
+static void observe(const ga_event *ev, void *ctx)
+{
+	(void)ctx;
+	gt_record rec;
+	rec.tsc = gt_rdtsc();
+	rec.addr = ev->addr;
+	rec.size = ev->size;
+	rec.aux = (uint32_t)ev->aux;
+	rec.span = (uint32_t)ev->span_id;
+	rec.stack = 0;
+	rec.kind = ev->kind;
+	rec.cls = ev->cls;
+	rec.flags = 0;
+	switch (ev->kind) {
+	case GA_EV_FREE:
+		if (ev->flags & GA_EVF_TINY_SPAN)
+			rec.flags = GT_F_TINY_BLOCK;
+		else if (ev->aux)
+			rec.flags = GT_F_TINY_OBJ;
+		break;
+	case GA_EV_REFILL:
+	case GA_EV_SPAN_ALLOC:
+	case GA_EV_SPAN_FREE:
+	case GA_EV_HEAP_GROW:
+	case GA_EV_SCAVENGE:
+		rec.size = ev->npages;
+		if (ev->flags & GA_EVF_TINY_SPAN)
+			rec.flags = GT_F_TINY_BLOCK;
+		break;
+	default:
+		break;
+	}
+	put(&rec);
+}
+
+/* The command line from /proc/self/cmdline, NULs turned into spaces, in
+ * GT_EV_TEXT records after the PROC_START. */
+static void emit_cmdline(void)
+{
+	char buf[1024];
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return;
+	while (n > 0 && buf[n - 1] == 0)
+		n--;
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] == 0)
+			buf[i] = ' ';
+	for (ssize_t off = 0, chunk = 0; off < n; off += GT_TEXT_CHUNK, chunk++) {
+		gt_record rec;
+		memset(&rec, 0, sizeof rec);
+		rec.tsc = gt_rdtsc();
+		rec.kind = GT_EV_TEXT;
+		rec.flags = (uint16_t)chunk;
+		memcpy(gt_record_text(&rec), buf + off, (size_t)(n - off < GT_TEXT_CHUNK ? n - off : GT_TEXT_CHUNK));
+		put(&rec);
+	}
+}
+
+static void emit_proc_start(void)
+{
+	const ga_options *o = ga_get_options();
+	gt_record rec = {.tsc = gt_rdtsc(), .kind = GT_EV_PROC_START, .aux = (uint32_t)getpid(),
+	                 .size = (uint64_t)getppid(), .cls = o->go_exact, .flags = o->tiny};
+	put(&rec);
+	emit_cmdline();
+}
+
+/* Runs once, from the allocator's first initialisation (ga_init_hook). */
+void ga_init_hook(void)
+{
+	const char *v = getenv(GT_ENV_FD);
+	if (!v || !*v)
+		return;
+	int fd = atoi(v);
+	gt_region hdr;
+	if (pread(fd, &hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr || hdr.magic != GT_MAGIC ||
+	    hdr.version != GT_VERSION || hdr.nrings < 2 || (hdr.cap & (hdr.cap - 1)))
+		return; /* not ours: run untraced */
+	void *p = mmap(NULL, hdr.bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return;
+	region = p;
+	ring_mask = region->cap - 1;
+	/* After an exec, rings this pid owned belong to the old image, whose
+	 * threads are gone: hand them to the drainer. */
+	int pid = getpid();
+	for (uint32_t i = 1; i < region->nrings; i++) {
+		gt_ring *r = gt_region_ring(region, i);
+		if (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) == GT_RING_OWNED && r->pid == pid)
+			__atomic_store_n(&r->state, GT_RING_DONE, __ATOMIC_RELEASE);
+	}
+	ga_set_observer(observe, NULL);
+	emit_proc_start();
+}
+
+/* After the thread's mcache was flushed: its last events are in its ring. */
+void ga_thread_exit_hook(void)
+{
+	if (!region)
+		return;
+	gt_ring *r = tls_ring;
+	tls_exited = true; /* late events of this thread go to ring 0 */
+	if (!r)
+		return;
+	emit_thread_event(GT_EV_THREAD_EXIT);
+	tls_ring = NULL;
+	tls_recs = NULL;
+	__atomic_store_n(&r->state, GT_RING_DONE, __ATOMIC_RELEASE);
+}
+
+void gt_trace_fork_child(void)
+{
+	if (!region)
+		return;
+	/* The parent's thread owns tls_ring; this process starts afresh. */
+	tls_ring = NULL;
+	tls_recs = NULL;
+	tls_exited = false;
+	tls_tid = 0;
+	emit_proc_start();
+}
+
+void gt_trace_exit(int status_known, int status)
+{
+	if (!region)
+		return;
+	gt_record rec = {.tsc = gt_rdtsc(), .kind = GT_EV_PROC_EXIT, .aux = (uint32_t)getpid(),
+	                 .size = status_known ? (uint64_t)(uint32_t)status : UINT64_MAX};
+	put(&rec);
+}
+
+bool gt_tracing(void)
+{
+	return region != NULL;
+}

@@ -1,0 +1,19 @@
+/* trace.h: libtrace's internal interface between the entry points
+ * (interpose.c) and the ring writer (trace.c). */
+#ifndef GT_TRACE_H
+#define GT_TRACE_H
+
+#include <stdbool.h>
+
+#define GT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define GT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define GT_NOINLINE __attribute__((noinline))
+
+/* In a fork child, before anything else: give up the parent's ring and
+ * record the new process. */
+void gt_trace_fork_child(void);
+/* At process exit (library destructor). */
+void gt_trace_exit(int status_known, int status);
+bool gt_tracing(void);
+
+#endif
