@@ -48,7 +48,7 @@ typedef struct spanv {
 typedef struct pending {
 	gt_record rec;
 	int64_t t_ns;
-	int pid;
+	int pid, tid;
 } pending;
 
 U64MAP_DEFINE(objmap, obj)
@@ -74,6 +74,9 @@ struct cli_agg {
 	int nsamples, cap_samples;
 	cli_span_row *rows;
 	int nrows, cap_rows;
+	cli_agg_sink sink;
+	void *sink_ctx;
+	int cur_tid; /* of the event being applied */
 };
 
 static const uint32_t class_size[CLI_CLASSES] = {
@@ -93,6 +96,18 @@ cli_agg *cli_agg_new(int64_t sample_interval_ns)
 	a->interval = sample_interval_ns;
 	a->last_sample = -sample_interval_ns;
 	return a;
+}
+
+void cli_agg_set_sink(cli_agg *a, cli_agg_sink fn, void *ctx)
+{
+	a->sink = fn;
+	a->sink_ctx = ctx;
+}
+
+static inline void out(cli_agg *a, const gt_record *r, int pid, int64_t t_ns, int kind, uint64_t size)
+{
+	if (a->sink)
+		a->sink(a->sink_ctx, r, pid, a->cur_tid, t_ns, kind, size);
 }
 
 void cli_agg_free(cli_agg *a)
@@ -224,8 +239,12 @@ static void alloc_obj(cli_agg *a, uint32_t proc, int pid, const gt_record *r, ui
 static void resolve_pending(cli_agg *a, uint32_t proc, const gt_record *r)
 {
 	pending p;
-	if (a->pend.count && pendmap_del(&a->pend, obj_key(proc, r->addr), &p))
+	if (a->pend.count && pendmap_del(&a->pend, obj_key(proc, r->addr), &p)) {
+		int tid = a->cur_tid;
+		a->cur_tid = p.tid;
 		do_event(a, proc, p.pid, &p.rec, p.t_ns);
+		a->cur_tid = tid;
+	}
 }
 
 static void do_free(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int64_t t_ns)
@@ -235,12 +254,14 @@ static void do_free(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int6
 	obj *live = objmap_get(&a->objs, key);
 	if (live && live->tsc > r->tsc && a->shadow.count && objmap_del(&a->shadow, key, &o)) {
 		apply_free(a, proc, &o); /* the free of the superseded object */
+		out(a, r, pid, t_ns, o.kind == K_TINY ? CLI_EV_FREE_TINY : GT_EV_FREE, o.size);
 		return;
 	}
 	if (live) {
 		o = *live;
 		objmap_del(&a->objs, key, NULL);
 		apply_free(a, proc, &o);
+		out(a, r, pid, t_ns, o.kind == K_TINY ? CLI_EV_FREE_TINY : GT_EV_FREE, o.size);
 		return;
 	}
 	/* Not allocated yet (as far as we have seen): wait for it. */
@@ -249,6 +270,7 @@ static void do_free(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int6
 	p->rec = *r;
 	p->t_ns = t_ns;
 	p->pid = pid;
+	p->tid = a->cur_tid;
 }
 
 static void span_new(cli_agg *a, uint32_t proc, int pid, const gt_record *r, uint8_t cls, bool tiny,
@@ -281,16 +303,18 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 		alloc_obj(a, proc, pid, r, cls, K_SMALL, t_ns);
 		live_add(a, cls, 1, class_size[cls]);
 		span_objs(a, proc, r->span, 1);
-		resolve_pending(a, proc, r);
-		break;
+		out(a, r, pid, t_ns, r->kind, r->size);
+		resolve_pending(a, proc, r); /* after the allocation's own row */
+		return;
 	}
 	case GT_EV_ALLOC_TINY:
 		a->tiny_objs++;
 		a->tiny_bytes += (int64_t)r->size;
 		a->cls[2].requested += (int64_t)r->size;
 		alloc_obj(a, proc, pid, r, 2, K_TINY, t_ns);
-		resolve_pending(a, proc, r);
-		break;
+		out(a, r, pid, t_ns, r->kind, r->size);
+		resolve_pending(a, proc, r); /* after the allocation's own row */
+		return;
 	case GT_EV_ALLOC_LARGE: {
 		int64_t bytes = large_bytes(r->size);
 		cls_acc *c = &a->cls[0];
@@ -300,18 +324,20 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 		span_new(a, proc, pid, r, 0, false, bytes / 8192, t_ns);
 		alloc_obj(a, proc, pid, r, 0, K_LARGE, t_ns);
 		live_add(a, 0, 1, bytes);
-		resolve_pending(a, proc, r);
-		break;
+		out(a, r, pid, t_ns, r->kind, r->size);
+		resolve_pending(a, proc, r); /* after the allocation's own row */
+		return;
 	}
 	case GT_EV_FREE:
 		if (r->flags & GT_F_TINY_BLOCK) {
 			a->cls[2].frees++;
 			live_add(a, 2, -1, -16);
 			span_objs(a, proc, r->span, -1);
+			out(a, r, pid, t_ns, CLI_EV_TINY_BLOCK_FREE, 16);
 		} else {
-			do_free(a, proc, pid, r, t_ns);
+			do_free(a, proc, pid, r, t_ns); /* writes its own row, when applied */
 		}
-		break;
+		return;
 	case GT_EV_TINY_OPEN:
 		a->tiny_blocks++;
 		a->cls[2].allocs++;
@@ -344,10 +370,12 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 	default:
 		break;
 	}
+	out(a, r, pid, t_ns, r->kind, r->size);
 }
 
-void cli_agg_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int64_t t_ns)
+void cli_agg_event(cli_agg *a, uint32_t proc, int pid, int tid, const gt_record *r, int64_t t_ns)
 {
+	a->cur_tid = tid;
 	do_event(a, proc, pid, r, t_ns);
 	if (a->peak_t < 0)
 		a->peak_t = t_ns;

@@ -27,13 +27,24 @@ typedef struct cli_span_row {
 
 typedef struct cli_agg cli_agg;
 
+/* The event kinds of the database's event table beyond gt_event.h's: a FREE
+ * record becomes one of three rows. */
+enum { CLI_EV_FREE_TINY = 12, CLI_EV_TINY_BLOCK_FREE = 13 };
+
+/* Called for every allocator event in the order the model applies it (a
+ * free that waited for its allocation comes right after it), with the
+ * database kind and, for frees, the freed object's requested size. */
+typedef void (*cli_agg_sink)(void *ctx, const gt_record *r, int pid, int tid, int64_t t_ns, int kind,
+                             uint64_t size);
+
 cli_agg *cli_agg_new(int64_t sample_interval_ns);
+void cli_agg_set_sink(cli_agg *a, cli_agg_sink fn, void *ctx);
 void cli_agg_free(cli_agg *a);
 
-/* One record of process `proc` (1..65535; pid for span rows) at t_ns.
- * Returns false if it is a free whose allocation has not been seen yet:
- * it is kept and applied when the allocation arrives. */
-void cli_agg_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int64_t t_ns);
+/* One allocator record of process `proc` (1..65535), thread tid, at t_ns.
+ * A free whose allocation has not been seen yet is kept and applied when
+ * the allocation arrives. */
+void cli_agg_event(cli_agg *a, uint32_t proc, int pid, int tid, const gt_record *r, int64_t t_ns);
 
 /* Frees still waiting for their allocation (at the end: frees of objects
  * allocated before tracing began). */

@@ -377,6 +377,9 @@ int cli_cmd_run(int argc, char **argv)
 	uint64_t t0 = mono_ns(), last_flush = t0, last_status = t0, last_reap = t0;
 	int64_t last_events = 0;
 	int child_status = -1;
+	/* Test hook: a deliberately slow drainer (microseconds of sleep per round). */
+	const char *delay_env = getenv("GOALLOC_TRACE_DRAIN_DELAY_US");
+	long delay_us = delay_env ? atol(delay_env) : 0;
 	bool child_done = false, others_noted = false, dberr = false;
 	for (;;) {
 		int64_t n = cli_drain_round(d);
@@ -417,8 +420,9 @@ int cli_cmd_run(int argc, char **argv)
 			last_events = cli_drain_events(d);
 			last_status = t;
 		}
-		if (n == 0) {
-			struct timespec ts = {0, 500 * 1000};
+		if (n == 0 || delay_us > 0) {
+			long us = delay_us > 0 ? delay_us : 500;
+			struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
 			nanosleep(&ts, NULL);
 		}
 	}
@@ -427,6 +431,7 @@ int cli_cmd_run(int argc, char **argv)
 	/* Every process is gone: what is in the rings is all there will be. */
 	while (!dberr && cli_drain_round(d) > 0)
 		;
+	cli_drain_reap_rings(d);
 	int code = child_status >= 0 ? status_code(child_status) : 1;
 	bool crashed = child_status >= 0 && WIFSIGNALED(child_status);
 	const char *state = crashed ? (got_signal ? "interrupted" : "crashed") : "done";

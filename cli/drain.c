@@ -61,6 +61,8 @@ uint64_t cli_drain_mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static void sink(void *ctx, const gt_record *r, int pid, int tid, int64_t t_ns, int kind, uint64_t size);
+
 cli_drain *cli_drain_new(gt_region *reg, cli_db *db, int64_t run_id, bool store_events)
 {
 	cli_drain *d = calloc(1, sizeof *d);
@@ -71,6 +73,7 @@ cli_drain *cli_drain_new(gt_region *reg, cli_db *db, int64_t run_id, bool store_
 	d->run_id = run_id;
 	d->store_events = store_events;
 	d->agg = cli_agg_new(10 * 1000 * 1000); /* a heap sample per 10 ms of run time */
+	cli_agg_set_sink(d->agg, sink, d);
 	d->ns_per_tsc = 1e6 / (double)reg->tsc_per_ms;
 	d->cur = calloc(reg->nrings, sizeof *d->cur);
 	if (!pidmap_init(&d->pids, 64) || !d->cur)
@@ -134,6 +137,21 @@ static proc *proc_start(cli_drain *d, int pid, int ppid, int64_t t_ns, uint32_t 
 	return p;
 }
 
+/* One row of the event table, in the order the model applied the event. */
+static void sink(void *ctx, const gt_record *r, int pid, int tid, int64_t t_ns, int kind, uint64_t size)
+{
+	cli_drain *d = ctx;
+	if (!d->store_events || d->error)
+		return;
+	uint64_t addr = r->addr;
+	if (kind == GT_EV_THREAD_START || kind == GT_EV_THREAD_EXIT || kind == GT_EV_PROC_START ||
+	    kind == GT_EV_PROC_EXIT)
+		addr = r->aux; /* tid or pid */
+	if (cli_db_event(d->db, d->run_id, ++d->seq, t_ns, pid, tid, kind, r->cls, size, addr, r->span, r->stack) !=
+	    0)
+		d->error = true;
+}
+
 static void handle(cli_drain *d, const gt_record *r, int pid, int tid)
 {
 	int64_t t = to_ns(d, r->tsc);
@@ -170,19 +188,14 @@ static void handle(cli_drain *d, const gt_record *r, int pid, int tid)
 	default:
 		if (!p) /* events before the PROC_START of this pid: adopt it */
 			p = proc_start(d, pid, 0, t, &ix);
+		d->events++;
 		if (r->kind <= GT_EV_SCAVENGE)
-			cli_agg_event(d->agg, ix, pid, r, t);
-		break;
+			cli_agg_event(d->agg, ix, pid, tid, r, t); /* rows come back through sink() */
+		return;
 	}
 	d->events++;
-	if (d->store_events && !d->error) {
-		uint64_t size = r->size;
-		if (r->kind == GT_EV_THREAD_START || r->kind == GT_EV_THREAD_EXIT || r->kind == GT_EV_PROC_EXIT)
-			size = 0;
-		if (cli_db_event(d->db, d->run_id, ++d->seq, t, pid, tid, r->kind, r->cls, size, r->addr, r->span,
-		                 r->stack) != 0)
-			d->error = true;
-	}
+	uint64_t size = r->kind == GT_EV_PROC_START ? r->size : 0; /* ppid */
+	sink(d, r, pid, tid, t, r->kind, size);
 }
 
 int64_t cli_drain_round(cli_drain *d)
@@ -255,8 +268,14 @@ void cli_drain_reap_rings(cli_drain *d)
 		snprintf(path, sizeof path, "/proc/%d/task/%d", r->pid, r->tid);
 		if (stat(path, &st) != 0) {
 			uint32_t expect = GT_RING_OWNED;
-			__atomic_compare_exchange_n(&r->state, &expect, GT_RING_FREE, false, __ATOMIC_ACQ_REL,
-			                            __ATOMIC_RELAXED);
+			if (__atomic_compare_exchange_n(&r->state, &expect, GT_RING_FREE, false, __ATOMIC_ACQ_REL,
+			                                __ATOMIC_RELAXED)) {
+				/* the thread ended without telling (it never allocated, so no
+				 * exit hook ran, or its process ended): record its exit now */
+				gt_record ex = {.kind = GT_EV_THREAD_EXIT, .aux = (uint32_t)r->tid};
+				d->events++;
+				sink(d, &ex, r->pid, r->tid, cli_drain_now_ns(d), GT_EV_THREAD_EXIT, 0);
+			}
 		}
 	}
 }

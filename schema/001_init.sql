@@ -130,7 +130,7 @@ CREATE TABLE event_kind (
 INSERT INTO event_kind VALUES
   (1, 'alloc'), (2, 'alloc_tiny'), (3, 'alloc_large'), (4, 'free'),
   (5, 'tiny_open'), (6, 'tiny_retire'), (7, 'refill'), (8, 'span_alloc'),
-  (9, 'span_free'), (10, 'heap_grow'), (11, 'scavenge'),
+  (9, 'span_free'), (10, 'heap_grow'), (11, 'scavenge'), (12, 'free_tiny'), (13, 'tiny_block_free'),
   (32, 'thread_start'), (33, 'thread_exit'), (34, 'process_start'), (35, 'process_exit');
 
 -- ---- public views ----------------------------------------------------------

@@ -1,0 +1,135 @@
+/* known_allocs.c: a program whose allocations are known.  It writes a
+ * manifest of every allocation and free it makes ("A size addr", "F addr",
+ * "R oldaddr newsize newaddr") to the file named by argv[1], with write(2)
+ * from a static buffer so the manifest itself allocates nothing.  Sizes hit
+ * tiny merging, several classes, large objects, realloc across classes, and
+ * frees made by another thread than the allocating one.  With argv[2] ==
+ * "crash" it dies by SIGSEGV half-way (after a known number of allocations
+ * of 4321 bytes); with "spin N" it allocates and frees for N seconds. */
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int mfd;
+static char mbuf[1 << 16];
+static size_t mlen;
+static pthread_mutex_t mlock = PTHREAD_MUTEX_INITIALIZER;
+
+static void mflush(void)
+{
+	if (mlen && write(mfd, mbuf, mlen) != (ssize_t)mlen)
+		_exit(3);
+	mlen = 0;
+}
+
+static void mline(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#include <stdarg.h>
+static void mline(const char *fmt, ...)
+{
+	pthread_mutex_lock(&mlock);
+	if (mlen > sizeof mbuf - 128)
+		mflush();
+	va_list ap;
+	va_start(ap, fmt);
+	mlen += (size_t)vsnprintf(mbuf + mlen, sizeof mbuf - mlen, fmt, ap); /* no allocation for %zu/%p */
+	va_end(ap);
+	pthread_mutex_unlock(&mlock);
+}
+
+static void *A(size_t n)
+{
+	void *p = malloc(n);
+	memset(p, 0x5a, n);
+	mline("A %zu %lu\n", n, (unsigned long)(uintptr_t)p);
+	return p;
+}
+
+static void F(void *p)
+{
+	mline("F %lu\n", (unsigned long)(uintptr_t)p);
+	free(p);
+}
+
+enum { NX = 2000 };
+static void *xfer[NX];
+
+static void *freer(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < NX; i++)
+		F(xfer[i]);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return 2;
+	mfd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (mfd < 0)
+		return 2;
+	const char *mode = argc > 2 ? argv[2] : "";
+	if (!strcmp(mode, "spin")) {
+		int secs = argc > 3 ? atoi(argv[3]) : 3;
+		time_t end = time(NULL) + secs;
+		void *slots[256] = {0};
+		unsigned x = 1;
+		while (time(NULL) < end)
+			for (int i = 0; i < 100000; i++) {
+				x = x * 1103515245 + 12345;
+				free(slots[x >> 24]);
+				slots[x >> 24] = malloc(1 + (x >> 8) % 300);
+			}
+		return 0;
+	}
+	/* tiny objects: sizes 1..15, merged into 16-byte blocks */
+	void *tiny[300];
+	for (int i = 0; i < 300; i++)
+		tiny[i] = A((size_t)(1 + i % 15));
+	/* small objects of several classes */
+	static const size_t sizes[] = {16, 17, 24, 33, 100, 777, 1000, 4000, 4321, 20000, 32768};
+	void *small[11][50];
+	for (int c = 0; c < 11; c++)
+		for (int i = 0; i < 50; i++) {
+			small[c][i] = A(sizes[c]);
+			if (!strcmp(mode, "crash") && c == 8 && i == 24) {
+				mflush();
+				raise(SIGSEGV); /* 25 allocations of 4321 bytes made */
+			}
+		}
+	/* large objects */
+	void *large[5];
+	for (int i = 0; i < 5; i++)
+		large[i] = A(40000 + (size_t)i * 100000);
+	/* realloc across classes and into large */
+	void *r = A(10);
+	static const size_t steps[] = {20, 200, 3000, 50000, 300000, 64, 5};
+	for (int i = 0; i < 7; i++) {
+		void *q = realloc(r, steps[i]);
+		mline("R %lu %zu %lu\n", (unsigned long)(uintptr_t)r, steps[i], (unsigned long)(uintptr_t)q);
+		r = q;
+	}
+	F(r);
+	/* objects allocated here, freed by another thread */
+	for (int i = 0; i < NX; i++)
+		xfer[i] = A(48 + (size_t)(i % 3) * 16);
+	pthread_t t;
+	pthread_create(&t, NULL, freer, NULL);
+	pthread_join(t, NULL);
+	/* free most of the rest; leave some live */
+	for (int i = 0; i < 300; i += 2)
+		F(tiny[i]);
+	for (int c = 0; c < 11; c++)
+		for (int i = 0; i < 50; i += (c % 2) + 1)
+			F(small[c][i]);
+	for (int i = 0; i < 5; i++)
+		F(large[i]);
+	mflush();
+	return 0;
+}

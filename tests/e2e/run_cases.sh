@@ -1,0 +1,111 @@
+#!/bin/bash
+# run_cases.sh CLI KNOWN CASE: one end-to-end case of `goalloc-trace run`.
+#   crash      the target dies by SIGSEGV half-way: every event it emitted
+#              is in the database, run exits 139 and marks the run crashed
+#   killed-cli the CLI is SIGKILLed mid-run: the database opens and holds a
+#              consistent prefix, and the target finishes on its own
+#   lossy      --lossy with a slow drainer drops and counts; the default
+#              mode with the same slow drainer drops nothing
+#   sh         sh -c 'prog1; prog2' records both programs in one run
+#   append     -o on an existing goalloc database adds a run
+#   bad-input  missing program, unwritable path, non-goalloc file: one line,
+#              non-zero exit, nothing left behind or changed
+set -uo pipefail
+cli=$(realpath "$1") known=$(realpath "$2") case=$3
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+die() { echo "FAIL: $*"; exit 1; }
+q() { sqlite3 "$dir/t.db" "$1"; }
+
+case $case in
+crash)
+	"$cli" run -q --events -o "$dir/t.db" -- "$known" "$dir/m" crash
+	rc=$?
+	[ $rc -eq 139 ] || die "run exited $rc, want 139 (128+SIGSEGV)"
+	[ "$(q "SELECT state FROM runs")" = crashed ] || die "run not marked crashed: $(q 'SELECT state FROM runs')"
+	[ "$(q "SELECT exit_status FROM runs")" = 139 ] || die "exit_status not recorded"
+	n=$(q "SELECT count(*) FROM events WHERE kind=1 AND size=4321")
+	[ "$n" = 25 ] || die "$n allocations of 4321 B recorded, the program made 25 before crashing"
+	want=$(grep -c '^A ' "$dir/m")
+	got=$(q "SELECT count(*) FROM events WHERE kind IN (1,2,3)")
+	[ "$got" -ge "$want" ] || die "$got alloc events, the program made $want"
+	;;
+killed-cli)
+	"$cli" run -q --events -o "$dir/t.db" -- "$known" "$dir/m" spin 4 &
+	clipid=$!
+	sleep 1.5
+	tpid=$(pgrep -P $clipid | head -1)
+	[ -n "$tpid" ] || die "no target process under the CLI"
+	kill -9 $clipid
+	wait $clipid 2>/dev/null
+	# the target must not hang: it finishes its 4 s of work and exits
+	for i in $(seq 1 200); do
+		kill -0 "$tpid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$tpid" 2>/dev/null && { kill -9 "$tpid"; die "the target hung after the CLI was killed"; }
+	[ "$(q "PRAGMA integrity_check")" = ok ] || die "database not intact"
+	[ "$(q "SELECT state FROM runs")" = running ] || die "killed run should stay marked running"
+	ev=$(q "SELECT count(*) FROM events")
+	[ "$ev" -gt 0 ] || die "no events in the prefix"
+	# the prefix is consistent: aggregates were committed with their events
+	bad=$(q "SELECT count(*) FROM class_stats c WHERE c.allocs != (SELECT count(*) FROM events e
+	          WHERE e.kind IN (1,3) AND e.class=c.class)
+	          + CASE c.class WHEN 2 THEN (SELECT count(*) FROM events WHERE kind=5) ELSE 0 END")
+	[ "$bad" = 0 ] || die "inconsistent prefix: $bad classes whose counts differ from their events"
+	echo "prefix: $ev events"
+	;;
+lossy)
+	GOALLOC_TRACE_DRAIN_DELAY_US=20000 "$cli" run -q --lossy -o "$dir/t.db" -- "$known" "$dir/m" spin 2 || die "lossy run failed"
+	d=$(q "SELECT dropped FROM runs")
+	[ "$d" -gt 0 ] || die "lossy mode with a slow drainer dropped nothing ($d)"
+	GOALLOC_TRACE_DRAIN_DELAY_US=20000 "$cli" run -q -o "$dir/t2.db" -- "$known" "$dir/m" spin 2 || die "lossless run failed"
+	d2=$(sqlite3 "$dir/t2.db" "SELECT dropped FROM runs")
+	[ "$d2" = 0 ] || die "default mode dropped $d2 events"
+	echo "lossy dropped $d, lossless dropped $d2"
+	;;
+sh)
+	"$cli" run -q -o "$dir/t.db" -- sh -c "'$known' '$dir/m1'; '$known' '$dir/m2'" || die "run failed"
+	n=$(q "SELECT count(DISTINCT pid) FROM process WHERE command NOT LIKE 'sh %' AND
+	       (command LIKE '%known%m1' OR command LIKE '%known%m2')")
+	[ "$n" = 2 ] || die "both programs should be processes of the run: $(q 'SELECT pid, command FROM process')"
+	[ "$(q 'SELECT pids FROM runs')" -ge 3 ] || die "sh and both programs: pids = $(q 'SELECT pids FROM runs')"
+	;;
+append)
+	"$cli" run -q -o "$dir/t.db" --name first -- "$known" "$dir/m" || die "first run"
+	"$cli" run -q -o "$dir/t.db" --name second -- "$known" "$dir/m" || die "second run"
+	[ "$(q "SELECT group_concat(name) FROM (SELECT name FROM runs ORDER BY run_id)")" = "first,second" ] ||
+		die "runs: $(q 'SELECT run_id, name FROM runs')"
+	[ "$(q "SELECT count(DISTINCT run_id) FROM class_stats")" = 2 ] || die "class stats per run"
+	;;
+bad-input)
+	cd "$dir"
+	out=$("$cli" run -o "$dir/a.db" -- /no/such/program 2>&1); rc=$?
+	[ $rc -ne 0 ] || die "missing program: exit 0"
+	[ "$(echo "$out" | wc -l)" = 1 ] || die "missing program: not one line: $out"
+	echo "$out" | grep -q "cannot run /no/such/program" || die "missing program: message: $out"
+	[ ! -e "$dir/a.db" ] || die "missing program: left $dir/a.db behind"
+	out=$("$cli" run -o /proc/no/such/dir/x.db -- true 2>&1); rc=$?
+	[ $rc -ne 0 ] && [ "$(echo "$out" | wc -l)" = 1 ] || die "unwritable path: rc $rc: $out"
+	echo "$out" | grep -q "cannot write /proc/no/such/dir/x.db" || die "unwritable path message: $out"
+	echo "hello, not a database" >"$dir/text.db"
+	cp "$dir/text.db" "$dir/text.orig"
+	out=$("$cli" run -o "$dir/text.db" -- true 2>&1); rc=$?
+	[ $rc -ne 0 ] && [ "$(echo "$out" | wc -l)" = 1 ] || die "text file: rc $rc: $out"
+	echo "$out" | grep -q "not a goalloc database" || die "text file message: $out"
+	cmp -s "$dir/text.db" "$dir/text.orig" || die "text file was changed"
+	sqlite3 "$dir/other.db" "CREATE TABLE x(a); INSERT INTO x VALUES(1);"
+	cp "$dir/other.db" "$dir/other.orig"
+	out=$("$cli" run -o "$dir/other.db" -- true 2>&1); rc=$?
+	[ $rc -ne 0 ] && [ "$(echo "$out" | wc -l)" = 1 ] || die "foreign sqlite: rc $rc: $out"
+	echo "$out" | grep -q "not a goalloc database" || die "foreign sqlite message: $out"
+	cmp -s "$dir/other.db" "$dir/other.orig" || die "foreign sqlite file was changed"
+	ls "$dir" | grep -q -- '-wal\|-shm' && die "left WAL files behind: $(ls "$dir")"
+	out=$("$cli" run 2>&1); rc=$?
+	[ $rc -ne 0 ] && echo "$out" | grep -q "no program given" || die "no program: $out"
+	;;
+*)
+	die "unknown case $case"
+	;;
+esac
+echo ok
