@@ -104,7 +104,7 @@ static void *consumer(void *arg)
 int main(int argc, char **argv)
 {
 	count = bench_arg(argc, argv, 1, 6000000);
-	size_t slots = (size_t)bench_arg(argc, argv, 2, 1024);
+	size_t slots = (size_t)bench_arg(argc, argv, 2, 16384);
 	size_t pow2 = 2;
 	while (pow2 < slots)
 		pow2 <<= 1;
