@@ -53,8 +53,8 @@ typedef struct ga_options {
 	bool tiny;                   /* GOALLOC_TINY=0 switches tiny merging off */
 	bool stats;                  /* GOALLOC_STATS=1: print heap figures at exit */
 	bool scavenge;               /* GOALLOC_SCAVENGE=0 never returns pages to the OS */
-	uint32_t scavenge_percent;   /* GOALLOC_SCAVENGE_PERCENT: retained idle pages, % of HeapInuse (default 10) */
-	uint64_t scavenge_min_bytes; /* GOALLOC_SCAVENGE_MIN_KB: idle pages always retained (default 4096 KiB) */
+	uint32_t scavenge_percent;   /* GOALLOC_SCAVENGE_PERCENT: retained idle pages, % of HeapInuse (default 50) */
+	uint64_t scavenge_min_bytes; /* GOALLOC_SCAVENGE_MIN_KB: idle pages always retained (default 16384 KiB) */
 } ga_options;
 
 const ga_options *ga_get_options(void);
