@@ -76,6 +76,8 @@ struct cli_agg {
 	int nrows, cap_rows;
 	cli_agg_sink sink;
 	void *sink_ctx;
+	uint64_t span_ckey; /* a one-entry cache of spans: key and slot (0: empty) */
+	spanv *span_cval;
 	int cur_tid; /* of the event being applied */
 };
 
@@ -90,7 +92,7 @@ static const uint32_t class_size[CLI_CLASSES] = {
 cli_agg *cli_agg_new(int64_t sample_interval_ns)
 {
 	cli_agg *a = calloc(1, sizeof *a);
-	if (!a || !objmap_init(&a->objs, 1 << 16) || !objmap_init(&a->shadow, 64) ||
+	if (!a || !objmap_init(&a->objs, 1 << 10) || !objmap_init(&a->shadow, 64) ||
 	    !spanmap_init(&a->spans, 1 << 12) || !pendmap_init(&a->pend, 64))
 		abort();
 	a->interval = sample_interval_ns;
@@ -187,7 +189,15 @@ static inline void live_add(cli_agg *a, int cls, int64_t objs, int64_t bytes)
 
 static inline void span_objs(cli_agg *a, uint32_t proc, uint32_t span, int64_t d)
 {
-	spanv *v = spanmap_get(&a->spans, span_key(proc, span));
+	uint64_t k = span_key(proc, span);
+	spanv *v;
+	if (k == a->span_ckey) {
+		v = a->span_cval;
+	} else {
+		v = spanmap_get(&a->spans, k);
+		a->span_ckey = v ? k : 0;
+		a->span_cval = v;
+	}
 	if (v) {
 		v->live += d;
 		if (v->live > v->peak)
@@ -252,8 +262,10 @@ static void do_free(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int6
 	uint64_t key = obj_key(proc, r->addr);
 	obj o;
 	obj *live = objmap_get(&a->objs, key);
-	if (live && live->tsc > r->tsc && a->shadow.count && objmap_del(&a->shadow, key, &o)) {
-		apply_free(a, proc, &o); /* the free of the superseded object */
+	if (live && a->shadow.count && objmap_del(&a->shadow, key, &o)) {
+		/* The address was allocated again before this free arrived: the free
+		 * is the older object's (it was made before the new allocation). */
+		apply_free(a, proc, &o);
 		out(a, r, pid, t_ns, o.kind == K_TINY ? CLI_EV_FREE_TINY : GT_EV_FREE, o.size);
 		return;
 	}
@@ -277,6 +289,7 @@ static void span_new(cli_agg *a, uint32_t proc, int pid, const gt_record *r, uin
                      int64_t npages, int64_t t_ns)
 {
 	bool isnew;
+	a->span_ckey = 0; /* slots may move */
 	spanv *v = spanmap_put(&a->spans, span_key(proc, r->span), &isnew);
 	if (!isnew) {
 		/* a large object's span grew or shrank in place (realloc) */
@@ -353,6 +366,7 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 		break;
 	case GT_EV_SPAN_FREE: {
 		spanv v;
+		a->span_ckey = 0; /* slots may move */
 		if (spanmap_del(&a->spans, span_key(proc, r->span), &v)) {
 			a->cls[v.cls].spans_released++;
 			a->fig[FIG_INUSE] -= v.npages * 8192;
@@ -444,7 +458,7 @@ int cli_agg_live_spans(cli_agg *a, const cli_span_row **out)
 {
 	a->nrows = 0;
 	for (uint64_t i = 0; i <= a->spans.mask; i++)
-		if (a->spans.keys[i])
-			push_row(a, &a->spans.vals[i], (uint32_t)a->spans.keys[i], -1);
+		if (a->spans.slots[i].key)
+			push_row(a, &a->spans.slots[i].val, (uint32_t)a->spans.slots[i].key, -1);
 	return cli_agg_take_spans(a, out);
 }

@@ -27,12 +27,13 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-enum { NRINGS = 64, RING_CAP = 1 << 15 }; /* 64 x 32768 x 40 B = 80 MiB, touched as used */
+enum { NRINGS = 64, RING_CAP = 1 << 16 }; /* 64 x 65536 x 40 B = 160 MiB, touched as used */
 
 typedef struct run_opts {
 	const char *out, *name;
@@ -184,6 +185,7 @@ static gt_region *make_region(int *fd_out, bool lossy)
 	if (r->tsc_per_ms == 0)
 		r->tsc_per_ms = 1;
 	r->tsc0 = gt_rdtsc();
+	r->now_tsc = r->tsc0;
 	r->ns0 = mono_ns();
 	__atomic_store_n(&r->magic, GT_MAGIC, __ATOMIC_RELEASE);
 	*fd_out = fd;
@@ -234,8 +236,13 @@ static void summary(cli_drain *d, const char *prog, const char *path, int64_t ru
 	else
 		fprintf(stderr, "goalloc-trace: %s exited with status %d after %.2f s\n", prog, code,
 		        (double)wall_ns / 1e9);
-	fprintf(stderr, "  events     %lld (%lld dropped)\n", (long long)cli_drain_events(d),
-	        (long long)cli_drain_dropped(d));
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+	             ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+	fprintf(stderr, "  events     %lld (%lld dropped); drainer CPU %.2f s, %.1fM events/CPU-s\n",
+	        (long long)cli_drain_events(d), (long long)cli_drain_dropped(d), cpu,
+	        cpu > 0 ? (double)cli_drain_events(d) / cpu / 1e6 : 0.0);
 	cli_fmt_bytes(b1, sizeof b1, peak[FIG_ALLOC]);
 	cli_fmt_bytes(b2, sizeof b2, peak[FIG_REQ]);
 	fprintf(stderr, "  HeapAlloc  peak %s for %s requested: size-class waste %.1f%%\n", b1, b2,
@@ -379,7 +386,7 @@ int cli_cmd_run(int argc, char **argv)
 	int child_status = -1;
 	/* Test hook: a deliberately slow drainer (microseconds of sleep per round). */
 	const char *delay_env = getenv("GOALLOC_TRACE_DRAIN_DELAY_US");
-	long delay_us = delay_env ? atol(delay_env) : 0;
+	long delay_us = delay_env ? atol(delay_env) : 0, idle_us = 25;
 	bool child_done = false, others_noted = false, dberr = false;
 	for (;;) {
 		int64_t n = cli_drain_round(d);
@@ -420,10 +427,14 @@ int cli_cmd_run(int argc, char **argv)
 			last_events = cli_drain_events(d);
 			last_status = t;
 		}
-		if (n == 0 || delay_us > 0) {
-			long us = delay_us > 0 ? delay_us : 500;
+		if (delay_us > 0 || (n == 0 && !__atomic_load_n(&reg->waiters, __ATOMIC_RELAXED))) {
+			/* idle: sleep, longer the longer nothing came (50 us .. 2 ms) */
+			idle_us = n ? 50 : (idle_us < 2000 ? idle_us * 2 : 2000);
+			long us = delay_us > 0 ? delay_us : idle_us;
 			struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
 			nanosleep(&ts, NULL);
+		} else {
+			idle_us = 25;
 		}
 	}
 	if (live)

@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include "drain.h"
 
+#include "trace.h"
 #include "u64map.h"
 
 #include <signal.h>
@@ -52,6 +53,8 @@ struct cli_drain {
 	int r0_pid, r0_tid;
 	cursor *cur;
 	bool error;
+	int last_pid; /* the process of the last allocator event, and its index */
+	uint32_t last_ix;
 };
 
 uint64_t cli_drain_mono_ns(void)
@@ -158,10 +161,18 @@ static void handle(cli_drain *d, const gt_record *r, int pid, int tid)
 	if (t > d->last_t)
 		d->last_t = t;
 	uint32_t ix = 0;
-	proc *p = proc_of(d, pid, &ix);
+	proc *p;
+	if (GT_LIKELY(pid == d->last_pid && r->kind <= GT_EV_SCAVENGE)) {
+		/* the hot path: an allocator event of the same process as the last */
+		d->events++;
+		cli_agg_event(d->agg, d->last_ix, pid, tid, r, t);
+		return;
+	}
+	p = proc_of(d, pid, &ix);
 	switch (r->kind) {
 	case GT_EV_PROC_START:
 		p = proc_start(d, pid, (int)r->size, t, &ix);
+		d->last_pid = 0; /* a new image of this pid: look it up again */
 		break;
 	case GT_EV_TEXT:
 		if (p) {
@@ -189,8 +200,11 @@ static void handle(cli_drain *d, const gt_record *r, int pid, int tid)
 		if (!p) /* events before the PROC_START of this pid: adopt it */
 			p = proc_start(d, pid, 0, t, &ix);
 		d->events++;
-		if (r->kind <= GT_EV_SCAVENGE)
+		if (r->kind <= GT_EV_SCAVENGE) {
+			d->last_pid = pid;
+			d->last_ix = ix;
 			cli_agg_event(d->agg, ix, pid, tid, r, t); /* rows come back through sink() */
+		}
 		return;
 	}
 	d->events++;
@@ -202,6 +216,11 @@ int64_t cli_drain_round(cli_drain *d)
 {
 	gt_region *reg = d->reg;
 	__atomic_store_n(&reg->heartbeat_ns, cli_drain_mono_ns(), __ATOMIC_RELEASE);
+	/* The coarse clock moves in steps of ~20 us: each store costs every
+	 * producer a cache miss on its next event. */
+	uint64_t now = gt_rdtsc();
+	if (now - __atomic_load_n(&reg->now_tsc, __ATOMIC_RELAXED) > reg->tsc_per_ms / 50)
+		__atomic_store_n(&reg->now_tsc, now, __ATOMIC_RELAXED);
 	int k = 0;
 	for (uint32_t i = 0; i < reg->nrings; i++) {
 		gt_ring *r = gt_region_ring(reg, i);

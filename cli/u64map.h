@@ -22,30 +22,32 @@ static inline uint64_t u64map_hash(uint64_t k)
 }
 
 #define U64MAP_DEFINE(NAME, VAL)                                                                \
+	/* key and value side by side: one cache line per probe */                                 \
+	typedef struct NAME##_slot {                                                                \
+		uint64_t key;                                                                           \
+		VAL val;                                                                                \
+	} NAME##_slot;                                                                              \
 	typedef struct NAME {                                                                       \
-		uint64_t *keys;                                                                         \
-		VAL *vals;                                                                              \
+		NAME##_slot *slots;                                                                     \
 		uint64_t mask, count;                                                                   \
 	} NAME;                                                                                     \
 	static inline bool NAME##_init(NAME *m, uint64_t cap)                                       \
 	{                                                                                           \
-		m->keys = calloc(cap, sizeof *m->keys);                                                 \
-		m->vals = calloc(cap, sizeof *m->vals);                                                 \
+		m->slots = calloc(cap, sizeof *m->slots);                                               \
 		m->mask = cap - 1;                                                                      \
 		m->count = 0;                                                                           \
-		return m->keys && m->vals;                                                              \
+		return m->slots != NULL;                                                                \
 	}                                                                                           \
 	static inline void NAME##_destroy(NAME *m)                                                  \
 	{                                                                                           \
-		free(m->keys);                                                                          \
-		free(m->vals);                                                                          \
+		free(m->slots);                                                                         \
 	}                                                                                           \
 	static inline VAL *NAME##_get(NAME *m, uint64_t k)                                          \
 	{                                                                                           \
 		for (uint64_t i = u64map_hash(k) & m->mask;; i = (i + 1) & m->mask) {                   \
-			if (m->keys[i] == k)                                                                \
-				return &m->vals[i];                                                             \
-			if (m->keys[i] == 0)                                                                \
+			if (m->slots[i].key == k)                                                                \
+				return &m->slots[i].val;                                                             \
+			if (m->slots[i].key == 0)                                                                \
 				return NULL;                                                                    \
 		}                                                                                       \
 	}                                                                                           \
@@ -55,16 +57,16 @@ static inline uint64_t u64map_hash(uint64_t k)
 		if ((m->count + 1) * 4 > (m->mask + 1) * 3)                                             \
 			NAME##_grow(m);                                                                     \
 		for (uint64_t i = u64map_hash(k) & m->mask;; i = (i + 1) & m->mask) {                   \
-			if (m->keys[i] == k) {                                                              \
+			if (m->slots[i].key == k) {                                                              \
 				*isnew = false;                                                                 \
-				return &m->vals[i];                                                             \
+				return &m->slots[i].val;                                                             \
 			}                                                                                   \
-			if (m->keys[i] == 0) {                                                              \
-				m->keys[i] = k;                                                                 \
+			if (m->slots[i].key == 0) {                                                              \
+				m->slots[i].key = k;                                                                 \
 				m->count++;                                                                     \
 				*isnew = true;                                                                  \
-				memset(&m->vals[i], 0, sizeof m->vals[i]);                                      \
-				return &m->vals[i];                                                             \
+				memset(&m->slots[i].val, 0, sizeof m->slots[i].val);                                      \
+				return &m->slots[i].val;                                                             \
 			}                                                                                   \
 		}                                                                                       \
 	}                                                                                           \
@@ -74,9 +76,9 @@ static inline uint64_t u64map_hash(uint64_t k)
 		if (!NAME##_init(m, (old.mask + 1) * 2))                                                \
 			abort();                                                                            \
 		for (uint64_t i = 0; i <= old.mask; i++)                                                \
-			if (old.keys[i]) {                                                                  \
+			if (old.slots[i].key) {                                                                  \
 				bool n_;                                                                        \
-				*NAME##_put(m, old.keys[i], &n_) = old.vals[i];                                 \
+				*NAME##_put(m, old.slots[i].key, &n_) = old.slots[i].val;                                 \
 			}                                                                                   \
 		NAME##_destroy(&old);                                                                   \
 	}                                                                                           \
@@ -85,25 +87,25 @@ static inline uint64_t u64map_hash(uint64_t k)
 	{                                                                                           \
 		uint64_t i = u64map_hash(k) & m->mask;                                                  \
 		for (;; i = (i + 1) & m->mask) {                                                        \
-			if (m->keys[i] == 0)                                                                \
+			if (m->slots[i].key == 0)                                                                \
 				return false;                                                                   \
-			if (m->keys[i] == k)                                                                \
+			if (m->slots[i].key == k)                                                                \
 				break;                                                                          \
 		}                                                                                       \
 		if (out)                                                                                \
-			*out = m->vals[i];                                                                  \
+			*out = m->slots[i].val;                                                                  \
 		for (uint64_t j = (i + 1) & m->mask;; j = (j + 1) & m->mask) {                          \
-			if (m->keys[j] == 0)                                                                \
+			if (m->slots[j].key == 0)                                                                \
 				break;                                                                          \
-			uint64_t home = u64map_hash(m->keys[j]) & m->mask;                                  \
+			uint64_t home = u64map_hash(m->slots[j].key) & m->mask;                                  \
 			/* move j to i if its home is not in (i, j] (cyclically) */                        \
 			if (((j - home) & m->mask) >= ((j - i) & m->mask)) {                                \
-				m->keys[i] = m->keys[j];                                                        \
-				m->vals[i] = m->vals[j];                                                        \
+				m->slots[i].key = m->slots[j].key;                                                        \
+				m->slots[i].val = m->slots[j].val;                                                        \
 				i = j;                                                                          \
 			}                                                                                   \
 		}                                                                                       \
-		m->keys[i] = 0;                                                                         \
+		m->slots[i].key = 0;                                                                         \
 		m->count--;                                                                             \
 		return true;                                                                            \
 	}

@@ -69,22 +69,25 @@ static bool ring_room(gt_ring *r, uint64_t head)
 	if ((region->flags & GT_FLAG_LOSSY) || __atomic_load_n(&region->drainer_gone, __ATOMIC_RELAXED))
 		return false;
 	int saved = errno;
+	bool ok = true;
+	__atomic_fetch_add(&region->waiters, 1, __ATOMIC_RELAXED);
 	for (unsigned spins = 0;; spins++) {
-		if (head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) < cap) {
-			errno = saved;
-			return true;
+		if (head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) < cap)
+			break;
+		if ((spins & 1023) == 1023 && !drainer_alive()) {
+			ok = false;
+			break;
 		}
-		if (spins < 64) {
+		if (spins < 20000) { /* the drainer runs on another core: yield, do not sleep */
 			sched_yield();
 			continue;
 		}
-		if ((spins & 63) == 0 && !drainer_alive()) {
-			errno = saved;
-			return false;
-		}
-		struct timespec ts = {0, 100 * 1000};
+		struct timespec ts = {0, 50 * 1000};
 		nanosleep(&ts, NULL);
 	}
+	__atomic_fetch_sub(&region->waiters, 1, __ATOMIC_RELAXED);
+	errno = saved;
+	return ok;
 }
 
 static void ring_put(gt_ring *r, gt_record *recs, const gt_record *rec)
@@ -177,7 +180,13 @@ static void observe(const ga_event *ev, void *ctx)
 {
 	(void)ctx;
 	gt_record rec;
-	rec.tsc = gt_rdtsc();
+	/* Allocations and frees, nearly all events, take the drainer's coarse
+	 * clock; the ring keeps each thread's order and the drainer restores
+	 * alloc-before-free across threads.  Rarer decisions take rdtsc. */
+	if (GT_LIKELY(ev->kind <= GA_EV_FREE))
+		rec.tsc = __atomic_load_n(&region->now_tsc, __ATOMIC_RELAXED);
+	else
+		rec.tsc = gt_rdtsc();
 	rec.addr = ev->addr;
 	rec.size = ev->size;
 	rec.aux = (uint32_t)ev->aux;
