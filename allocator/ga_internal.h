@@ -18,6 +18,16 @@
 #define GA_NOINLINE __attribute__((noinline))
 #define GA_HIDDEN __attribute__((visibility("hidden")))
 
+/* popcount without libgcc's out-of-line __popcountdi2 (baseline x86-64 has
+ * no POPCNT instruction guaranteed; this is the SWAR bit count). */
+static inline unsigned _ga_popcount64(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ull);
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
+
 /* Relaxed/acquire/release access to plain fields shared between threads. */
 #define GA_LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define GA_LOAD_ACQ(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)

@@ -95,8 +95,8 @@ void _ga_span_sweep(ga_mspan *s)
 		uint64_t r = GA_LOAD(&s->freed_bits[w]) ? __atomic_exchange_n(&s->freed_bits[w], 0, __ATOMIC_ACQ_REL) : 0;
 		uint64_t f = r | s->local_bits[w];
 		s->local_bits[w] = 0;
-		remote += __builtin_popcountll(r);
-		total += __builtin_popcountll(f);
+		remote += _ga_popcount64(r);
+		total += _ga_popcount64(f);
 		GA_STORE(&s->alloc_bits[w], (s->alloc_bits[w] | below) & ~f);
 	}
 	if (remote)

@@ -52,7 +52,7 @@ static uint32_t count_ones(const uint64_t *w, uint32_t i, uint32_t end)
 	for (; i < end && (i & 63); i++)
 		n += bit_get(w, i);
 	for (; i + 64 <= end; i += 64)
-		n += (uint32_t)__builtin_popcountll(w[i >> 6]);
+		n += (uint32_t)_ga_popcount64(w[i >> 6]);
 	for (; i < end; i++)
 		n += bit_get(w, i);
 	return n;
