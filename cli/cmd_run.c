@@ -381,7 +381,7 @@ int cli_cmd_run(int argc, char **argv)
 
 	cli_drain *d = cli_drain_new(reg, db, run_id, o.events);
 	bool live = !o.quiet && isatty(2);
-	uint64_t t0 = mono_ns(), last_flush = t0, last_status = t0, last_reap = t0;
+	uint64_t t0 = mono_ns(), last_flush = t0, last_status = t0, last_reap = t0, last_wait = 0;
 	int64_t last_events = 0;
 	int child_status = -1;
 	/* Test hook: a deliberately slow drainer (microseconds of sleep per round). */
@@ -395,7 +395,11 @@ int cli_cmd_run(int argc, char **argv)
 			break;
 		}
 		int st;
-		pid_t p;
+		pid_t p = 0;
+		uint64_t tw = mono_ns();
+		if (n > 0 && tw - last_wait < 1000 * 1000 && !child_done)
+			continue; /* busy: reap at most every millisecond */
+		last_wait = tw;
 		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
 			cli_drain_proc_exit(d, p, status_code(st));
 			if (p == child) {

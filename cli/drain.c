@@ -76,7 +76,8 @@ cli_drain *cli_drain_new(gt_region *reg, cli_db *db, int64_t run_id, bool store_
 	d->run_id = run_id;
 	d->store_events = store_events;
 	d->agg = cli_agg_new(10 * 1000 * 1000); /* a heap sample per 10 ms of run time */
-	cli_agg_set_sink(d->agg, sink, d);
+	if (store_events)
+		cli_agg_set_sink(d->agg, sink, d); /* no call per event otherwise */
 	d->ns_per_tsc = 1e6 / (double)reg->tsc_per_ms;
 	d->cur = calloc(reg->nrings, sizeof *d->cur);
 	if (!pidmap_init(&d->pids, 64) || !d->cur)

@@ -54,7 +54,7 @@ static inline uint64_t u64map_hash(uint64_t k)
 	static void NAME##_grow(NAME *m);                                                           \
 	static inline VAL *NAME##_put(NAME *m, uint64_t k, bool *isnew)                             \
 	{                                                                                           \
-		if ((m->count + 1) * 4 > (m->mask + 1) * 3)                                             \
+		if ((m->count + 1) * 2 > (m->mask + 1)) /* at most half full: short probe runs */      \
 			NAME##_grow(m);                                                                     \
 		for (uint64_t i = u64map_hash(k) & m->mask;; i = (i + 1) & m->mask) {                   \
 			if (m->slots[i].key == k) {                                                              \
