@@ -216,12 +216,14 @@ static void handle(cli_drain *d, const gt_record *r, int pid, int tid)
 int64_t cli_drain_round(cli_drain *d)
 {
 	gt_region *reg = d->reg;
-	__atomic_store_n(&reg->heartbeat_ns, cli_drain_mono_ns(), __ATOMIC_RELEASE);
 	/* The coarse clock moves in steps of ~20 us: each store costs every
-	 * producer a cache miss on its next event. */
+	 * producer a cache miss on its next event.  The heartbeat (CLOCK_MONOTONIC
+	 * ns, derived from the TSC pair taken together at start) moves with it. */
 	uint64_t now = gt_rdtsc();
-	if (now - __atomic_load_n(&reg->now_tsc, __ATOMIC_RELAXED) > reg->tsc_per_ms / 50)
+	if (now - __atomic_load_n(&reg->now_tsc, __ATOMIC_RELAXED) > reg->tsc_per_ms / 50) {
 		__atomic_store_n(&reg->now_tsc, now, __ATOMIC_RELAXED);
+		__atomic_store_n(&reg->heartbeat_ns, reg->ns0 + (uint64_t)to_ns(d, now), __ATOMIC_RELEASE);
+	}
 	int k = 0;
 	for (uint32_t i = 0; i < reg->nrings; i++) {
 		gt_ring *r = gt_region_ring(reg, i);
@@ -236,6 +238,15 @@ int64_t cli_drain_round(cli_drain *d)
 	}
 	int64_t n = 0;
 	uint64_t mask = reg->cap - 1;
+	if (k == 1 && d->cur[0].ring != 0) {
+		/* one ring with data (a single-threaded program): no merge */
+		cursor *c = &d->cur[0];
+		for (uint64_t pos = c->pos; pos < c->end; pos++)
+			handle(d, &c->recs[pos & mask], c->pid, c->tid);
+		n = (int64_t)(c->end - c->pos);
+		__atomic_store_n(&gt_region_ring(reg, c->ring)->tail, c->end, __ATOMIC_RELEASE);
+		k = 0;
+	}
 	while (k > 0) {
 		/* the cursor whose next record is oldest */
 		int best = 0;
