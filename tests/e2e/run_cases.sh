@@ -6,6 +6,7 @@
 #              consistent prefix, and the target finishes on its own
 #   lossy      --lossy with a slow drainer drops and counts; the default
 #              mode with the same slow drainer drops nothing
+#   sigint     SIGINT to the CLI stops the target and finishes the database
 #   sh         sh -c 'prog1; prog2' records both programs in one run
 #   append     -o on an existing goalloc database adds a run
 #   bad-input  missing program, unwritable path, non-goalloc file: one line,
@@ -18,7 +19,21 @@ die() { echo "FAIL: $*"; exit 1; }
 q() { sqlite3 "$dir/t.db" "$1"; }
 
 case $case in
-crash)
+crasigint)
+	# SIGINT sent to the CLI (as kill(1) does; a terminal's Ctrl-C reaches the
+	# whole process group) stops the target; the database is then finished.
+	# (a background job of a script starts with SIGINT ignored: undo that)
+	env --default-signal=INT "$cli" run -q -o "$dir/t.db" -- "$known" "$dir/m" spin 30 &
+	clipid=$!
+	sleep 1
+	kill -INT $clipid
+	wait $clipid
+	rc=$?
+	[ $rc -eq 130 ] || die "run exited $rc, want 130 (128+SIGINT)"
+	[ "$(q "SELECT state FROM runs")" = interrupted ] || die "state: $(q 'SELECT state FROM runs')"
+	[ "$(q "SELECT events > 0 AND duration_ns > 0 FROM runs")" = 1 ] || die "run not finished"
+	;;
+sh)
 	"$cli" run -q --events -o "$dir/t.db" -- "$known" "$dir/m" crash
 	rc=$?
 	[ $rc -eq 139 ] || die "run exited $rc, want 139 (128+SIGSEGV)"
@@ -63,6 +78,20 @@ lossy)
 	d2=$(sqlite3 "$dir/t2.db" "SELECT dropped FROM runs")
 	[ "$d2" = 0 ] || die "default mode dropped $d2 events"
 	echo "lossy dropped $d, lossless dropped $d2"
+	;;
+sigint)
+	# SIGINT sent to the CLI (as kill(1) does; a terminal's Ctrl-C reaches the
+	# whole process group) stops the target; the database is then finished.
+	# (a background job of a script starts with SIGINT ignored: undo that)
+	env --default-signal=INT "$cli" run -q -o "$dir/t.db" -- "$known" "$dir/m" spin 30 &
+	clipid=$!
+	sleep 1
+	kill -INT $clipid
+	wait $clipid
+	rc=$?
+	[ $rc -eq 130 ] || die "run exited $rc, want 130 (128+SIGINT)"
+	[ "$(q "SELECT state FROM runs")" = interrupted ] || die "state: $(q 'SELECT state FROM runs')"
+	[ "$(q "SELECT events > 0 AND duration_ns > 0 FROM runs")" = 1 ] || die "run not finished"
 	;;
 sh)
 	"$cli" run -q -o "$dir/t.db" -- sh -c "'$known' '$dir/m1'; '$known' '$dir/m2'" || die "run failed"
