@@ -19,21 +19,7 @@ die() { echo "FAIL: $*"; exit 1; }
 q() { sqlite3 "$dir/t.db" "$1"; }
 
 case $case in
-crasigint)
-	# SIGINT sent to the CLI (as kill(1) does; a terminal's Ctrl-C reaches the
-	# whole process group) stops the target; the database is then finished.
-	# (a background job of a script starts with SIGINT ignored: undo that)
-	env --default-signal=INT "$cli" run -q -o "$dir/t.db" -- "$known" "$dir/m" spin 30 &
-	clipid=$!
-	sleep 1
-	kill -INT $clipid
-	wait $clipid
-	rc=$?
-	[ $rc -eq 130 ] || die "run exited $rc, want 130 (128+SIGINT)"
-	[ "$(q "SELECT state FROM runs")" = interrupted ] || die "state: $(q 'SELECT state FROM runs')"
-	[ "$(q "SELECT events > 0 AND duration_ns > 0 FROM runs")" = 1 ] || die "run not finished"
-	;;
-sh)
+crash)
 	"$cli" run -q --events -o "$dir/t.db" -- "$known" "$dir/m" crash
 	rc=$?
 	[ $rc -eq 139 ] || die "run exited $rc, want 139 (128+SIGSEGV)"
