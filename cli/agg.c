@@ -13,13 +13,20 @@
  * Tiny blocks are class-2 objects (Go's tinySpanClass); the tiny objects in
  * them add to class 2's requested bytes, not to its object counts.
  *
+ * Finding an object: the model mirrors the heap's own structure, so the hot
+ * path does no hashing.  Per process and arena, a page map (page -> span,
+ * as mheap's); per span, the requested size of each slot (small spans: one
+ * uint32 per slot, size + 1, 0 when free) or of each byte offset of each
+ * tiny block (one nibble per offset, 0 when free).  Memory: 4 bytes per slot
+ * of live small spans, 8 per tiny block, freed with the span.
+ *
  * Ordering: the drainer hands events over in timestamp order within a
- * drain round; a free may still arrive before its allocation (the two were
- * made on different threads and landed in different rounds), so such a
- * free waits in `pending` and is applied right after its allocation.  An
- * allocation of an address that is still live means the old object's free
- * is in flight: the old object moves to `shadow` until that free arrives
- * (told apart by timestamps).
+ * round; a free may still arrive before its allocation (the two were made
+ * on different threads and landed in different rounds), so such a free
+ * waits in `pend` and is applied right after its allocation.  An allocation
+ * of a slot that is still live means the old object's free is in flight:
+ * the old size moves to `shadow` until that free arrives.  Both are rare
+ * and hashed.
  */
 #include "agg.h"
 
@@ -28,22 +35,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { K_SMALL = 0, K_TINY = 1, K_LARGE = 2 };
+enum { PAGE_SHIFT = 13, ARENA_SHIFT = 26, PAGES_PER_ARENA = 1 << (ARENA_SHIFT - PAGE_SHIFT) };
 
-typedef struct obj {
-	uint64_t size; /* requested */
-	uint64_t tsc;  /* of the allocation */
-	uint32_t span;
-	uint8_t cls, kind;
-} obj;
+#define GT_LIKELY_AGG(x) __builtin_expect(!!(x), 1)
+#define GT_UNLIKELY_AGG(x) __builtin_expect(!!(x), 0)
 
 typedef struct spanv {
 	uint64_t base;
 	int64_t npages, created_ns, live, peak;
+	uint64_t large_req; /* class 0: the object's requested size */
+	uint32_t *sizes;    /* small: per slot, requested + 1 */
+	uint64_t *tiny;     /* tiny: per block, a nibble per offset */
+	uint32_t id, elemsize, divmagic, nelems;
 	uint8_t cls;
-	bool tiny;
+	bool is_tiny;
 	int pid;
+	uint32_t proc;
 } spanv;
+
+typedef struct arena_pages {
+	spanv *page[PAGES_PER_ARENA];
+} arena_pages;
 
 typedef struct pending {
 	gt_record rec;
@@ -51,8 +63,8 @@ typedef struct pending {
 	int pid, tid;
 } pending;
 
-U64MAP_DEFINE(objmap, obj)
-U64MAP_DEFINE(spanmap, spanv)
+U64MAP_DEFINE(arenamap, arena_pages *)
+U64MAP_DEFINE(sizemap, uint64_t)
 U64MAP_DEFINE(pendmap, pending)
 
 typedef struct cls_acc {
@@ -60,11 +72,21 @@ typedef struct cls_acc {
 	    spans_created, spans_released, refills;
 } cls_acc;
 
+typedef struct procfig {
+	int64_t fig[FIG_N]; /* this process's part of the totals */
+	bool ended;
+	int pid;            /* for span rows; 0 until known */
+} procfig;
+
 struct cli_agg {
-	objmap objs;
-	objmap shadow; /* superseded live objects whose free is in flight */
-	spanmap spans;
-	pendmap pend;
+	procfig *procs;       /* by proc index */
+	uint32_t nprocs;
+	int64_t *pf;          /* the current event's process's figures */
+	arenamap arenas;      /* (proc << 32 | arena index) + 1 -> page map */
+	uint64_t last_akey;   /* a one-entry cache of arenas */
+	arena_pages *last_arena;
+	sizemap shadow;       /* superseded live objects whose free is in flight */
+	pendmap pend;         /* frees waiting for their allocation */
 	cls_acc cls[CLI_CLASSES];
 	int64_t fig[FIG_N];
 	int64_t peak[FIG_N], peak_t;
@@ -76,8 +98,6 @@ struct cli_agg {
 	int nrows, cap_rows;
 	cli_agg_sink sink;
 	void *sink_ctx;
-	uint64_t span_ckey; /* a one-entry cache of spans: key and slot (0: empty) */
-	spanv *span_cval;
 	int cur_tid; /* of the event being applied */
 };
 
@@ -92,8 +112,7 @@ static const uint32_t class_size[CLI_CLASSES] = {
 cli_agg *cli_agg_new(int64_t sample_interval_ns)
 {
 	cli_agg *a = calloc(1, sizeof *a);
-	if (!a || !objmap_init(&a->objs, 1 << 10) || !objmap_init(&a->shadow, 64) ||
-	    !spanmap_init(&a->spans, 1 << 12) || !pendmap_init(&a->pend, 64))
+	if (!a || !arenamap_init(&a->arenas, 16) || !sizemap_init(&a->shadow, 64) || !pendmap_init(&a->pend, 64))
 		abort();
 	a->interval = sample_interval_ns;
 	a->last_sample = -sample_interval_ns;
@@ -112,16 +131,42 @@ static inline void out(cli_agg *a, const gt_record *r, int pid, int64_t t_ns, in
 		a->sink(a->sink_ctx, r, pid, a->cur_tid, t_ns, kind, size);
 }
 
+static void span_destroy(spanv *v)
+{
+	free(v->sizes);
+	free(v->tiny);
+	free(v);
+}
+
+/* Whether page p of the arena map stored under key is span v's first page
+ * (a span is listed once, though every page of it points at it). */
+static inline bool first_page(const spanv *v, uint64_t key, uint32_t p)
+{
+	return ((v->base >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)) == p &&
+	       (v->base >> ARENA_SHIFT) == ((key - 1) & 0xffffffffull);
+}
+
 void cli_agg_free(cli_agg *a)
 {
 	if (!a)
 		return;
-	objmap_destroy(&a->objs);
-	objmap_destroy(&a->shadow);
-	spanmap_destroy(&a->spans);
+	for (uint64_t i = 0; i <= a->arenas.mask; i++) {
+		arena_pages *ap = a->arenas.slots[i].val;
+		if (!a->arenas.slots[i].key)
+			continue;
+		for (uint32_t p = 0; p < PAGES_PER_ARENA; p++) {
+			spanv *v = ap->page[p];
+			if (v && first_page(v, a->arenas.slots[i].key, p))
+				span_destroy(v);
+		}
+		free(ap);
+	}
+	arenamap_destroy(&a->arenas);
+	sizemap_destroy(&a->shadow);
 	pendmap_destroy(&a->pend);
 	free(a->samples);
 	free(a->rows);
+	free(a->procs);
 	free(a);
 }
 
@@ -130,9 +175,40 @@ static inline uint64_t obj_key(uint32_t proc, uint64_t addr)
 	return ((uint64_t)proc << 48) | (addr & 0xffffffffffffull);
 }
 
-static inline uint64_t span_key(uint32_t proc, uint32_t span)
+/* The page map of proc's arena holding addr; created when create. */
+static inline arena_pages *arena_of(cli_agg *a, uint32_t proc, uint64_t addr, bool create)
 {
-	return ((uint64_t)proc << 32) | span;
+	uint64_t key = (((uint64_t)proc << 32) | (addr >> ARENA_SHIFT)) + 1;
+	if (GT_LIKELY_AGG(key == a->last_akey))
+		return a->last_arena;
+	arena_pages **slot = arenamap_get(&a->arenas, key), *ap = slot ? *slot : NULL;
+	if (!ap && create) {
+		ap = calloc(1, sizeof *ap);
+		if (!ap)
+			abort();
+		bool isnew;
+		*arenamap_put(&a->arenas, key, &isnew) = ap;
+	}
+	if (ap) {
+		a->last_akey = key;
+		a->last_arena = ap;
+	}
+	return ap;
+}
+
+static inline spanv *span_at(cli_agg *a, uint32_t proc, uint64_t addr)
+{
+	arena_pages *ap = arena_of(a, proc, addr, false);
+	return ap ? ap->page[(addr >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)] : NULL;
+}
+
+static void set_pages(cli_agg *a, uint32_t proc, uint64_t base, int64_t npages, spanv *v)
+{
+	for (int64_t i = 0; i < npages; i++) {
+		uint64_t p = base + ((uint64_t)i << PAGE_SHIFT);
+		arena_pages *ap = arena_of(a, proc, p, true);
+		ap->page[(p >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)] = v;
+	}
 }
 
 static void push_sample(cli_agg *a, int64_t t_ns)
@@ -157,7 +233,9 @@ void cli_agg_sample(cli_agg *a, int64_t t_ns)
 	push_sample(a, t_ns);
 }
 
-static void push_row(cli_agg *a, const spanv *v, uint32_t span_id, int64_t released_ns)
+static procfig *procfig_of(cli_agg *a, uint32_t proc);
+
+static void push_row(cli_agg *a, const spanv *v, int64_t released_ns)
 {
 	if (a->nrows == a->cap_rows) {
 		a->cap_rows = a->cap_rows ? a->cap_rows * 2 : 256;
@@ -165,9 +243,16 @@ static void push_row(cli_agg *a, const spanv *v, uint32_t span_id, int64_t relea
 		if (!a->rows)
 			abort();
 	}
-	a->rows[a->nrows++] = (cli_span_row){.pid = v->pid, .span_id = span_id, .cls = v->cls, .tiny = v->tiny,
+	int pid = v->proc < a->nprocs && a->procs[v->proc].pid ? a->procs[v->proc].pid : v->pid;
+	a->rows[a->nrows++] = (cli_span_row){.pid = pid, .span_id = v->id, .cls = v->cls, .tiny = v->is_tiny,
 	                                     .base = v->base, .npages = v->npages, .created_ns = v->created_ns,
 	                                     .released_ns = released_ns, .peak = v->peak};
+}
+
+static inline void fig_add(cli_agg *a, int i, int64_t v)
+{
+	a->fig[i] += v;
+	a->pf[i] += v;
 }
 
 static inline void live_add(cli_agg *a, int cls, int64_t objs, int64_t bytes)
@@ -179,30 +264,18 @@ static inline void live_add(cli_agg *a, int cls, int64_t objs, int64_t bytes)
 		c->peak_objs = c->live_objs;
 	if (c->live_bytes > c->peak_bytes)
 		c->peak_bytes = c->live_bytes;
-	a->fig[FIG_ALLOC] += bytes;
+	fig_add(a, FIG_ALLOC, (bytes));
 	if (bytes > 0 && a->fig[FIG_ALLOC] > a->peak[FIG_ALLOC]) {
-		a->fig[FIG_IDLE] = a->fig[FIG_SYS] - a->fig[FIG_INUSE];
 		memcpy(a->peak, a->fig, sizeof a->fig);
 		a->peak_t = -1; /* set by the caller, who knows the time */
 	}
 }
 
-static inline void span_objs(cli_agg *a, uint32_t proc, uint32_t span, int64_t d)
+static inline void span_live(spanv *v, int64_t d)
 {
-	uint64_t k = span_key(proc, span);
-	spanv *v;
-	if (k == a->span_ckey) {
-		v = a->span_cval;
-	} else {
-		v = spanmap_get(&a->spans, k);
-		a->span_ckey = v ? k : 0;
-		a->span_cval = v;
-	}
-	if (v) {
-		v->live += d;
-		if (v->live > v->peak)
-			v->peak = v->live;
-	}
+	v->live += d;
+	if (v->live > v->peak)
+		v->peak = v->live;
 }
 
 static int64_t large_bytes(uint64_t size)
@@ -210,46 +283,57 @@ static int64_t large_bytes(uint64_t size)
 	return (int64_t)((size + 8191) / 8192 * 8192);
 }
 
-/* Apply the free of object o (already removed from the maps). */
-static void apply_free(cli_agg *a, uint32_t proc, const obj *o)
+/* ---- spans ----------------------------------------------------------------- */
+
+static spanv *span_new(cli_agg *a, uint32_t proc, int pid, const gt_record *r, uint8_t cls, bool tiny,
+                       int64_t npages, int64_t t_ns)
 {
-	a->fig[FIG_REQ] -= (int64_t)o->size;
-	a->cls[o->cls].live_req -= (int64_t)o->size;
-	if (o->kind == K_TINY)
-		return; /* its block is freed by its own event */
-	cls_acc *c = &a->cls[o->cls];
-	c->frees++;
-	int64_t bytes = o->kind == K_LARGE ? large_bytes(o->size) : class_size[o->cls];
-	live_add(a, o->cls, -1, -bytes);
-	if (o->kind == K_SMALL)
-		span_objs(a, proc, o->span, -1);
+	spanv *v = calloc(1, sizeof *v);
+	if (!v)
+		abort();
+	*v = (spanv){.base = r->addr, .npages = npages, .created_ns = t_ns, .id = r->span, .cls = cls,
+	             .is_tiny = tiny, .pid = pid, .proc = proc};
+	if (cls > 0) {
+		v->elemsize = tiny ? 16 : class_size[cls];
+		v->divmagic = UINT32_MAX / v->elemsize + 1;
+		v->nelems = (uint32_t)(npages * 8192 / v->elemsize);
+		if (tiny)
+			v->tiny = calloc(v->nelems, sizeof *v->tiny);
+		else
+			v->sizes = calloc(v->nelems, sizeof *v->sizes);
+		if (!v->tiny && !v->sizes)
+			abort();
+	}
+	set_pages(a, proc, v->base, npages, v);
+	a->cls[cls].spans_created++;
+	fig_add(a, FIG_INUSE, (npages * 8192));
+	fig_add(a, FIG_RELEASED, -((int64_t)r->aux * 8192));
+	return v;
 }
+
+static void span_release(cli_agg *a, spanv *v, int64_t t_ns)
+{
+	a->cls[v->cls].spans_released++;
+	fig_add(a, FIG_INUSE, -(v->npages * 8192));
+	set_pages(a, v->proc, v->base, v->npages, NULL);
+	push_row(a, v, t_ns);
+	span_destroy(v);
+}
+
+static inline uint32_t slot_of(const spanv *v, uint64_t addr)
+{
+	return (uint32_t)(((addr - v->base) * v->divmagic) >> 32);
+}
+
+/* ---- objects ----------------------------------------------------------------- */
 
 static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int64_t t_ns);
-
-static void alloc_obj(cli_agg *a, uint32_t proc, int pid, const gt_record *r, uint8_t cls, uint8_t kind,
-                      int64_t t_ns)
-{
-	uint64_t key = obj_key(proc, r->addr);
-	bool isnew;
-	obj *o = objmap_put(&a->objs, key, &isnew);
-	if (!isnew) {
-		/* the previous object's free is still in flight */
-		bool n2;
-		*objmap_put(&a->shadow, key, &n2) = *o;
-	}
-	*o = (obj){.size = r->size, .tsc = r->tsc, .span = r->span, .cls = cls, .kind = kind};
-	a->fig[FIG_REQ] += (int64_t)r->size;
-	a->cls[cls].live_req += (int64_t)r->size;
-	(void)pid;
-	(void)t_ns;
-}
 
 /* A free that arrived before this allocation is applied now. */
 static void resolve_pending(cli_agg *a, uint32_t proc, const gt_record *r)
 {
 	pending p;
-	if (a->pend.count && pendmap_del(&a->pend, obj_key(proc, r->addr), &p)) {
+	if (GT_UNLIKELY_AGG(a->pend.count) && pendmap_del(&a->pend, obj_key(proc, r->addr), &p)) {
 		int tid = a->cur_tid;
 		a->cur_tid = p.tid;
 		do_event(a, proc, p.pid, &p.rec, p.t_ns);
@@ -257,98 +341,167 @@ static void resolve_pending(cli_agg *a, uint32_t proc, const gt_record *r)
 	}
 }
 
-static void do_free(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int64_t t_ns)
+static void wait_for_alloc(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int64_t t_ns)
 {
-	uint64_t key = obj_key(proc, r->addr);
-	obj o;
-	obj *live = objmap_get(&a->objs, key);
-	if (live && a->shadow.count && objmap_del(&a->shadow, key, &o)) {
-		/* The address was allocated again before this free arrived: the free
-		 * is the older object's (it was made before the new allocation). */
-		apply_free(a, proc, &o);
-		out(a, r, pid, t_ns, o.kind == K_TINY ? CLI_EV_FREE_TINY : GT_EV_FREE, o.size);
-		return;
-	}
-	if (live) {
-		o = *live;
-		objmap_del(&a->objs, key, NULL);
-		apply_free(a, proc, &o);
-		out(a, r, pid, t_ns, o.kind == K_TINY ? CLI_EV_FREE_TINY : GT_EV_FREE, o.size);
-		return;
-	}
-	/* Not allocated yet (as far as we have seen): wait for it. */
 	bool isnew;
-	pending *p = pendmap_put(&a->pend, key, &isnew);
+	pending *p = pendmap_put(&a->pend, obj_key(proc, r->addr), &isnew);
 	p->rec = *r;
 	p->t_ns = t_ns;
 	p->pid = pid;
 	p->tid = a->cur_tid;
 }
 
-static void span_new(cli_agg *a, uint32_t proc, int pid, const gt_record *r, uint8_t cls, bool tiny,
-                     int64_t npages, int64_t t_ns)
+/* Record that an object of `size` requested bytes lives at r->addr; the
+ * previous one, if its free is still in flight, moves to the shadow. */
+static inline void remember(cli_agg *a, uint32_t proc, spanv *v, const gt_record *r, uint64_t size)
 {
-	bool isnew;
-	a->span_ckey = 0; /* slots may move */
-	spanv *v = spanmap_put(&a->spans, span_key(proc, r->span), &isnew);
-	if (!isnew) {
-		/* a large object's span grew or shrank in place (realloc) */
-		a->fig[FIG_INUSE] += (npages - v->npages) * 8192;
-		v->npages = npages;
-		v->live = 1;
-		return;
+	bool superseded = false;
+	uint64_t old = 0;
+	if (v->sizes) {
+		uint32_t *s = &v->sizes[slot_of(v, r->addr)];
+		superseded = *s != 0;
+		old = *s - 1u;
+		*s = (uint32_t)size + 1;
+	} else if (v->tiny) {
+		uint64_t *w = &v->tiny[(r->addr - v->base) >> 4];
+		unsigned sh = (unsigned)(r->addr & 15) * 4;
+		superseded = (*w >> sh) & 15;
+		old = (*w >> sh) & 15;
+		*w = (*w & ~(15ull << sh)) | ((size & 15) << sh);
+	} else {
+		superseded = v->large_req != UINT64_MAX && v->live > 0;
+		old = v->large_req;
+		v->large_req = size;
 	}
-	*v = (spanv){.base = r->addr, .npages = npages, .created_ns = t_ns, .cls = cls, .tiny = tiny, .pid = pid};
-	a->cls[cls].spans_created++;
-	a->fig[FIG_INUSE] += npages * 8192;
-	a->fig[FIG_RELEASED] -= (int64_t)r->aux * 8192;
+	if (GT_UNLIKELY_AGG(superseded)) {
+		bool isnew;
+		*sizemap_put(&a->shadow, obj_key(proc, r->addr), &isnew) = old;
+	}
+}
+
+/* The requested size of the live object at r->addr, forgotten; false if
+ * there is none (its allocation has not been seen yet). */
+static inline bool forget(cli_agg *a, uint32_t proc, spanv *v, const gt_record *r, uint64_t *size)
+{
+	if (GT_UNLIKELY_AGG(a->shadow.count) && sizemap_del(&a->shadow, obj_key(proc, r->addr), size))
+		return true; /* the older object at this address */
+	if (v->sizes) {
+		uint32_t *s = &v->sizes[slot_of(v, r->addr)];
+		if (!*s)
+			return false;
+		*size = *s - 1u;
+		*s = 0;
+		return true;
+	}
+	if (v->tiny) {
+		uint64_t *w = &v->tiny[(r->addr - v->base) >> 4];
+		unsigned sh = (unsigned)(r->addr & 15) * 4;
+		*size = (*w >> sh) & 15;
+		if (!*size)
+			return false;
+		*w &= ~(15ull << sh);
+		return true;
+	}
+	if (v->live <= 0)
+		return false;
+	*size = v->large_req;
+	return true;
 }
 
 static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int64_t t_ns)
 {
 	uint8_t cls = r->cls < CLI_CLASSES ? r->cls : 0;
+	spanv *v;
+	uint64_t size;
 	switch (r->kind) {
 	case GT_EV_ALLOC_SMALL: {
+		v = span_at(a, proc, r->addr);
+		if (GT_UNLIKELY_AGG(!v || !v->sizes))
+			break; /* its span was never announced: not ours to count */
 		cls_acc *c = &a->cls[cls];
 		c->allocs++;
 		c->requested += (int64_t)r->size;
 		c->allocated += class_size[cls];
-		alloc_obj(a, proc, pid, r, cls, K_SMALL, t_ns);
+		c->live_req += (int64_t)r->size;
+		fig_add(a, FIG_REQ, ((int64_t)r->size));
+		remember(a, proc, v, r, r->size);
 		live_add(a, cls, 1, class_size[cls]);
-		span_objs(a, proc, r->span, 1);
+		span_live(v, 1);
 		out(a, r, pid, t_ns, r->kind, r->size);
 		resolve_pending(a, proc, r); /* after the allocation's own row */
 		return;
 	}
 	case GT_EV_ALLOC_TINY:
+		v = span_at(a, proc, r->addr);
+		if (GT_UNLIKELY_AGG(!v || !v->tiny))
+			break;
 		a->tiny_objs++;
 		a->tiny_bytes += (int64_t)r->size;
 		a->cls[2].requested += (int64_t)r->size;
-		alloc_obj(a, proc, pid, r, 2, K_TINY, t_ns);
+		a->cls[2].live_req += (int64_t)r->size;
+		fig_add(a, FIG_REQ, ((int64_t)r->size));
+		remember(a, proc, v, r, r->size);
 		out(a, r, pid, t_ns, r->kind, r->size);
-		resolve_pending(a, proc, r); /* after the allocation's own row */
+		resolve_pending(a, proc, r);
 		return;
 	case GT_EV_ALLOC_LARGE: {
 		int64_t bytes = large_bytes(r->size);
+		v = span_at(a, proc, r->addr);
+		if (v && v->cls == 0 && v->base == r->addr) {
+			/* realloc in place: the span grew or shrank */
+			if (bytes / 8192 > v->npages)
+				set_pages(a, proc, v->base, bytes / 8192, v);
+			else if (bytes / 8192 < v->npages)
+				set_pages(a, proc, v->base + (uint64_t)bytes, v->npages - bytes / 8192, NULL);
+			fig_add(a, FIG_INUSE, (bytes - v->npages * 8192));
+			fig_add(a, FIG_RELEASED, -((int64_t)r->aux * 8192));
+			v->npages = bytes / 8192;
+		} else {
+			v = span_new(a, proc, pid, r, 0, false, bytes / 8192, t_ns);
+			v->large_req = UINT64_MAX;
+		}
 		cls_acc *c = &a->cls[0];
 		c->allocs++;
 		c->requested += (int64_t)r->size;
 		c->allocated += bytes;
-		span_new(a, proc, pid, r, 0, false, bytes / 8192, t_ns);
-		alloc_obj(a, proc, pid, r, 0, K_LARGE, t_ns);
+		c->live_req += (int64_t)r->size;
+		fig_add(a, FIG_REQ, ((int64_t)r->size));
+		remember(a, proc, v, r, r->size);
+		span_live(v, 1);
 		live_add(a, 0, 1, bytes);
 		out(a, r, pid, t_ns, r->kind, r->size);
-		resolve_pending(a, proc, r); /* after the allocation's own row */
+		resolve_pending(a, proc, r);
 		return;
 	}
 	case GT_EV_FREE:
+		v = span_at(a, proc, r->addr);
 		if (r->flags & GT_F_TINY_BLOCK) {
 			a->cls[2].frees++;
 			live_add(a, 2, -1, -16);
-			span_objs(a, proc, r->span, -1);
+			if (v)
+				span_live(v, -1);
 			out(a, r, pid, t_ns, CLI_EV_TINY_BLOCK_FREE, 16);
-		} else {
-			do_free(a, proc, pid, r, t_ns); /* writes its own row, when applied */
+			return;
+		}
+		if (!v || !forget(a, proc, v, r, &size)) {
+			wait_for_alloc(a, proc, pid, r, t_ns); /* its row is written when applied */
+			return;
+		}
+		if (r->flags & GT_F_TINY_OBJ) {
+			fig_add(a, FIG_REQ, -((int64_t)size));
+			a->cls[2].live_req -= (int64_t)size;
+			out(a, r, pid, t_ns, CLI_EV_FREE_TINY, size);
+			return;
+		}
+		{
+			uint8_t oc = v->cls;
+			cls_acc *c = &a->cls[oc];
+			c->frees++;
+			c->live_req -= (int64_t)size;
+			fig_add(a, FIG_REQ, -((int64_t)size));
+			live_add(a, oc, -1, oc ? -(int64_t)class_size[oc] : -large_bytes(size));
+			span_live(v, -1);
+			out(a, r, pid, t_ns, GT_EV_FREE, size);
 		}
 		return;
 	case GT_EV_TINY_OPEN:
@@ -356,7 +509,9 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 		a->cls[2].allocs++;
 		a->cls[2].allocated += 16;
 		live_add(a, 2, 1, 16);
-		span_objs(a, proc, r->span, 1);
+		v = span_at(a, proc, r->addr);
+		if (v)
+			span_live(v, 1);
 		break;
 	case GT_EV_REFILL:
 		a->cls[cls].refills++;
@@ -364,22 +519,17 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 	case GT_EV_SPAN_ALLOC:
 		span_new(a, proc, pid, r, cls, r->flags & GT_F_TINY_BLOCK, (int64_t)r->size, t_ns);
 		break;
-	case GT_EV_SPAN_FREE: {
-		spanv v;
-		a->span_ckey = 0; /* slots may move */
-		if (spanmap_del(&a->spans, span_key(proc, r->span), &v)) {
-			a->cls[v.cls].spans_released++;
-			a->fig[FIG_INUSE] -= v.npages * 8192;
-			push_row(a, &v, r->span, t_ns);
-		}
+	case GT_EV_SPAN_FREE:
+		v = span_at(a, proc, r->addr);
+		if (v && v->base == r->addr)
+			span_release(a, v, t_ns);
 		break;
-	}
 	case GT_EV_HEAP_GROW:
-		a->fig[FIG_SYS] += (int64_t)r->size * 8192;
-		a->fig[FIG_RELEASED] += (int64_t)r->size * 8192;
+		fig_add(a, FIG_SYS, ((int64_t)r->size * 8192));
+		fig_add(a, FIG_RELEASED, ((int64_t)r->size * 8192));
 		break;
 	case GT_EV_SCAVENGE:
-		a->fig[FIG_RELEASED] += (int64_t)r->size * 8192;
+		fig_add(a, FIG_RELEASED, ((int64_t)r->size * 8192));
 		break;
 	default:
 		break;
@@ -387,14 +537,125 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 	out(a, r, pid, t_ns, r->kind, r->size);
 }
 
+static procfig *procfig_of(cli_agg *a, uint32_t proc)
+{
+	if (proc >= a->nprocs) {
+		uint32_t n = proc * 2 + 8;
+		a->procs = realloc(a->procs, n * sizeof *a->procs);
+		if (!a->procs)
+			abort();
+		memset(a->procs + a->nprocs, 0, (n - a->nprocs) * sizeof *a->procs);
+		a->nprocs = n;
+	}
+	return &a->procs[proc];
+}
+
 void cli_agg_event(cli_agg *a, uint32_t proc, int pid, int tid, const gt_record *r, int64_t t_ns)
 {
 	a->cur_tid = tid;
+	a->pf = procfig_of(a, proc)->fig;
 	do_event(a, proc, pid, r, t_ns);
 	if (a->peak_t < 0)
 		a->peak_t = t_ns;
 	if (t_ns - a->last_sample >= a->interval)
 		push_sample(a, t_ns);
+}
+
+static spanv *span_clone(const spanv *v, uint32_t proc, int pid)
+{
+	spanv *c = malloc(sizeof *c);
+	if (!c)
+		abort();
+	*c = *v;
+	c->proc = proc;
+	c->pid = pid;
+	if (v->sizes) {
+		c->sizes = malloc(v->nelems * sizeof *c->sizes);
+		if (!c->sizes)
+			abort();
+		memcpy(c->sizes, v->sizes, v->nelems * sizeof *c->sizes);
+	}
+	if (v->tiny) {
+		c->tiny = malloc(v->nelems * sizeof *c->tiny);
+		if (!c->tiny)
+			abort();
+		memcpy(c->tiny, v->tiny, v->nelems * sizeof *c->tiny);
+	}
+	return c;
+}
+
+void cli_agg_set_pid(cli_agg *a, uint32_t proc, int pid)
+{
+	procfig_of(a, proc)->pid = pid;
+}
+
+void cli_agg_fork(cli_agg *a, uint32_t parent, uint32_t child, int child_pid)
+{
+	procfig *pp = procfig_of(a, parent), *cp = procfig_of(a, child);
+	pp = procfig_of(a, parent); /* procfig_of(child) may have moved the array */
+	/* The child starts with a copy of its parent's heap. */
+	memcpy(cp->fig, pp->fig, sizeof cp->fig);
+	for (int i = 0; i < FIG_N; i++)
+		a->fig[i] += pp->fig[i];
+	uint64_t n = a->arenas.mask + 1;
+	struct {
+		uint64_t key;
+		arena_pages *ap;
+	} *todo = malloc(n * sizeof *todo);
+	size_t ntodo = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t key = a->arenas.slots[i].key;
+		if (key && ((key - 1) >> 32) == parent)
+			todo[ntodo++] = (typeof(*todo)){key, a->arenas.slots[i].val};
+	}
+	for (size_t t = 0; t < ntodo; t++) {
+		uint64_t arena = (todo[t].key - 1) & 0xffffffffull;
+		for (uint32_t p = 0; p < PAGES_PER_ARENA; p++) {
+			spanv *v = todo[t].ap->page[p];
+			if (v && first_page(v, todo[t].key, p)) {
+				spanv *c = span_clone(v, child, child_pid);
+				set_pages(a, child, c->base, c->npages, c);
+			}
+		}
+		(void)arena;
+	}
+	free(todo);
+	a->last_akey = 0;
+}
+
+void cli_agg_proc_end(cli_agg *a, uint32_t proc, int64_t t_ns)
+{
+	procfig *pf = procfig_of(a, proc);
+	if (pf->ended)
+		return;
+	pf->ended = true;
+	for (int i = 0; i < FIG_N; i++) {
+		a->fig[i] -= pf->fig[i];
+		pf->fig[i] = 0;
+	}
+	/* Its spans are listed as in use at its end; its model goes. */
+	uint64_t n = a->arenas.mask + 1;
+	uint64_t *keys = malloc(n * sizeof *keys);
+	size_t nk = 0;
+	for (uint64_t i = 0; i < n; i++)
+		if (a->arenas.slots[i].key && ((a->arenas.slots[i].key - 1) >> 32) == proc)
+			keys[nk++] = a->arenas.slots[i].key;
+	for (size_t k = 0; k < nk; k++) {
+		arena_pages *ap;
+		if (!arenamap_del(&a->arenas, keys[k], &ap))
+			continue;
+		for (uint32_t p = 0; p < PAGES_PER_ARENA; p++) {
+			spanv *v = ap->page[p];
+			if (v && first_page(v, keys[k], p)) {
+				push_row(a, v, -1);
+				span_destroy(v);
+			}
+		}
+		free(ap);
+	}
+	free(keys);
+	a->last_akey = 0;
+	push_sample(a, t_ns);
 }
 
 int64_t cli_agg_unmatched(const cli_agg *a)
@@ -411,6 +672,7 @@ void cli_agg_figures(const cli_agg *a, int64_t fig[FIG_N])
 void cli_agg_peak(const cli_agg *a, int64_t fig[FIG_N], int64_t *t_ns)
 {
 	memcpy(fig, a->peak, sizeof a->peak);
+	fig[FIG_IDLE] = fig[FIG_SYS] - fig[FIG_INUSE];
 	*t_ns = a->peak_t < 0 ? 0 : a->peak_t;
 }
 
@@ -438,27 +700,34 @@ void cli_agg_tiny(const cli_agg *a, int64_t *blocks, int64_t *objects, int64_t *
 	*bytes = a->tiny_bytes;
 }
 
-int cli_agg_take_samples(cli_agg *a, const int64_t (**out)[1 + FIG_N])
+int cli_agg_take_samples(cli_agg *a, const int64_t (**outp)[1 + FIG_N])
 {
 	int n = a->nsamples;
-	*out = (const int64_t(*)[1 + FIG_N])a->samples;
+	*outp = (const int64_t(*)[1 + FIG_N])a->samples;
 	a->nsamples = 0;
 	return n;
 }
 
-int cli_agg_take_spans(cli_agg *a, const cli_span_row **out)
+int cli_agg_take_spans(cli_agg *a, const cli_span_row **outp)
 {
 	int n = a->nrows;
-	*out = a->rows;
+	*outp = a->rows;
 	a->nrows = 0;
 	return n;
 }
 
-int cli_agg_live_spans(cli_agg *a, const cli_span_row **out)
+int cli_agg_live_spans(cli_agg *a, const cli_span_row **outp)
 {
 	a->nrows = 0;
-	for (uint64_t i = 0; i <= a->spans.mask; i++)
-		if (a->spans.slots[i].key)
-			push_row(a, &a->spans.slots[i].val, (uint32_t)a->spans.slots[i].key, -1);
-	return cli_agg_take_spans(a, out);
+	for (uint64_t i = 0; i <= a->arenas.mask; i++) {
+		if (!a->arenas.slots[i].key)
+			continue;
+		arena_pages *ap = a->arenas.slots[i].val;
+		for (uint32_t p = 0; p < PAGES_PER_ARENA; p++) {
+			spanv *v = ap->page[p];
+			if (v && first_page(v, a->arenas.slots[i].key, p))
+				push_row(a, v, -1);
+		}
+	}
+	return cli_agg_take_spans(a, outp);
 }

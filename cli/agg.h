@@ -46,6 +46,15 @@ void cli_agg_free(cli_agg *a);
  * the allocation arrives. */
 void cli_agg_event(cli_agg *a, uint32_t proc, int pid, int tid, const gt_record *r, int64_t t_ns);
 
+/* A process forked: child (a new proc index) starts with a copy of
+ * parent's heap, and the totals grow by it. */
+void cli_agg_fork(cli_agg *a, uint32_t parent, uint32_t child, int child_pid);
+/* The pid of proc index proc, for its span rows. */
+void cli_agg_set_pid(cli_agg *a, uint32_t proc, int pid);
+/* A process (image) ended, by exit or exec: its heap leaves the totals and
+ * its spans are listed as still in use at its end. */
+void cli_agg_proc_end(cli_agg *a, uint32_t proc, int64_t t_ns);
+
 /* Frees still waiting for their allocation (at the end: frees of objects
  * allocated before tracing began). */
 int64_t cli_agg_unmatched(const cli_agg *a);

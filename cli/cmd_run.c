@@ -380,6 +380,7 @@ int cli_cmd_run(int argc, char **argv)
 		sigaction(sigs[i], &sa, NULL);
 
 	cli_drain *d = cli_drain_new(reg, db, run_id, o.events);
+	cli_drain_set_root(d, child);
 	bool live = !o.quiet && isatty(2);
 	uint64_t t0 = mono_ns(), last_flush = t0, last_status = t0, last_reap = t0, last_wait = 0;
 	int64_t last_events = 0;

@@ -27,10 +27,13 @@ typedef struct proc {
 	int64_t started_ns, exited_ns;
 	int status; /* INT32_MIN: unknown */
 	bool dirty;
+	bool ended;       /* its heap has left the model (exit or exec) */
+	int64_t reaped;   /* round in which the CLI reaped it, or -1 */
 	char cmd[1024];
 } proc;
 
 U64MAP_DEFINE(pidmap, uint32_t) /* pid + 1 -> index + 1 into procs (latest image) */
+U64MAP_DEFINE(forkmap, uint32_t) /* (parent pid << 32 | FORK number) -> the child's proc index */
 
 typedef struct cursor {
 	uint32_t ring;
@@ -55,6 +58,11 @@ struct cli_drain {
 	bool error;
 	int last_pid; /* the process of the last allocator event, and its index */
 	uint32_t last_ix;
+	int root_pid; /* the program `run` started: its heap stays in the figures at its end */
+	int64_t round;
+	forkmap forks;       /* heaps copied at a parent's FORK, waiting for the child */
+	uint64_t wait_key;   /* a fork child whose parent's FORK has not been drained yet */
+	uint64_t wait_since; /* ... since this CLOCK_MONOTONIC ns */
 };
 
 uint64_t cli_drain_mono_ns(void)
@@ -80,7 +88,7 @@ cli_drain *cli_drain_new(gt_region *reg, cli_db *db, int64_t run_id, bool store_
 		cli_agg_set_sink(d->agg, sink, d); /* no call per event otherwise */
 	d->ns_per_tsc = 1e6 / (double)reg->tsc_per_ms;
 	d->cur = calloc(reg->nrings, sizeof *d->cur);
-	if (!pidmap_init(&d->pids, 64) || !d->cur)
+	if (!pidmap_init(&d->pids, 64) || !forkmap_init(&d->forks, 16) || !d->cur)
 		abort();
 	return d;
 }
@@ -91,6 +99,7 @@ void cli_drain_free(cli_drain *d)
 		return;
 	cli_agg_free(d->agg);
 	pidmap_destroy(&d->pids);
+	forkmap_destroy(&d->forks);
 	free(d->procs);
 	free(d->cur);
 	free(d);
@@ -108,6 +117,8 @@ int64_t cli_drain_now_ns(const cli_drain *d)
 	return to_ns(d, gt_rdtsc());
 }
 
+static bool proc_is_old_image(cli_drain *d, const proc *p);
+
 static proc *proc_of(cli_drain *d, int pid, uint32_t *index)
 {
 	uint32_t *ix = pidmap_get(&d->pids, (uint64_t)pid + 1);
@@ -117,7 +128,25 @@ static proc *proc_of(cli_drain *d, int pid, uint32_t *index)
 	return &d->procs[*ix - 1];
 }
 
-static proc *proc_start(cli_drain *d, int pid, int ppid, int64_t t_ns, uint32_t *index)
+static bool proc_is_old_image(cli_drain *d, const proc *p)
+{
+	uint32_t ix;
+	proc *latest = proc_of(d, p->pid, &ix);
+	return latest != p;
+}
+
+/* A process image ended: its heap leaves the figures, unless it is the
+ * program run started (whose heap at its end the figures describe). */
+static void proc_end(cli_drain *d, proc *p, uint32_t ix, int64_t t_ns, bool exec)
+{
+	if (p->ended)
+		return;
+	p->ended = true;
+	if (exec || p->pid != d->root_pid || proc_is_old_image(d, p))
+		cli_agg_proc_end(d->agg, ix, t_ns);
+}
+
+static proc *proc_start(cli_drain *d, int pid, int ppid, int64_t t_ns, uint32_t *index, uint32_t fork_no)
 {
 	if (d->nprocs == d->cap_procs) {
 		d->cap_procs = d->cap_procs ? d->cap_procs * 2 : 16;
@@ -130,15 +159,32 @@ static proc *proc_start(cli_drain *d, int pid, int ppid, int64_t t_ns, uint32_t 
 	int seq = prev ? prev->seq + 1 : 0;
 	proc *p = &d->procs[d->nprocs++];
 	*p = (proc){.pid = pid, .seq = seq, .ppid = ppid, .started_ns = t_ns, .exited_ns = -1,
-	            .status = INT32_MIN, .dirty = true};
-	if (prev && prev->exited_ns < 0) {
-		d->procs[old - 1].exited_ns = t_ns; /* the old image ended at exec */
-		d->procs[old - 1].dirty = true;
+	            .status = INT32_MIN, .dirty = true, .reaped = -1};
+	*index = (uint32_t)d->nprocs;
+	cli_agg_set_pid(d->agg, *index, pid);
+	if (prev) {
+		/* exec: the old image's heap is gone */
+		proc *o = &d->procs[old - 1];
+		if (o->exited_ns < 0)
+			o->exited_ns = t_ns;
+		o->dirty = true;
+		proc_end(d, o, old, t_ns, true);
+	} else if (fork_no) {
+		/* the heap copied at the parent's FORK becomes this process's */
+		uint32_t cix;
+		if (forkmap_del(&d->forks, ((uint64_t)ppid << 32) | fork_no, &cix)) {
+			d->nprocs--; /* the entry just made is not needed */
+			*index = cix;
+			p = &d->procs[cix - 1];
+			*p = (proc){.pid = pid, .seq = seq, .ppid = ppid, .started_ns = t_ns, .exited_ns = -1,
+			            .status = INT32_MIN, .dirty = true, .reaped = -1};
+			cli_agg_set_pid(d->agg, cix, pid);
+		}
 	}
 	bool isnew;
-	*index = (uint32_t)d->nprocs;
 	*pidmap_put(&d->pids, (uint64_t)pid + 1, &isnew) = *index;
-	return p;
+	d->last_pid = 0;
+	return &d->procs[*index - 1];
 }
 
 /* One row of the event table, in the order the model applied the event. */
@@ -154,6 +200,44 @@ static void sink(void *ctx, const gt_record *r, int pid, int tid, int64_t t_ns, 
 	if (cli_db_event(d->db, d->run_id, ++d->seq, t_ns, pid, tid, kind, r->cls, size, addr, r->span, r->stack) !=
 	    0)
 		d->error = true;
+}
+
+/* A proc entry for a heap copied at a FORK, before the child is known. */
+static proc *proc_start_placeholder(cli_drain *d, int ppid, int64_t t_ns, uint32_t *index)
+{
+	if (d->nprocs == d->cap_procs) {
+		d->cap_procs = d->cap_procs ? d->cap_procs * 2 : 16;
+		d->procs = realloc(d->procs, (size_t)d->cap_procs * sizeof *d->procs);
+		if (!d->procs)
+			abort();
+	}
+	proc *p = &d->procs[d->nprocs++];
+	*p = (proc){.pid = -1, .ppid = ppid, .started_ns = t_ns, .exited_ns = -1, .status = INT32_MIN,
+	            .reaped = -1};
+	*index = (uint32_t)d->nprocs;
+	return p;
+}
+
+/* A fork child's PROC_START whose parent's FORK record is not drained yet
+ * must wait for it (false: leave the record for the next round), for at
+ * most half a second (the FORK may have been dropped). */
+static bool fork_ready(cli_drain *d, const gt_record *r)
+{
+	if (r->kind != GT_EV_PROC_START || !r->span)
+		return true;
+	uint64_t key = (r->size << 32) | r->span;
+	if (forkmap_get(&d->forks, key))
+		return true;
+	uint32_t pix;
+	proc *parent = proc_of(d, (int)r->size, &pix);
+	if (!parent || parent->ended)
+		return true; /* the parent is not traced (or gone): nothing to wait for */
+	uint64_t now = cli_drain_mono_ns();
+	if (d->wait_key != key) {
+		d->wait_key = key;
+		d->wait_since = now;
+	}
+	return now - d->wait_since > 500 * 1000 * 1000ull;
 }
 
 static void handle(cli_drain *d, const gt_record *r, int pid, int tid)
@@ -172,8 +256,18 @@ static void handle(cli_drain *d, const gt_record *r, int pid, int tid)
 	p = proc_of(d, pid, &ix);
 	switch (r->kind) {
 	case GT_EV_PROC_START:
-		p = proc_start(d, pid, (int)r->size, t, &ix);
-		d->last_pid = 0; /* a new image of this pid: look it up again */
+		p = proc_start(d, pid, (int)r->size, t, &ix, r->span);
+		break;
+	case GT_EV_FORK:
+		if (p && !p->ended) {
+			/* copy the parent's heap now, for the child to take */
+			uint32_t cix;
+			proc *c = proc_start_placeholder(d, pid, t, &cix);
+			(void)c;
+			cli_agg_fork(d->agg, ix, cix, 0);
+			bool isnew;
+			*forkmap_put(&d->forks, ((uint64_t)pid << 32) | r->span, &isnew) = cix;
+		}
 		break;
 	case GT_EV_TEXT:
 		if (p) {
@@ -191,6 +285,8 @@ static void handle(cli_drain *d, const gt_record *r, int pid, int tid)
 			p->exited_ns = t;
 			p->dirty = true;
 		}
+		if (p)
+			proc_end(d, p, ix, t, false);
 		break;
 	case GT_EV_OWNER:
 		return;
@@ -199,7 +295,7 @@ static void handle(cli_drain *d, const gt_record *r, int pid, int tid)
 		break; /* a process's first thread starts before its PROC_START */
 	default:
 		if (!p) /* events before the PROC_START of this pid: adopt it */
-			p = proc_start(d, pid, 0, t, &ix);
+			p = proc_start(d, pid, 0, t, &ix, 0);
 		d->events++;
 		if (r->kind <= GT_EV_SCAVENGE) {
 			d->last_pid = pid;
@@ -241,10 +337,15 @@ int64_t cli_drain_round(cli_drain *d)
 	if (k == 1 && d->cur[0].ring != 0) {
 		/* one ring with data (a single-threaded program): no merge */
 		cursor *c = &d->cur[0];
-		for (uint64_t pos = c->pos; pos < c->end; pos++)
-			handle(d, &c->recs[pos & mask], c->pid, c->tid);
-		n = (int64_t)(c->end - c->pos);
-		__atomic_store_n(&gt_region_ring(reg, c->ring)->tail, c->end, __ATOMIC_RELEASE);
+		uint64_t pos;
+		for (pos = c->pos; pos < c->end; pos++) {
+			const gt_record *r = &c->recs[pos & mask];
+			if (GT_UNLIKELY(r->kind == GT_EV_PROC_START) && !fork_ready(d, r))
+				break;
+			handle(d, r, c->pid, c->tid);
+		}
+		n = (int64_t)(pos - c->pos);
+		__atomic_store_n(&gt_region_ring(reg, c->ring)->tail, pos, __ATOMIC_RELEASE);
 		k = 0;
 	}
 	while (k > 0) {
@@ -260,6 +361,12 @@ int64_t cli_drain_round(cli_drain *d)
 		}
 		cursor *c = &d->cur[best];
 		const gt_record *r = &c->recs[c->pos & mask];
+		if (GT_UNLIKELY(r->kind == GT_EV_PROC_START) && !fork_ready(d, r)) {
+			/* this ring waits for the next round */
+			__atomic_store_n(&gt_region_ring(reg, c->ring)->tail, c->pos, __ATOMIC_RELEASE);
+			d->cur[best] = d->cur[--k];
+			continue;
+		}
 		if (c->ring == 0) {
 			if (r->kind == GT_EV_OWNER) {
 				d->r0_pid = (int)r->size;
@@ -276,6 +383,14 @@ int64_t cli_drain_round(cli_drain *d)
 			d->cur[best] = d->cur[--k];
 		}
 	}
+	/* A process reaped before this round began has had all its events
+	 * drained now (it wrote nothing after dying). */
+	for (int i = 0; i < d->nprocs; i++) {
+		proc *p = &d->procs[i];
+		if (!p->ended && p->reaped >= 0 && p->reaped < d->round)
+			proc_end(d, p, (uint32_t)i + 1, d->last_t, false);
+	}
+	d->round++;
 	/* Rings whose owner exited and that are now empty can be claimed again. */
 	for (uint32_t i = 1; i < reg->nrings; i++) {
 		gt_ring *r = gt_region_ring(reg, i);
@@ -286,8 +401,34 @@ int64_t cli_drain_round(cli_drain *d)
 	return d->error ? -1 : n;
 }
 
+/* Whether process pid is gone (no such process, or a zombie). */
+static bool proc_gone(int pid)
+{
+	char path[64], buf[256];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return true;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	const char *rp = strrchr(buf, ')'); /* state follows the command in parentheses */
+	return rp && rp[1] == ' ' && rp[2] == 'Z';
+}
+
 void cli_drain_reap_rings(cli_drain *d)
 {
+	/* Processes that ended without a word and were not our children to
+	 * reap (a child that called _exit, reaped by its own parent). */
+	for (int i = 0; i < d->nprocs; i++) {
+		proc *p = &d->procs[i];
+		if (p->pid > 0 && !p->ended && p->reaped < 0 && !proc_is_old_image(d, p) && proc_gone(p->pid)) {
+			p->reaped = d->round;
+			if (p->exited_ns < 0)
+				p->exited_ns = d->last_t;
+			p->dirty = true;
+		}
+	}
 	gt_region *reg = d->reg;
 	for (uint32_t i = 1; i < reg->nrings; i++) {
 		gt_ring *r = gt_region_ring(reg, i);
@@ -321,6 +462,12 @@ void cli_drain_proc_exit(cli_drain *d, int pid, int status)
 	if (p->exited_ns < 0)
 		p->exited_ns = cli_drain_now_ns(d);
 	p->dirty = true;
+	p->reaped = d->round;
+}
+
+void cli_drain_set_root(cli_drain *d, int pid)
+{
+	d->root_pid = pid;
 }
 
 static int fail(cli_drain *d)
@@ -334,8 +481,17 @@ int cli_drain_flush(cli_drain *d, bool final, const char *state, int exit_status
 	cli_db *db = d->db;
 	if (d->error)
 		return -1;
-	if (final)
+	if (final) {
+		/* Every process is gone now; the figures keep the program's heap
+		 * at its end (and heaps copied for forks whose child never showed up
+		 * go too). */
+		for (int i = 0; i < d->nprocs; i++)
+			if (!d->procs[i].ended && (d->procs[i].pid != d->root_pid || proc_is_old_image(d, &d->procs[i]))) {
+				d->procs[i].ended = true;
+				cli_agg_proc_end(d->agg, (uint32_t)i + 1, d->last_t);
+			}
 		cli_agg_sample(d->agg, d->last_t);
+	}
 	const int64_t(*samples)[1 + FIG_N];
 	int ns = cli_agg_take_samples(d->agg, &samples);
 	for (int i = 0; i < ns; i++)

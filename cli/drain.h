@@ -23,6 +23,8 @@ void cli_drain_reap_rings(cli_drain *d);
 /* A process of the run was reaped by the CLI: its exit status (as `run`
  * reports statuses: code, or 128+signal). */
 void cli_drain_proc_exit(cli_drain *d, int pid, int status);
+/* The process `run` started: its heap at its end stays in the figures. */
+void cli_drain_set_root(cli_drain *d, int pid);
 /* Write everything the model learnt since the last flush and commit.
  * final: also the end-of-run rows.  -1 on a database error. */
 int cli_drain_flush(cli_drain *d, bool final, const char *state, int exit_status);

@@ -47,11 +47,14 @@ enum gt_kind {
 	GT_EV_SCAVENGE,        /* addr, size = npages */
 	GT_EV_THREAD_START = 32, /* aux = tid */
 	GT_EV_THREAD_EXIT,     /* aux = tid */
-	GT_EV_PROC_START,      /* aux = pid, size = ppid, cls = 1 if Go-exact, flags bit 0 = tiny on */
+	GT_EV_PROC_START,      /* aux = pid, size = ppid, cls = 1 if Go-exact, flags bit 0 = tiny on,
+	                          span = the parent's FORK number (0: not a fork child) */
 	GT_EV_PROC_EXIT,       /* aux = pid, size = exit status */
 	GT_EV_TEXT,            /* the command line of the last PROC_START: GT_TEXT_CHUNK bytes
 	                          of text in addr..span (see gt_record_text) */
 	GT_EV_OWNER = 40,      /* ring 0 only: the records that follow are pid = size, tid = aux */
+	GT_EV_FORK,            /* the process is about to fork: span = FORK number (1, 2, ...);
+	                          the child's heap is a copy of the parent's heap here */
 };
 
 enum {

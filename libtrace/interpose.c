@@ -168,6 +168,12 @@ GT_EXPORT void malloc_stats(void)
 	ga_print_stats(2);
 }
 
+static void fork_prepare(void)
+{
+	gt_trace_fork_prepare(); /* before the heap's locks are taken */
+	ga_fork_prepare();
+}
+
 static void fork_child(void)
 {
 	gt_trace_fork_child(); /* first: the parent's thread owns this thread's ring */
@@ -177,7 +183,7 @@ static void fork_child(void)
 __attribute__((constructor)) static void gt_init(void)
 {
 	(void)ga_get_options(); /* initialise the heap (and tracing) before the program runs */
-	pthread_atfork(ga_fork_prepare, ga_fork_parent, fork_child);
+	pthread_atfork(fork_prepare, ga_fork_parent, fork_child);
 }
 
 __attribute__((destructor)) static void gt_fini(void)

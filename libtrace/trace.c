@@ -244,11 +244,13 @@ static void emit_cmdline(void)
 	}
 }
 
-static void emit_proc_start(void)
+static uint32_t fork_seq; /* FORK number of the last fork of this process */
+
+static void emit_proc_start(uint32_t fork_no)
 {
 	const ga_options *o = ga_get_options();
 	gt_record rec = {.tsc = gt_rdtsc(), .kind = GT_EV_PROC_START, .aux = (uint32_t)getpid(),
-	                 .size = (uint64_t)getppid(), .cls = o->go_exact, .flags = o->tiny};
+	                 .size = (uint64_t)getppid(), .cls = o->go_exact, .flags = o->tiny, .span = fork_no};
 	put(&rec);
 	emit_cmdline();
 }
@@ -278,7 +280,7 @@ void ga_init_hook(void)
 			__atomic_store_n(&r->state, GT_RING_DONE, __ATOMIC_RELEASE);
 	}
 	ga_set_observer(observe, NULL);
-	emit_proc_start();
+	emit_proc_start(0);
 }
 
 /* After the thread's mcache was flushed: its last events are in its ring. */
@@ -296,6 +298,16 @@ void ga_thread_exit_hook(void)
 	__atomic_store_n(&r->state, GT_RING_DONE, __ATOMIC_RELEASE);
 }
 
+/* Before fork (first of the prepare handlers to run... see interpose.c):
+ * the point whose heap the child will copy. */
+void gt_trace_fork_prepare(void)
+{
+	if (!region)
+		return;
+	gt_record rec = {.tsc = gt_rdtsc(), .kind = GT_EV_FORK, .span = ++fork_seq};
+	put(&rec);
+}
+
 void gt_trace_fork_child(void)
 {
 	if (!region)
@@ -305,7 +317,9 @@ void gt_trace_fork_child(void)
 	tls_recs = NULL;
 	tls_exited = false;
 	tls_tid = 0;
-	emit_proc_start();
+	uint32_t parent_fork = fork_seq;
+	fork_seq = 0; /* this process's own forks count from 1 */
+	emit_proc_start(parent_fork);
 }
 
 void gt_trace_exit(int status_known, int status)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int mfd;
@@ -75,6 +76,27 @@ int main(int argc, char **argv)
 	if (mfd < 0)
 		return 2;
 	const char *mode = argc > 2 ? argv[2] : "";
+	if (!strcmp(mode, "fork")) {
+		/* the child inherits 1000 objects, frees 500 of them, makes 300 */
+		void *inh[1000];
+		for (int i = 0; i < 1000; i++)
+			inh[i] = A(200);
+		mflush();
+		pid_t pid = fork();
+		if (pid == 0) {
+			for (int i = 0; i < 500; i++)
+				free(inh[i]);
+			for (int i = 0; i < 300; i++)
+				(void)!malloc(3000);
+			_exit(0);
+		}
+		int st;
+		waitpid(pid, &st, 0);
+		for (int i = 0; i < 1000; i++)
+			F(inh[i]);
+		mflush();
+		return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+	}
 	if (!strcmp(mode, "spin")) {
 		int secs = argc > 3 ? atoi(argv[3]) : 3;
 		time_t end = time(NULL) + secs;

@@ -6,6 +6,7 @@
 #              consistent prefix, and the target finishes on its own
 #   lossy      --lossy with a slow drainer drops and counts; the default
 #              mode with the same slow drainer drops nothing
+#   fork       a forked child's heap is a copy of its parent's
 #   sigint     SIGINT to the CLI stops the target and finishes the database
 #   sh         sh -c 'prog1; prog2' records both programs in one run
 #   append     -o on an existing goalloc database adds a run
@@ -64,6 +65,20 @@ lossy)
 	d2=$(sqlite3 "$dir/t2.db" "SELECT dropped FROM runs")
 	[ "$d2" = 0 ] || die "default mode dropped $d2 events"
 	echo "lossy dropped $d, lossless dropped $d2"
+	;;
+fork)
+	# a forked child starts with a copy of its parent's heap: its frees of
+	# inherited objects match, and its heap leaves the figures when it exits
+	"$cli" run -q --events -o "$dir/t.db" -- "$known" "$dir/m" fork || die "run failed"
+	[ "$(q "SELECT pids FROM runs")" = 2 ] || die "pids: $(q 'SELECT pids FROM runs')"
+	[ "$(q "SELECT unmatched_frees FROM run")" = 0 ] || die "unmatched frees: $(q 'SELECT unmatched_frees FROM run')"
+	child=$(q "SELECT pid FROM process WHERE ppid = (SELECT pid FROM process WHERE ppid != 0 ORDER BY started_ns LIMIT 1)")
+	n=$(q "SELECT count(*) FROM events WHERE pid=$child AND kind=4 AND size=200")
+	[ "$n" = 500 ] || die "the child's frees of inherited objects: $n, want 500"
+	# at the end only the parent's heap is counted: its 1000 objects were freed
+	live=$(q "SELECT heap_alloc FROM heap_timeline ORDER BY t_ns DESC LIMIT 1")
+	cls=$(q "SELECT sum(live_bytes) FROM class_stat WHERE class != 0")
+	[ "$live" -lt 200000 ] || die "final HeapAlloc $live still holds the child's heap"
 	;;
 sigint)
 	# SIGINT sent to the CLI (as kill(1) does; a terminal's Ctrl-C reaches the
