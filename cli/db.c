@@ -29,6 +29,7 @@ enum {
 	ST_SAMPLE,
 	ST_PROCESS,
 	ST_EVENT,
+	ST_THREAD,
 	ST_COUNT
 };
 
@@ -44,7 +45,8 @@ static const char *const st_sql[ST_COUNT] = {
 	[ST_TINY] = "INSERT OR REPLACE INTO tiny_stat VALUES(?,?,?,?)",
 	[ST_SAMPLE] = "INSERT OR REPLACE INTO heap_sample VALUES(?,?,?,?,?,?,?,?)",
 	[ST_PROCESS] = "INSERT OR REPLACE INTO process VALUES(?,?,?,?,?,?,?,?)",
-	[ST_EVENT] = "INSERT INTO event VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_EVENT] = "INSERT INTO event VALUES(?,?,?,?,?,?,?,?,?,?)",
+	[ST_THREAD] = "INSERT OR REPLACE INTO thread VALUES(?,?,?,?)",
 };
 
 struct cli_db {
@@ -132,7 +134,14 @@ int cli_db_open(const char *path, bool create, bool *created, cli_db **out, char
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+	/* The CLI uses SQLite from one thread: no mutexes (they cost ~170
+	 * instructions per inserted event row, measured with callgrind). */
+	static bool configured;
+	if (!configured) {
+		sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
+		configured = true;
+	}
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
 	if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s", db->h ? sqlite3_errmsg(db->h) : "cannot open");
 		sqlite3_close(db->h);
@@ -164,7 +173,8 @@ int cli_db_open(const char *path, bool create, bool *created, cli_db **out, char
 			goto fail;
 		}
 	}
-	if (exec(db, "PRAGMA journal_mode=WAL") != 0 || exec(db, "PRAGMA synchronous=OFF") != 0) {
+	if (exec(db, "PRAGMA journal_mode=WAL") != 0 || exec(db, "PRAGMA synchronous=OFF") != 0 ||
+	    exec(db, "PRAGMA cache_size=-65536") != 0) {
 		snprintf(err, errlen, "%s", db->err);
 		goto fail;
 	}
@@ -354,20 +364,35 @@ int cli_db_process(cli_db *db, int64_t run_id, int pid, int seq, int ppid, const
 	return step(db, ST_PROCESS, "insert process");
 }
 
-int cli_db_event(cli_db *db, int64_t run_id, int64_t seq, int64_t t_ns, int pid, int tid, int kind, int cls,
-                 uint64_t size, uint64_t addr, int64_t span, int64_t stack)
+int cli_db_thread(cli_db *db, int64_t run_id, int tno, int pid, int tid)
+{
+	sqlite3_stmt *s = db->st[ST_THREAD];
+	sqlite3_bind_int64(s, 1, run_id);
+	sqlite3_bind_int(s, 2, tno);
+	sqlite3_bind_int(s, 3, pid);
+	sqlite3_bind_int(s, 4, tid);
+	return step(db, ST_THREAD, "insert thread");
+}
+
+int64_t cli_db_last_event_seq(cli_db *db)
+{
+	int64_t v = 0;
+	return query_int(db, "SELECT coalesce(max(seq), 0) FROM event", &v) == 0 ? v : 0;
+}
+
+int cli_db_event(cli_db *db, int64_t run_id, int64_t seq, int64_t t_ns, int tno, int kind, int cls, uint64_t size,
+                 uint64_t addr, int64_t span, int64_t stack)
 {
 	sqlite3_stmt *s = db->st[ST_EVENT];
-	sqlite3_bind_int64(s, 1, run_id);
-	sqlite3_bind_int64(s, 2, seq);
+	sqlite3_bind_int64(s, 1, seq);
+	sqlite3_bind_int64(s, 2, run_id);
 	sqlite3_bind_int64(s, 3, t_ns);
-	sqlite3_bind_int(s, 4, pid);
-	sqlite3_bind_int(s, 5, tid);
-	sqlite3_bind_int(s, 6, kind);
-	sqlite3_bind_int(s, 7, cls);
-	sqlite3_bind_int64(s, 8, (int64_t)size);
-	sqlite3_bind_int64(s, 9, (int64_t)addr);
-	sqlite3_bind_int64(s, 10, span);
-	sqlite3_bind_int64(s, 11, stack);
+	sqlite3_bind_int(s, 4, tno);
+	sqlite3_bind_int(s, 5, kind);
+	sqlite3_bind_int(s, 6, cls);
+	sqlite3_bind_int64(s, 7, (int64_t)size);
+	sqlite3_bind_int64(s, 8, (int64_t)addr);
+	sqlite3_bind_int64(s, 9, span);
+	sqlite3_bind_int64(s, 10, stack);
 	return step(db, ST_EVENT, "insert event");
 }

@@ -33,7 +33,8 @@ typedef struct proc {
 } proc;
 
 U64MAP_DEFINE(pidmap, uint32_t) /* pid + 1 -> index + 1 into procs (latest image) */
-U64MAP_DEFINE(forkmap, uint32_t) /* (parent pid << 32 | FORK number) -> the child's proc index */
+U64MAP_DEFINE(forkmap, uint32_t)
+U64MAP_DEFINE(tnomap, uint32_t) /* (pid << 32 | tid) + 1 -> thread number for raw events */ /* (parent pid << 32 | FORK number) -> the child's proc index */
 
 typedef struct cursor {
 	uint32_t ring;
@@ -61,6 +62,9 @@ struct cli_drain {
 	int root_pid; /* the program `run` started: its heap stays in the figures at its end */
 	int64_t round;
 	forkmap forks;       /* heaps copied at a parent's FORK, waiting for the child */
+	tnomap tnos;         /* thread numbers of --events rows */
+	uint64_t last_tkey;  /* a one-entry cache of them */
+	uint32_t last_tno;
 	uint64_t wait_key;   /* a fork child whose parent's FORK has not been drained yet */
 	uint64_t wait_since; /* ... since this CLOCK_MONOTONIC ns */
 };
@@ -84,11 +88,13 @@ cli_drain *cli_drain_new(gt_region *reg, cli_db *db, int64_t run_id, bool store_
 	d->run_id = run_id;
 	d->store_events = store_events;
 	d->agg = cli_agg_new(10 * 1000 * 1000); /* a heap sample per 10 ms of run time */
-	if (store_events)
+	if (store_events) {
 		cli_agg_set_sink(d->agg, sink, d); /* no call per event otherwise */
+		d->seq = cli_db_last_event_seq(db);
+	}
 	d->ns_per_tsc = 1e6 / (double)reg->tsc_per_ms;
 	d->cur = calloc(reg->nrings, sizeof *d->cur);
-	if (!pidmap_init(&d->pids, 64) || !forkmap_init(&d->forks, 16) || !d->cur)
+	if (!pidmap_init(&d->pids, 64) || !forkmap_init(&d->forks, 16) || !tnomap_init(&d->tnos, 64) || !d->cur)
 		abort();
 	return d;
 }
@@ -100,6 +106,7 @@ void cli_drain_free(cli_drain *d)
 	cli_agg_free(d->agg);
 	pidmap_destroy(&d->pids);
 	forkmap_destroy(&d->forks);
+	tnomap_destroy(&d->tnos);
 	free(d->procs);
 	free(d->cur);
 	free(d);
@@ -197,8 +204,20 @@ static void sink(void *ctx, const gt_record *r, int pid, int tid, int64_t t_ns, 
 	if (kind == GT_EV_THREAD_START || kind == GT_EV_THREAD_EXIT || kind == GT_EV_PROC_START ||
 	    kind == GT_EV_PROC_EXIT)
 		addr = r->aux; /* tid or pid */
-	if (cli_db_event(d->db, d->run_id, ++d->seq, t_ns, pid, tid, kind, r->cls, size, addr, r->span, r->stack) !=
-	    0)
+	uint64_t tkey = (((uint64_t)(uint32_t)pid << 32) | (uint32_t)tid) + 1;
+	if (tkey != d->last_tkey) {
+		bool isnew;
+		uint32_t *tno = tnomap_put(&d->tnos, tkey, &isnew);
+		if (isnew) {
+			*tno = (uint32_t)d->tnos.count;
+			if (cli_db_thread(d->db, d->run_id, (int)*tno, pid, tid) != 0)
+				d->error = true;
+		}
+		d->last_tkey = tkey;
+		d->last_tno = *tno;
+	}
+	if (cli_db_event(d->db, d->run_id, ++d->seq, t_ns, (int)d->last_tno, kind, r->cls, size, addr, r->span,
+	                 r->stack) != 0)
 		d->error = true;
 }
 
@@ -309,17 +328,26 @@ static void handle(cli_drain *d, const gt_record *r, int pid, int tid)
 	sink(d, r, pid, tid, t, r->kind, size);
 }
 
-int64_t cli_drain_round(cli_drain *d)
+/* The coarse clock moves in steps of ~20 us: each store costs every
+ * producer a cache miss on its next event.  The heartbeat (CLOCK_MONOTONIC
+ * ns) moves with it; a drainer that is alive again also clears the
+ * producers' verdict that it was gone. */
+static void tick(cli_drain *d)
 {
 	gt_region *reg = d->reg;
-	/* The coarse clock moves in steps of ~20 us: each store costs every
-	 * producer a cache miss on its next event.  The heartbeat (CLOCK_MONOTONIC
-	 * ns, derived from the TSC pair taken together at start) moves with it. */
 	uint64_t now = gt_rdtsc();
 	if (now - __atomic_load_n(&reg->now_tsc, __ATOMIC_RELAXED) > reg->tsc_per_ms / 50) {
 		__atomic_store_n(&reg->now_tsc, now, __ATOMIC_RELAXED);
-		__atomic_store_n(&reg->heartbeat_ns, reg->ns0 + (uint64_t)to_ns(d, now), __ATOMIC_RELEASE);
+		__atomic_store_n(&reg->heartbeat_ns, cli_drain_mono_ns(), __ATOMIC_RELEASE);
+		if (__atomic_load_n(&reg->drainer_gone, __ATOMIC_RELAXED))
+			__atomic_store_n(&reg->drainer_gone, 0, __ATOMIC_RELAXED);
 	}
+}
+
+int64_t cli_drain_round(cli_drain *d)
+{
+	gt_region *reg = d->reg;
+	tick(d);
 	int k = 0;
 	for (uint32_t i = 0; i < reg->nrings; i++) {
 		gt_ring *r = gt_region_ring(reg, i);
@@ -340,6 +368,8 @@ int64_t cli_drain_round(cli_drain *d)
 		uint64_t pos;
 		for (pos = c->pos; pos < c->end; pos++) {
 			const gt_record *r = &c->recs[pos & mask];
+			if (GT_UNLIKELY((pos & 4095) == 0))
+				tick(d);
 			if (GT_UNLIKELY(r->kind == GT_EV_PROC_START) && !fork_ready(d, r))
 				break;
 			handle(d, r, c->pid, c->tid);
@@ -376,7 +406,8 @@ int64_t cli_drain_round(cli_drain *d)
 		} else {
 			handle(d, r, c->pid, c->tid);
 		}
-		n++;
+		if (GT_UNLIKELY((++n & 4095) == 0))
+			tick(d);
 		if (++c->pos == c->end) {
 			gt_ring *ring = gt_region_ring(reg, c->ring);
 			__atomic_store_n(&ring->tail, c->end, __ATOMIC_RELEASE);

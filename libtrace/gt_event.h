@@ -112,7 +112,8 @@ typedef struct gt_region {
 	uint64_t records_off;
 	uint64_t bytes;         /* whole region */
 	int32_t drainer_pid;
-	uint32_t drainer_gone;  /* atomic: set when a producer gave up on the drainer */
+	uint32_t drainer_gone;  /* atomic: set by a producer that gave up on the drainer,
+	                           cleared by the drainer when it is heard from again */
 	uint64_t heartbeat_ns;  /* atomic: CLOCK_MONOTONIC of the drainer's last loop */
 	uint32_t shared_lock;   /* atomic spin lock of ring 0 */
 	int32_t shared_pid;     /* shared_lock: writer of ring 0's last record */

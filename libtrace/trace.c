@@ -31,7 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define GT_DRAINER_TIMEOUT_NS (3ull * 1000 * 1000 * 1000)
+/* A drainer silent this long is taken for dead: producers stop waiting and
+ * drop (and count) until it speaks again. */
+#define GT_DRAINER_TIMEOUT_NS (10ull * 1000 * 1000 * 1000)
 
 static gt_region *region; /* NULL: not tracing */
 static uint64_t ring_mask;
@@ -49,8 +51,6 @@ static uint64_t mono_ns(void)
 
 static bool drainer_alive(void)
 {
-	if (__atomic_load_n(&region->drainer_gone, __ATOMIC_RELAXED))
-		return false;
 	uint64_t hb = __atomic_load_n(&region->heartbeat_ns, __ATOMIC_ACQUIRE);
 	bool dead = (kill(region->drainer_pid, 0) != 0 && errno == ESRCH) ||
 	            mono_ns() - hb > GT_DRAINER_TIMEOUT_NS;
@@ -66,8 +66,11 @@ static bool ring_room(gt_ring *r, uint64_t head)
 	uint64_t cap = ring_mask + 1;
 	if (GT_LIKELY(head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) < cap))
 		return true;
-	if ((region->flags & GT_FLAG_LOSSY) || __atomic_load_n(&region->drainer_gone, __ATOMIC_RELAXED))
+	if (region->flags & GT_FLAG_LOSSY)
 		return false;
+	if (__atomic_load_n(&region->drainer_gone, __ATOMIC_RELAXED) &&
+	    ((__atomic_load_n(&r->dropped, __ATOMIC_RELAXED) & 0xffff) || !drainer_alive()))
+		return false; /* gone: ask again only every 65536 drops */
 	int saved = errno;
 	bool ok = true;
 	__atomic_fetch_add(&region->waiters, 1, __ATOMIC_RELAXED);

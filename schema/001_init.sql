@@ -108,20 +108,30 @@ CREATE TABLE heap_sample (
   PRIMARY KEY (run_id, t_ns)
 ) WITHOUT ROWID;
 
+-- Raw events (run --events).  A row is ~38 bytes: pid and tid are a small
+-- thread number (`thread`) instead of two integers in every row.
+CREATE TABLE thread (
+  run_id INTEGER NOT NULL,
+  tno    INTEGER NOT NULL,
+  pid    INTEGER NOT NULL,
+  tid    INTEGER NOT NULL,
+  PRIMARY KEY (run_id, tno)
+) WITHOUT ROWID;
+
+-- seq is the rowid: unique in the file, increasing within a run, so rows
+-- are appended to the b-tree (SQLite's append fast path).
 CREATE TABLE event (
+  seq     INTEGER PRIMARY KEY,
   run_id  INTEGER NOT NULL,
-  seq     INTEGER NOT NULL,
   t_ns    INTEGER NOT NULL,
-  pid     INTEGER NOT NULL,
-  tid     INTEGER NOT NULL,
+  tno     INTEGER NOT NULL,
   kind    INTEGER NOT NULL,
   class   INTEGER NOT NULL,
   size    INTEGER NOT NULL,
   addr    INTEGER NOT NULL,
   span_id INTEGER NOT NULL,
-  stack_id INTEGER NOT NULL,
-  PRIMARY KEY (run_id, seq)
-) WITHOUT ROWID;
+  stack_id INTEGER NOT NULL
+);
 
 CREATE TABLE event_kind (
   kind INTEGER PRIMARY KEY,
@@ -163,5 +173,5 @@ CREATE VIEW heap_timeline AS
   FROM heap_sample;
 
 CREATE VIEW events AS
-  SELECT run_id, seq, t_ns, pid, tid, kind, class, size, addr, span_id, stack_id
-  FROM event;
+  SELECT e.run_id, e.seq, e.t_ns, t.pid, t.tid, e.kind, e.class, e.size, e.addr, e.span_id, e.stack_id
+  FROM event e JOIN thread t ON t.run_id = e.run_id AND t.tno = e.tno;
