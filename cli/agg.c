@@ -49,6 +49,9 @@ typedef struct spanv {
 	uint32_t id, elemsize, divmagic, nelems;
 	uint8_t cls;
 	bool is_tiny;
+	bool released;      /* the heap gave it back (SPAN_FREE seen) */
+	bool zombie;        /* in cli_agg.zombies: off the page map, events still due */
+	int64_t released_ns;
 	int pid;
 	uint32_t proc;
 } spanv;
@@ -64,8 +67,34 @@ typedef struct pending {
 } pending;
 
 U64MAP_DEFINE(arenamap, arena_pages *)
-U64MAP_DEFINE(sizemap, uint64_t)
-U64MAP_DEFINE(pendmap, pending)
+/* FIFO queues per address (rare: only when events arrive out of order). */
+typedef struct pendq {
+	pending *items;
+	uint32_t head, n, cap;
+} pendq;
+typedef struct sizeq {
+	uint64_t *items;
+	uint32_t head, n, cap;
+} sizeq;
+U64MAP_DEFINE(sizemap, sizeq)
+U64MAP_DEFINE(pendmap, pendq)
+U64MAP_DEFINE(spanidmap, spanv *)
+
+#define QPUSH(q, v)                                                                   \
+	do {                                                                              \
+		if ((q)->head + (q)->n == (q)->cap) {                                         \
+			if ((q)->head) {                                                          \
+				memmove((q)->items, (q)->items + (q)->head, (q)->n * sizeof *(q)->items); \
+				(q)->head = 0;                                                        \
+			} else {                                                                  \
+				(q)->cap = (q)->cap ? (q)->cap * 2 : 2;                               \
+				(q)->items = realloc((q)->items, (q)->cap * sizeof *(q)->items);      \
+				if (!(q)->items)                                                      \
+					abort();                                                          \
+			}                                                                         \
+		}                                                                             \
+		(q)->items[(q)->head + (q)->n++] = (v);                                       \
+	} while (0)
 
 typedef struct cls_acc {
 	int64_t allocs, frees, requested, allocated, live_objs, live_bytes, live_req, peak_objs, peak_bytes,
@@ -87,6 +116,8 @@ struct cli_agg {
 	arena_pages *last_arena;
 	sizemap shadow;       /* superseded live objects whose free is in flight */
 	pendmap pend;         /* frees waiting for their allocation */
+	int64_t npend;        /* frees in pend */
+	spanidmap zombies;    /* (proc << 32 | span id): released by the heap, frees still to come */
 	cls_acc cls[CLI_CLASSES];
 	int64_t fig[FIG_N];
 	int64_t peak[FIG_N], peak_t;
@@ -112,7 +143,8 @@ static const uint32_t class_size[CLI_CLASSES] = {
 cli_agg *cli_agg_new(int64_t sample_interval_ns)
 {
 	cli_agg *a = calloc(1, sizeof *a);
-	if (!a || !arenamap_init(&a->arenas, 16) || !sizemap_init(&a->shadow, 64) || !pendmap_init(&a->pend, 64))
+	if (!a || !arenamap_init(&a->arenas, 16) || !sizemap_init(&a->shadow, 64) || !pendmap_init(&a->pend, 64) ||
+	    !spanidmap_init(&a->zombies, 16))
 		abort();
 	a->interval = sample_interval_ns;
 	a->last_sample = -sample_interval_ns;
@@ -162,8 +194,18 @@ void cli_agg_free(cli_agg *a)
 		free(ap);
 	}
 	arenamap_destroy(&a->arenas);
+	for (uint64_t i = 0; i <= a->shadow.mask; i++)
+		if (a->shadow.slots[i].key)
+			free(a->shadow.slots[i].val.items);
+	for (uint64_t i = 0; i <= a->pend.mask; i++)
+		if (a->pend.slots[i].key)
+			free(a->pend.slots[i].val.items);
+	for (uint64_t i = 0; i <= a->zombies.mask; i++)
+		if (a->zombies.slots[i].key)
+			span_destroy(a->zombies.slots[i].val);
 	sizemap_destroy(&a->shadow);
 	pendmap_destroy(&a->pend);
+	spanidmap_destroy(&a->zombies);
 	free(a->samples);
 	free(a->rows);
 	free(a->procs);
@@ -202,12 +244,25 @@ static inline spanv *span_at(cli_agg *a, uint32_t proc, uint64_t addr)
 	return ap ? ap->page[(addr >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)] : NULL;
 }
 
+static void zombie_add(cli_agg *a, spanv *v);
+
+/* Point pages at v (or NULL).  A different span still found there is one
+ * whose SPAN_FREE or last frees arrive later (events out of order): it
+ * leaves the page map for the zombie table, where its id finds it. */
 static void set_pages(cli_agg *a, uint32_t proc, uint64_t base, int64_t npages, spanv *v)
 {
 	for (int64_t i = 0; i < npages; i++) {
 		uint64_t p = base + ((uint64_t)i << PAGE_SHIFT);
 		arena_pages *ap = arena_of(a, proc, p, true);
-		ap->page[(p >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)] = v;
+		spanv **e = &ap->page[(p >> PAGE_SHIFT) & (PAGES_PER_ARENA - 1)];
+		spanv *old = *e;
+		if (v && old && old != v && !old->zombie) {
+			set_pages(a, proc, old->base, old->npages, NULL);
+			zombie_add(a, old);
+		}
+		if (!v && old && old->zombie)
+			continue; /* not ours to clear */
+		*e = v;
 	}
 }
 
@@ -311,13 +366,68 @@ static spanv *span_new(cli_agg *a, uint32_t proc, int pid, const gt_record *r, u
 	return v;
 }
 
+static inline uint64_t zkey(uint32_t proc, uint32_t id)
+{
+	return (((uint64_t)proc << 32) | id) + 1;
+}
+
+static void zombie_add(cli_agg *a, spanv *v)
+{
+	if (v->zombie)
+		return;
+	v->zombie = true;
+	bool isnew;
+	*spanidmap_put(&a->zombies, zkey(v->proc, v->id), &isnew) = v;
+	a->last_akey = 0;
+}
+
+/* A released span whose objects are all accounted for leaves the model. */
+static void span_finish(cli_agg *a, spanv *v)
+{
+	if (v->zombie) {
+		spanv *dead;
+		spanidmap_del(&a->zombies, zkey(v->proc, v->id), &dead);
+	} else {
+		set_pages(a, v->proc, v->base, v->npages, NULL);
+	}
+	push_row(a, v, v->released_ns);
+	span_destroy(v);
+}
+
+/* SPAN_FREE: the heap gave the span back.  Frees still due for it (made
+ * before, drained after) keep it as a zombie until they arrive. */
 static void span_release(cli_agg *a, spanv *v, int64_t t_ns)
 {
-	a->cls[v->cls].spans_released++;
-	fig_add(a, FIG_INUSE, -(v->npages * 8192));
-	set_pages(a, v->proc, v->base, v->npages, NULL);
-	push_row(a, v, t_ns);
-	span_destroy(v);
+	if (!v->released) {
+		v->released = true;
+		v->released_ns = t_ns;
+		a->cls[v->cls].spans_released++;
+		fig_add(a, FIG_INUSE, -(v->npages * 8192));
+	}
+	if (v->live <= 0) {
+		span_finish(a, v);
+	} else if (!v->zombie) {
+		set_pages(a, v->proc, v->base, v->npages, NULL);
+		zombie_add(a, v);
+	}
+}
+
+/* The span an event names: the one on the page map if its id matches,
+ * else a zombie with that id. */
+static inline spanv *span_of(cli_agg *a, uint32_t proc, const gt_record *r)
+{
+	spanv *v = span_at(a, proc, r->addr);
+	if (GT_LIKELY_AGG(v && v->id == r->span))
+		return v;
+	spanv **z = a->zombies.count ? spanidmap_get(&a->zombies, zkey(proc, r->span)) : NULL;
+	return z ? *z : NULL;
+}
+
+/* After a free on v: a released span with nothing left goes. */
+static inline void span_check_done(cli_agg *a, spanv *v)
+{
+	if (GT_UNLIKELY_AGG(v->released) && v->live <= 0)
+		span_finish(a, v);
 }
 
 static inline uint32_t slot_of(const spanv *v, uint64_t addr)
@@ -329,26 +439,58 @@ static inline uint32_t slot_of(const spanv *v, uint64_t addr)
 
 static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int64_t t_ns);
 
-/* A free that arrived before this allocation is applied now. */
+/* A free that arrived before this allocation is applied now (the oldest
+ * one waiting at this address). */
 static void resolve_pending(cli_agg *a, uint32_t proc, const gt_record *r)
 {
-	pending p;
-	if (GT_UNLIKELY_AGG(a->pend.count) && pendmap_del(&a->pend, obj_key(proc, r->addr), &p)) {
-		int tid = a->cur_tid;
-		a->cur_tid = p.tid;
-		do_event(a, proc, p.pid, &p.rec, p.t_ns);
-		a->cur_tid = tid;
+	if (GT_LIKELY_AGG(!a->npend))
+		return;
+	uint64_t key = obj_key(proc, r->addr);
+	pendq *q = pendmap_get(&a->pend, key);
+	if (!q || !q->n)
+		return;
+	pending p = q->items[q->head++];
+	q->n--;
+	a->npend--;
+	if (!q->n) {
+		pendq dead = {0};
+		pendmap_del(&a->pend, key, &dead);
+		free(dead.items);
 	}
+	int tid = a->cur_tid;
+	a->cur_tid = p.tid;
+	do_event(a, proc, p.pid, &p.rec, p.t_ns);
+	a->cur_tid = tid;
 }
 
 static void wait_for_alloc(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int64_t t_ns)
 {
 	bool isnew;
-	pending *p = pendmap_put(&a->pend, obj_key(proc, r->addr), &isnew);
-	p->rec = *r;
-	p->t_ns = t_ns;
-	p->pid = pid;
-	p->tid = a->cur_tid;
+	pendq *q = pendmap_put(&a->pend, obj_key(proc, r->addr), &isnew);
+	pending p = {.rec = *r, .t_ns = t_ns, .pid = pid, .tid = a->cur_tid};
+	QPUSH(q, p);
+	a->npend++;
+}
+
+static void shadow_push(cli_agg *a, uint64_t key, uint64_t size)
+{
+	bool isnew;
+	sizeq *q = sizemap_put(&a->shadow, key, &isnew);
+	QPUSH(q, size);
+}
+
+static bool shadow_pop(cli_agg *a, uint64_t key, uint64_t *size)
+{
+	sizeq *q = sizemap_get(&a->shadow, key);
+	if (!q || !q->n)
+		return false;
+	*size = q->items[q->head++];
+	if (!--q->n) {
+		sizeq dead = {0};
+		sizemap_del(&a->shadow, key, &dead);
+		free(dead.items);
+	}
+	return true;
 }
 
 /* Record that an object of `size` requested bytes lives at r->addr; the
@@ -358,11 +500,16 @@ static inline void remember(cli_agg *a, uint32_t proc, spanv *v, const gt_record
 	bool superseded = false;
 	uint64_t old = 0;
 	if (v->sizes) {
-		uint32_t *s = &v->sizes[slot_of(v, r->addr)];
+		uint32_t slot = slot_of(v, r->addr);
+		if (GT_UNLIKELY_AGG(slot >= v->nelems))
+			return;
+		uint32_t *s = &v->sizes[slot];
 		superseded = *s != 0;
 		old = *s - 1u;
 		*s = (uint32_t)size + 1;
 	} else if (v->tiny) {
+		if (GT_UNLIKELY_AGG(((r->addr - v->base) >> 4) >= v->nelems))
+			return;
 		uint64_t *w = &v->tiny[(r->addr - v->base) >> 4];
 		unsigned sh = (unsigned)(r->addr & 15) * 4;
 		superseded = (*w >> sh) & 15;
@@ -373,20 +520,21 @@ static inline void remember(cli_agg *a, uint32_t proc, spanv *v, const gt_record
 		old = v->large_req;
 		v->large_req = size;
 	}
-	if (GT_UNLIKELY_AGG(superseded)) {
-		bool isnew;
-		*sizemap_put(&a->shadow, obj_key(proc, r->addr), &isnew) = old;
-	}
+	if (GT_UNLIKELY_AGG(superseded))
+		shadow_push(a, obj_key(proc, r->addr), old);
 }
 
 /* The requested size of the live object at r->addr, forgotten; false if
  * there is none (its allocation has not been seen yet). */
 static inline bool forget(cli_agg *a, uint32_t proc, spanv *v, const gt_record *r, uint64_t *size)
 {
-	if (GT_UNLIKELY_AGG(a->shadow.count) && sizemap_del(&a->shadow, obj_key(proc, r->addr), size))
+	if (GT_UNLIKELY_AGG(a->shadow.count) && shadow_pop(a, obj_key(proc, r->addr), size))
 		return true; /* the older object at this address */
 	if (v->sizes) {
-		uint32_t *s = &v->sizes[slot_of(v, r->addr)];
+		uint32_t slot = slot_of(v, r->addr);
+		if (GT_UNLIKELY_AGG(slot >= v->nelems))
+			return false;
+		uint32_t *s = &v->sizes[slot];
 		if (!*s)
 			return false;
 		*size = *s - 1u;
@@ -394,6 +542,8 @@ static inline bool forget(cli_agg *a, uint32_t proc, spanv *v, const gt_record *
 		return true;
 	}
 	if (v->tiny) {
+		if (GT_UNLIKELY_AGG(((r->addr - v->base) >> 4) >= v->nelems))
+			return false;
 		uint64_t *w = &v->tiny[(r->addr - v->base) >> 4];
 		unsigned sh = (unsigned)(r->addr & 15) * 4;
 		*size = (*w >> sh) & 15;
@@ -415,39 +565,38 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 	uint64_t size;
 	switch (r->kind) {
 	case GT_EV_ALLOC_SMALL: {
-		v = span_at(a, proc, r->addr);
-		if (GT_UNLIKELY_AGG(!v || !v->sizes))
-			break; /* its span was never announced: not ours to count */
 		cls_acc *c = &a->cls[cls];
 		c->allocs++;
 		c->requested += (int64_t)r->size;
 		c->allocated += class_size[cls];
 		c->live_req += (int64_t)r->size;
 		fig_add(a, FIG_REQ, ((int64_t)r->size));
-		remember(a, proc, v, r, r->size);
 		live_add(a, cls, 1, class_size[cls]);
-		span_live(v, 1);
+		v = span_of(a, proc, r);
+		if (GT_LIKELY_AGG(v && v->sizes)) {
+			remember(a, proc, v, r, r->size);
+			span_live(v, 1);
+		}
 		out(a, r, pid, t_ns, r->kind, r->size);
 		resolve_pending(a, proc, r); /* after the allocation's own row */
 		return;
 	}
 	case GT_EV_ALLOC_TINY:
-		v = span_at(a, proc, r->addr);
-		if (GT_UNLIKELY_AGG(!v || !v->tiny))
-			break;
 		a->tiny_objs++;
 		a->tiny_bytes += (int64_t)r->size;
 		a->cls[2].requested += (int64_t)r->size;
 		a->cls[2].live_req += (int64_t)r->size;
 		fig_add(a, FIG_REQ, ((int64_t)r->size));
-		remember(a, proc, v, r, r->size);
+		v = span_of(a, proc, r);
+		if (GT_LIKELY_AGG(v && v->tiny))
+			remember(a, proc, v, r, r->size);
 		out(a, r, pid, t_ns, r->kind, r->size);
 		resolve_pending(a, proc, r);
 		return;
 	case GT_EV_ALLOC_LARGE: {
 		int64_t bytes = large_bytes(r->size);
 		v = span_at(a, proc, r->addr);
-		if (v && v->cls == 0 && v->base == r->addr) {
+		if (v && v->cls == 0 && v->base == r->addr && v->id == r->span && !v->released) {
 			/* realloc in place: the span grew or shrank */
 			if (bytes / 8192 > v->npages)
 				set_pages(a, proc, v->base, bytes / 8192, v);
@@ -474,13 +623,15 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 		return;
 	}
 	case GT_EV_FREE:
-		v = span_at(a, proc, r->addr);
+		v = span_of(a, proc, r);
 		if (r->flags & GT_F_TINY_BLOCK) {
 			a->cls[2].frees++;
 			live_add(a, 2, -1, -16);
-			if (v)
-				span_live(v, -1);
 			out(a, r, pid, t_ns, CLI_EV_TINY_BLOCK_FREE, 16);
+			if (v) {
+				span_live(v, -1);
+				span_check_done(a, v);
+			}
 			return;
 		}
 		if (!v || !forget(a, proc, v, r, &size)) {
@@ -500,8 +651,9 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 			c->live_req -= (int64_t)size;
 			fig_add(a, FIG_REQ, -((int64_t)size));
 			live_add(a, oc, -1, oc ? -(int64_t)class_size[oc] : -large_bytes(size));
-			span_live(v, -1);
 			out(a, r, pid, t_ns, GT_EV_FREE, size);
+			span_live(v, -1);
+			span_check_done(a, v); /* last: v may go */
 		}
 		return;
 	case GT_EV_TINY_OPEN:
@@ -509,7 +661,7 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 		a->cls[2].allocs++;
 		a->cls[2].allocated += 16;
 		live_add(a, 2, 1, 16);
-		v = span_at(a, proc, r->addr);
+		v = span_of(a, proc, r);
 		if (v)
 			span_live(v, 1);
 		break;
@@ -520,7 +672,7 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 		span_new(a, proc, pid, r, cls, r->flags & GT_F_TINY_BLOCK, (int64_t)r->size, t_ns);
 		break;
 	case GT_EV_SPAN_FREE:
-		v = span_at(a, proc, r->addr);
+		v = span_of(a, proc, r);
 		if (v && v->base == r->addr)
 			span_release(a, v, t_ns);
 		break;
@@ -660,7 +812,7 @@ void cli_agg_proc_end(cli_agg *a, uint32_t proc, int64_t t_ns)
 
 int64_t cli_agg_unmatched(const cli_agg *a)
 {
-	return (int64_t)a->pend.count;
+	return a->npend;
 }
 
 void cli_agg_figures(const cli_agg *a, int64_t fig[FIG_N])
@@ -719,6 +871,11 @@ int cli_agg_take_spans(cli_agg *a, const cli_span_row **outp)
 int cli_agg_live_spans(cli_agg *a, const cli_span_row **outp)
 {
 	a->nrows = 0;
+	for (uint64_t i = 0; i <= a->zombies.mask; i++)
+		if (a->zombies.slots[i].key) {
+			spanv *v = a->zombies.slots[i].val;
+			push_row(a, v, v->released ? v->released_ns : -1);
+		}
 	for (uint64_t i = 0; i <= a->arenas.mask; i++) {
 		if (!a->arenas.slots[i].key)
 			continue;
