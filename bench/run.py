@@ -133,7 +133,10 @@ class Workload:
 	def __init__(self, name, what, prepare, needs=()):
 		self.name = name
 		self.what = what
-		self.prepare = prepare  # (build, tmpdir) -> Spec, or raises Missing
+		# (build, tmpdir, scale=1.0) -> Spec, or raises Missing.  scale < 1
+		# shrinks the work (iterations, input size) for drivers that need
+		# shorter runs, such as trace.py; run.py always uses 1.
+		self.prepare = prepare
 		self.needs = needs      # programs that must exist
 
 
@@ -141,17 +144,28 @@ class Missing(Exception):
 	pass
 
 
-def bench_program(name):
-	def prepare(build, tmp):
+def scaled(n, scale):
+	return max(1, int(round(n * scale)))
+
+
+def bench_program(name, defaults=(), work=0):
+	"""`defaults` are the program's default arguments (see its main()) and
+	defaults[work] the amount of work; that one is scaled, and the arguments
+	are passed only when scale != 1."""
+	def prepare(build, tmp, scale=1.0):
 		exe = os.path.join(build, "bin", name)
 		if not os.path.exists(exe):
 			raise Missing("not built (%s missing)" % exe)
-		return Spec([exe], cwd=tmp)
+		args = []
+		if scale != 1.0 and defaults:
+			args = [str(scaled(a, scale) if i == work else a) for i, a in enumerate(defaults)]
+		return Spec([exe] + args, cwd=tmp)
 	return prepare
 
 
-def prepare_python(build, tmp):
-	return Spec([PYTHON, "-s", os.path.join(HERE, "py_objects.py"), "5"], cwd=tmp,
+def prepare_python(build, tmp, scale=1.0):
+	return Spec([PYTHON, "-s", os.path.join(HERE, "py_objects.py"), str(scaled(5, scale))],
+	            cwd=tmp,
 	            env={"PYTHONMALLOC": "malloc", "PYTHONHASHSEED": "0",
 	                 "PYTHONDONTWRITEBYTECODE": "1"})
 
@@ -182,21 +196,21 @@ def gen_c_source(path, nfuncs, seed=7):
 		f.write("\n".join(out))
 
 
-def prepare_gcc(build, tmp):
+def prepare_gcc(build, tmp, scale=1.0):
 	src = os.path.join(tmp, "gen.c")
-	gen_c_source(src, 300)
+	gen_c_source(src, scaled(300, scale))
 	obj = os.path.join(tmp, "gen.o")
 	return Spec([shutil.which("gcc"), "-O2", "-frandom-seed=1", "-c", src, "-o", obj],
 	            cwd=tmp, env={"LC_ALL": "C"}, artefacts=[obj])
 
 
-def prepare_jq(build, tmp):
+def prepare_jq(build, tmp, scale=1.0):
 	data = os.path.join(tmp, "data.json")
 	rng = random.Random(11)
 	words = ["red", "green", "blue", "cyan", "magenta", "yellow", "black", "white"]
 	with open(data, "w") as f:
 		f.write("[\n")
-		n = 30000
+		n = scaled(30000, scale)
 		for i in range(n):
 			tags = ",".join('"%s%d"' % (rng.choice(words), rng.randint(0, 50))
 			                for _ in range(rng.randint(0, 6)))
@@ -214,13 +228,13 @@ def prepare_jq(build, tmp):
 	return Spec([shutil.which("jq"), "-c", prog, data], cwd=tmp)
 
 
-def prepare_sqlite(build, tmp):
+def prepare_sqlite(build, tmp, scale=1.0):
 	script = os.path.join(tmp, "load.sql")
 	rng = random.Random(13)
 	with open(script, "w") as f:
 		f.write("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, grp INTEGER,"
 		        " score REAL, payload TEXT);\nBEGIN;\n")
-		for i in range(1, 150001):
+		for i in range(1, scaled(150000, scale) + 1):
 			f.write("INSERT INTO t VALUES(%d,'n%x',%d,%.4f,'%s');\n" %
 			        (i, rng.getrandbits(40), rng.randint(0, 199), rng.random() * 100,
 			         "p" * rng.randint(0, 200)))
@@ -238,13 +252,13 @@ def prepare_sqlite(build, tmp):
 
 WORKLOADS = [
 	Workload("churn", "1 thread, malloc/free of 8..512 B, 40k live objects",
-	         bench_program("bench-churn")),
+	         bench_program("bench-churn", (12000000, 40000))),
 	Workload("realloc", "1 thread, 1 B..1 MiB buffers grown/shrunk by realloc",
-	         bench_program("bench-realloc")),
+	         bench_program("bench-realloc", (150000, 256))),
 	Workload("prodcons", "2 threads, one mallocs, the other frees, lock-free ring",
-	         bench_program("bench-prodcons")),
+	         bench_program("bench-prodcons", (6000000, 16384))),
 	Workload("larson", "4 threads x 8 generations, random replace, cross-thread frees",
-	         bench_program("bench-larson")),
+	         bench_program("bench-larson", (4, 8, 250000, 4000), work=2)),
 	Workload("python", "/usr/bin/python3, PYTHONMALLOC=malloc: dicts, lists, strings",
 	         prepare_python, needs=[PYTHON]),
 	Workload("gcc", "gcc -O2 -c of a generated C file of 300 functions",
@@ -267,12 +281,15 @@ def _on_alarm(signum, frame):
 
 
 class Result:
-	def __init__(self, ok, secs=0.0, rss_kib=0, digest=None, error=None):
+	def __init__(self, ok, secs=0.0, rss_kib=0, digest=None, error=None, stderr="",
+	             leftover=False):
 		self.ok = ok
 		self.secs = secs
 		self.rss_kib = rss_kib
 		self.digest = digest
 		self.error = error
+		self.stderr = stderr  # the run's whole stderr, for drivers that parse it
+		self.leftover = leftover  # processes were still running in its group: killed
 
 
 def base_env():
@@ -283,7 +300,10 @@ def base_env():
 	return env
 
 
-def run_once(spec, alloc, tmp, timeout, spawner):
+def run_once(spec, alloc, tmp, timeout, spawner, stdout_filter=None):
+	"""Run `spec` once under `alloc` (its library preloaded, if any).
+	stdout_filter, if given, maps the run's stdout bytes to the bytes that
+	are hashed: a wrapper's own messages can be taken out there."""
 	env = base_env()
 	extra = dict(spec.env)
 	if alloc.lib:
@@ -304,11 +324,21 @@ def run_once(spec, alloc, tmp, timeout, spawner):
 		os.chdir(spec.cwd)
 	old = signal.signal(signal.SIGALRM, _on_alarm)
 	pid = None
+	leftover = False
 	try:
 		pid = os.posix_spawn(spawner, argv, env, file_actions=actions, setpgroup=0)
 		signal.setitimer(signal.ITIMER_REAL, timeout)
 		_, spawn_status = os.waitpid(pid, 0)
 		signal.setitimer(signal.ITIMER_REAL, 0)
+		# Whatever the run left running in its process group (a wrapper that
+		# died before the program it started, say) is ended here: it would
+		# write into the next run's output files and take its CPU.
+		try:
+			os.killpg(pid, 0)
+			leftover = True
+			os.killpg(pid, signal.SIGKILL)
+		except OSError:
+			pass
 		pid = None
 	except Timeout:
 		return Result(False, error="timeout after %g s" % timeout)
@@ -323,7 +353,8 @@ def run_once(spec, alloc, tmp, timeout, spawner):
 			except OSError:
 				pass
 	with open(err_path, "rb") as f:
-		err = f.read().decode("utf-8", "replace").strip().splitlines()
+		err_text = f.read().decode("utf-8", "replace")
+	err = err_text.strip().splitlines()
 	last_err = err[-1][:160] if err else ""
 	try:
 		with open(res_path) as f:
@@ -334,20 +365,24 @@ def run_once(spec, alloc, tmp, timeout, spawner):
 	if os.WIFSIGNALED(status):
 		sig = os.WTERMSIG(status)
 		return Result(False, error="killed by %s%s" % (signal.Signals(sig).name,
-		                                                  ": " + last_err if last_err else ""))
+		                                                  ": " + last_err if last_err else ""),
+		              stderr=err_text, leftover=leftover)
 	code = os.WEXITSTATUS(status)
 	if code != 0:
-		return Result(False, error="exit status %d%s" % (code, ": " + last_err if last_err else ""))
+		return Result(False, error="exit status %d%s" % (code, ": " + last_err if last_err else ""),
+		              stderr=err_text, leftover=leftover)
 	h = hashlib.sha256()
 	with open(out_path, "rb") as f:
-		h.update(f.read())
+		data = f.read()
+		h.update(stdout_filter(data) if stdout_filter else data)
 	for p in spec.artefacts:
 		try:
 			with open(p, "rb") as f:
 				h.update(f.read())
 		except OSError:
-			return Result(False, error="did not write %s" % os.path.basename(p))
-	return Result(True, wall_ns / 1e9, rss_kib, h.hexdigest())
+			return Result(False, error="did not write %s" % os.path.basename(p), stderr=err_text,
+			              leftover=leftover)
+	return Result(True, wall_ns / 1e9, rss_kib, h.hexdigest(), stderr=err_text, leftover=leftover)
 
 
 # ---- report -------------------------------------------------------------
