@@ -130,23 +130,71 @@ static ga_arena *arena_for(uintptr_t addr)
 	return ga_arena_l1[addr >> GA_ARENA_SHIFT];
 }
 
+/* A free run [s, e) (absolute page numbers) holds an aligned run of n? */
+static bool fits_aligned(uint64_t s, uint64_t e, uint32_t n, uint32_t align, uint64_t *at)
+{
+	uint64_t as = (s + align - 1) / align * align;
+	if (as + n <= e) {
+		*at = as;
+		return true;
+	}
+	return false;
+}
+
+/* First fit of npages starting at a multiple of align_pages: free runs are
+ * followed across contiguous arenas (an aligned object may be larger than
+ * one arena). */
+static uintptr_t find_aligned_locked(uint32_t npages, uint32_t align_pages)
+{
+	ga_mheap *h = &ga_heap;
+	uint64_t run_s = 0, at;
+	bool open = false; /* a free run reaching the end of the previous arena */
+	uint64_t prev_end = 0; /* page number just past the previous arena */
+	for (uint32_t ai = 0; ai < h->narenas; ai++) {
+		ga_arena *a = h->arenas[ai];
+		uint64_t page0 = a->base >> GA_PAGE_SHIFT;
+		if (open && page0 != prev_end) {
+			if (fits_aligned(run_s, prev_end, npages, align_pages, &at))
+				return (uintptr_t)(at << GA_PAGE_SHIFT);
+			open = false;
+		}
+		uint32_t i = 0;
+		for (;;) {
+			uint32_t z = next_zero(a->alloc, i, GA_PAGES_PER_ARENA);
+			if (open && z != 0) {
+				/* the run from the previous arena ended at this one's start */
+				if (fits_aligned(run_s, page0, npages, align_pages, &at))
+					return (uintptr_t)(at << GA_PAGE_SHIFT);
+				open = false;
+			}
+			if (z >= GA_PAGES_PER_ARENA)
+				break;
+			uint32_t o = next_one(a->alloc, z, GA_PAGES_PER_ARENA);
+			uint64_t s = open ? run_s : page0 + z;
+			open = false;
+			if (o == GA_PAGES_PER_ARENA) {
+				run_s = s;
+				open = true; /* it may go on in the next arena */
+				break;
+			}
+			if (fits_aligned(s, page0 + o, npages, align_pages, &at))
+				return (uintptr_t)(at << GA_PAGE_SHIFT);
+			i = o;
+		}
+		prev_end = page0 + GA_PAGES_PER_ARENA;
+	}
+	if (open && fits_aligned(run_s, prev_end, npages, align_pages, &at))
+		return (uintptr_t)(at << GA_PAGE_SHIFT);
+	return 0;
+}
+
 /* Lowest address of a free run of npages (address-ordered first fit), whose
  * page number is a multiple of align_pages; 0 if there is none. */
 uintptr_t _ga_pages_find_locked(uint32_t npages, uint32_t align_pages)
 {
 	ga_mheap *h = &ga_heap;
-	if (align_pages > 1) {
-		for (uint32_t ai = 0; ai < h->narenas; ai++) {
-			ga_arena *a = h->arenas[ai];
-			if (a->free_pages < npages)
-				continue;
-			int64_t r = find_run(a->alloc, 0, GA_PAGES_PER_ARENA, npages, align_pages,
-			                     a->base >> GA_PAGE_SHIFT);
-			if (r >= 0)
-				return a->base + ((uintptr_t)r << GA_PAGE_SHIFT);
-		}
-		return 0;
-	}
+	if (align_pages > 1)
+		return find_aligned_locked(npages, align_pages);
 	uint64_t carry = 0;
 	uintptr_t carry_start = 0, prev_end = 0;
 	for (uint32_t ai = 0; ai < h->narenas; ai++) {

@@ -333,6 +333,15 @@ static void test_aligned(void)
 			ga_free(p);
 		}
 	}
+	/* aligned objects larger than an arena: the run crosses arenas */
+	static const size_t big[][2] = {{65536, 100u << 20}, {16384, (64u << 20) + 1}, {1u << 26, 200u << 20}};
+	for (size_t i = 0; i < 3; i++) {
+		void *p = ga_aligned_alloc(big[i][0], big[i][1]);
+		CHECK(p && (uintptr_t)p % big[i][0] == 0, "aligned_alloc(%zu, %zu) = %p", big[i][0], big[i][1], p);
+		if (p)
+			memset(p, 1, 8192);
+		ga_free(p);
+	}
 	errno = 0;
 	CHECK(ga_aligned_alloc(24, 10) == NULL && errno == EINVAL, "non-power-of-two alignment");
 }
