@@ -226,6 +226,13 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v)
 		sqlite3_bind_null(s, i);
 }
 
+/* Bind n integers to parameters first, first + 1, ... */
+static void bind_i64s(sqlite3_stmt *s, int first, const int64_t *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		sqlite3_bind_int64(s, first + i, v[i]);
+}
+
 static int step(cli_db *db, int id, const char *what)
 {
 	sqlite3_stmt *s = db->st[id];
@@ -256,50 +263,44 @@ int cli_db_run_insert(cli_db *db, const cli_run_info *ri, int64_t *run_id)
 int cli_db_run_update(cli_db *db, int64_t run_id, const cli_run_end *re)
 {
 	sqlite3_stmt *s = db->st[ST_RUN_UPDATE];
-	sqlite3_bind_int64(s, 1, re->duration_ns);
-	sqlite3_bind_int64(s, 2, re->events);
-	sqlite3_bind_int64(s, 3, re->dropped);
-	sqlite3_bind_int64(s, 4, re->unmatched_frees);
+	const int64_t head[] = {re->duration_ns, re->events, re->dropped, re->unmatched_frees};
+	const int64_t peak[] = {re->peak_t_ns,       re->peak_heap_alloc,    re->peak_requested, re->peak_heap_inuse,
+	                        re->peak_heap_idle, re->peak_heap_released, re->peak_heap_sys, run_id};
+	bind_i64s(s, 1, head, 4);
 	if (re->exit_status >= 0)
 		sqlite3_bind_int(s, 5, re->exit_status);
 	else
 		sqlite3_bind_null(s, 5);
 	bind_text(s, 6, re->state);
-	sqlite3_bind_int64(s, 7, re->peak_t_ns);
-	sqlite3_bind_int64(s, 8, re->peak_heap_alloc);
-	sqlite3_bind_int64(s, 9, re->peak_requested);
-	sqlite3_bind_int64(s, 10, re->peak_heap_inuse);
-	sqlite3_bind_int64(s, 11, re->peak_heap_idle);
-	sqlite3_bind_int64(s, 12, re->peak_heap_released);
-	sqlite3_bind_int64(s, 13, re->peak_heap_sys);
-	sqlite3_bind_int64(s, 14, run_id);
+	bind_i64s(s, 7, peak, 8);
 	return step(db, ST_RUN_UPDATE, "update run");
 }
 
 int cli_db_size_class(cli_db *db, int64_t run_id, int cls, int64_t size, int64_t npages, int64_t objects,
                       int64_t tail, bool used)
 {
-	sqlite3_stmt *s = db->st[ST_SIZE_CLASS];
-	sqlite3_bind_int64(s, 1, run_id);
-	sqlite3_bind_int(s, 2, cls);
-	sqlite3_bind_int64(s, 3, size);
-	sqlite3_bind_int64(s, 4, npages);
-	sqlite3_bind_int64(s, 5, objects);
-	sqlite3_bind_int64(s, 6, tail);
-	sqlite3_bind_int(s, 7, used);
+	const int64_t v[] = {run_id, cls, size, npages, objects, tail, used};
+	bind_i64s(db->st[ST_SIZE_CLASS], 1, v, 7);
 	return step(db, ST_SIZE_CLASS, "insert size class");
 }
 
 int cli_db_class_stat(cli_db *db, int64_t run_id, int cls, const cli_class_row *r)
 {
-	sqlite3_stmt *s = db->st[ST_CLASS_STAT];
-	const int64_t v[] = {r->allocs,         r->frees,          r->requested_bytes, r->allocated_bytes,
-	                     r->peak_live_objects, r->peak_live_bytes, r->live_objects, r->live_bytes,
-	                     r->live_requested, r->spans_created,  r->spans_released, r->refills};
-	sqlite3_bind_int64(s, 1, run_id);
-	sqlite3_bind_int(s, 2, cls);
-	for (int i = 0; i < 12; i++)
-		sqlite3_bind_int64(s, 3 + i, v[i]);
+	const int64_t v[] = {run_id,
+	                     cls,
+	                     r->allocs,
+	                     r->frees,
+	                     r->requested_bytes,
+	                     r->allocated_bytes,
+	                     r->peak_live_objects,
+	                     r->peak_live_bytes,
+	                     r->live_objects,
+	                     r->live_bytes,
+	                     r->live_requested,
+	                     r->spans_created,
+	                     r->spans_released,
+	                     r->refills};
+	bind_i64s(db->st[ST_CLASS_STAT], 1, v, 14);
 	return step(db, ST_CLASS_STAT, "insert class stats");
 }
 
@@ -307,14 +308,8 @@ int cli_db_span(cli_db *db, int64_t run_id, int pid, int64_t span_id, int cls, b
                 int64_t npages, int64_t created_ns, int64_t released_ns, int64_t peak)
 {
 	sqlite3_stmt *s = db->st[ST_SPAN];
-	sqlite3_bind_int64(s, 1, run_id);
-	sqlite3_bind_int(s, 2, pid);
-	sqlite3_bind_int64(s, 3, span_id);
-	sqlite3_bind_int(s, 4, cls);
-	sqlite3_bind_int(s, 5, tiny);
-	sqlite3_bind_int64(s, 6, (int64_t)base);
-	sqlite3_bind_int64(s, 7, npages);
-	sqlite3_bind_int64(s, 8, created_ns);
+	const int64_t v[] = {run_id, pid, span_id, cls, tiny, (int64_t)base, npages, created_ns};
+	bind_i64s(s, 1, v, 8);
 	if (released_ns >= 0)
 		sqlite3_bind_int64(s, 9, released_ns);
 	else
@@ -325,21 +320,17 @@ int cli_db_span(cli_db *db, int64_t run_id, int pid, int64_t span_id, int cls, b
 
 int cli_db_tiny_stat(cli_db *db, int64_t run_id, int64_t blocks, int64_t objects, int64_t bytes)
 {
-	sqlite3_stmt *s = db->st[ST_TINY];
-	sqlite3_bind_int64(s, 1, run_id);
-	sqlite3_bind_int64(s, 2, blocks);
-	sqlite3_bind_int64(s, 3, objects);
-	sqlite3_bind_int64(s, 4, bytes);
+	const int64_t v[] = {run_id, blocks, objects, bytes};
+	bind_i64s(db->st[ST_TINY], 1, v, 4);
 	return step(db, ST_TINY, "insert tiny stats");
 }
 
 int cli_db_heap_sample(cli_db *db, int64_t run_id, int64_t t_ns, const int64_t fig[6])
 {
 	sqlite3_stmt *s = db->st[ST_SAMPLE];
-	sqlite3_bind_int64(s, 1, run_id);
-	sqlite3_bind_int64(s, 2, t_ns);
-	for (int i = 0; i < 6; i++)
-		sqlite3_bind_int64(s, 3 + i, fig[i]);
+	const int64_t v[] = {run_id, t_ns};
+	bind_i64s(s, 1, v, 2);
+	bind_i64s(s, 3, fig, 6);
 	return step(db, ST_SAMPLE, "insert heap sample");
 }
 
@@ -366,11 +357,8 @@ int cli_db_process(cli_db *db, int64_t run_id, int pid, int seq, int ppid, const
 
 int cli_db_thread(cli_db *db, int64_t run_id, int tno, int pid, int tid)
 {
-	sqlite3_stmt *s = db->st[ST_THREAD];
-	sqlite3_bind_int64(s, 1, run_id);
-	sqlite3_bind_int(s, 2, tno);
-	sqlite3_bind_int(s, 3, pid);
-	sqlite3_bind_int(s, 4, tid);
+	const int64_t v[] = {run_id, tno, pid, tid};
+	bind_i64s(db->st[ST_THREAD], 1, v, 4);
 	return step(db, ST_THREAD, "insert thread");
 }
 
@@ -383,16 +371,7 @@ int64_t cli_db_last_event_seq(cli_db *db)
 int cli_db_event(cli_db *db, int64_t run_id, int64_t seq, int64_t t_ns, int tno, int kind, int cls, uint64_t size,
                  uint64_t addr, int64_t span, int64_t stack)
 {
-	sqlite3_stmt *s = db->st[ST_EVENT];
-	sqlite3_bind_int64(s, 1, seq);
-	sqlite3_bind_int64(s, 2, run_id);
-	sqlite3_bind_int64(s, 3, t_ns);
-	sqlite3_bind_int(s, 4, tno);
-	sqlite3_bind_int(s, 5, kind);
-	sqlite3_bind_int(s, 6, cls);
-	sqlite3_bind_int64(s, 7, (int64_t)size);
-	sqlite3_bind_int64(s, 8, (int64_t)addr);
-	sqlite3_bind_int64(s, 9, span);
-	sqlite3_bind_int64(s, 10, stack);
+	const int64_t v[] = {seq, run_id, t_ns, tno, kind, cls, (int64_t)size, (int64_t)addr, span, stack};
+	bind_i64s(db->st[ST_EVENT], 1, v, 10);
 	return step(db, ST_EVENT, "insert event");
 }
