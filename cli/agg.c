@@ -30,6 +30,7 @@
  */
 #include "agg.h"
 
+#include "ga.h"
 #include "u64map.h"
 
 #include <stdlib.h>
@@ -132,13 +133,9 @@ struct cli_agg {
 	int cur_tid; /* of the event being applied */
 };
 
-static const uint32_t class_size[CLI_CLASSES] = {
-	0,     8,     16,    24,    32,    48,    64,    80,    96,    112,   128,   144,   160,   176,
-	192,   208,   224,   240,   256,   288,   320,   352,   384,   416,   448,   480,   512,   576,
-	640,   704,   768,   896,   1024,  1152,  1280,  1408,  1536,  1792,  2048,  2304,  2688,  3072,
-	3200,  3456,  4096,  4864,  5376,  6144,  6528,  6784,  6912,  8192,  9472,  9728,  10240, 10880,
-	12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768,
-};
+/* Bytes per object of each class: the allocator's own table (ga.h), copied
+ * once so the hot path reads an array. */
+static uint32_t class_size[CLI_CLASSES];
 
 cli_agg *cli_agg_new(int64_t sample_interval_ns)
 {
@@ -148,6 +145,8 @@ cli_agg *cli_agg_new(int64_t sample_interval_ns)
 		abort();
 	a->interval = sample_interval_ns;
 	a->last_sample = -sample_interval_ns;
+	for (unsigned c = 0; c < CLI_CLASSES; c++)
+		class_size[c] = ga_class_size(c);
 	return a;
 }
 

@@ -153,7 +153,8 @@ static void proc_end(cli_drain *d, proc *p, uint32_t ix, int64_t t_ns, bool exec
 		cli_agg_proc_end(d->agg, ix, t_ns);
 }
 
-static proc *proc_start(cli_drain *d, int pid, int ppid, int64_t t_ns, uint32_t *index, uint32_t fork_no)
+/* Room for one more proc entry. */
+static void proc_reserve(cli_drain *d)
 {
 	if (d->nprocs == d->cap_procs) {
 		d->cap_procs = d->cap_procs ? d->cap_procs * 2 : 16;
@@ -161,6 +162,11 @@ static proc *proc_start(cli_drain *d, int pid, int ppid, int64_t t_ns, uint32_t 
 		if (!d->procs)
 			abort();
 	}
+}
+
+static proc *proc_start(cli_drain *d, int pid, int ppid, int64_t t_ns, uint32_t *index, uint32_t fork_no)
+{
+	proc_reserve(d);
 	uint32_t old;
 	proc *prev = proc_of(d, pid, &old);
 	int seq = prev ? prev->seq + 1 : 0;
@@ -224,12 +230,7 @@ static void sink(void *ctx, const gt_record *r, int pid, int tid, int64_t t_ns, 
 /* A proc entry for a heap copied at a FORK, before the child is known. */
 static proc *proc_start_placeholder(cli_drain *d, int ppid, int64_t t_ns, uint32_t *index)
 {
-	if (d->nprocs == d->cap_procs) {
-		d->cap_procs = d->cap_procs ? d->cap_procs * 2 : 16;
-		d->procs = realloc(d->procs, (size_t)d->cap_procs * sizeof *d->procs);
-		if (!d->procs)
-			abort();
-	}
+	proc_reserve(d);
 	proc *p = &d->procs[d->nprocs++];
 	*p = (proc){.pid = -1, .ppid = ppid, .started_ns = t_ns, .exited_ns = -1, .status = INT32_MIN,
 	            .reaped = -1};
