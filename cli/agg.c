@@ -31,6 +31,7 @@
 #include "agg.h"
 
 #include "ga.h"
+#include "sites.h"
 #include "u64map.h"
 
 #include <stdlib.h>
@@ -46,7 +47,9 @@ typedef struct spanv {
 	int64_t npages, created_ns, live, peak;
 	uint64_t large_req; /* class 0: the object's requested size */
 	uint32_t *sizes;    /* small: per slot, requested + 1 */
+	uint32_t *stacks;   /* small: per slot, stack id; made at the first object with one */
 	uint64_t *tiny;     /* tiny: per block, a nibble per offset */
+	uint32_t large_stack;
 	uint32_t id, elemsize, divmagic, nelems;
 	uint8_t cls;
 	bool is_tiny;
@@ -73,13 +76,18 @@ typedef struct pendq {
 	pending *items;
 	uint32_t head, n, cap;
 } pendq;
+typedef struct shadowed {
+	uint64_t size;
+	uint32_t stack;
+} shadowed;
 typedef struct sizeq {
-	uint64_t *items;
+	shadowed *items;
 	uint32_t head, n, cap;
 } sizeq;
 U64MAP_DEFINE(sizemap, sizeq)
 U64MAP_DEFINE(pendmap, pendq)
 U64MAP_DEFINE(spanidmap, spanv *)
+U64MAP_DEFINE(stackmap, uint32_t) /* obj_key -> stack id of a live tiny object */
 
 #define QPUSH(q, v)                                                                   \
 	do {                                                                              \
@@ -130,6 +138,8 @@ struct cli_agg {
 	int nrows, cap_rows;
 	cli_agg_sink sink;
 	void *sink_ctx;
+	cli_sites *sites;     /* allocation sites, when stacks are recorded */
+	stackmap tiny_stacks; /* tiny objects that carry a stack */
 	int cur_tid; /* of the event being applied */
 };
 
@@ -141,13 +151,18 @@ cli_agg *cli_agg_new(int64_t sample_interval_ns)
 {
 	cli_agg *a = calloc(1, sizeof *a);
 	if (!a || !arenamap_init(&a->arenas, 16) || !sizemap_init(&a->shadow, 64) || !pendmap_init(&a->pend, 64) ||
-	    !spanidmap_init(&a->zombies, 16))
+	    !spanidmap_init(&a->zombies, 16) || !stackmap_init(&a->tiny_stacks, 16))
 		abort();
 	a->interval = sample_interval_ns;
 	a->last_sample = -sample_interval_ns;
 	for (unsigned c = 0; c < CLI_CLASSES; c++)
 		class_size[c] = ga_class_size(c);
 	return a;
+}
+
+void cli_agg_set_sites(cli_agg *a, cli_sites *s)
+{
+	a->sites = s;
 }
 
 void cli_agg_set_sink(cli_agg *a, cli_agg_sink fn, void *ctx)
@@ -165,6 +180,7 @@ static inline void out(cli_agg *a, const gt_record *r, int pid, int64_t t_ns, in
 static void span_destroy(spanv *v)
 {
 	free(v->sizes);
+	free(v->stacks);
 	free(v->tiny);
 	free(v);
 }
@@ -205,6 +221,7 @@ void cli_agg_free(cli_agg *a)
 	sizemap_destroy(&a->shadow);
 	pendmap_destroy(&a->pend);
 	spanidmap_destroy(&a->zombies);
+	stackmap_destroy(&a->tiny_stacks);
 	free(a->samples);
 	free(a->rows);
 	free(a->procs);
@@ -471,19 +488,21 @@ static void wait_for_alloc(cli_agg *a, uint32_t proc, int pid, const gt_record *
 	a->npend++;
 }
 
-static void shadow_push(cli_agg *a, uint64_t key, uint64_t size)
+static void shadow_push(cli_agg *a, uint64_t key, uint64_t size, uint32_t stack)
 {
 	bool isnew;
 	sizeq *q = sizemap_put(&a->shadow, key, &isnew);
-	QPUSH(q, size);
+	shadowed v = {size, stack};
+	QPUSH(q, v);
 }
 
-static bool shadow_pop(cli_agg *a, uint64_t key, uint64_t *size)
+static bool shadow_pop(cli_agg *a, uint64_t key, uint64_t *size, uint32_t *stack)
 {
 	sizeq *q = sizemap_get(&a->shadow, key);
 	if (!q || !q->n)
 		return false;
-	*size = q->items[q->head++];
+	*size = q->items[q->head].size;
+	*stack = q->items[q->head++].stack;
 	if (!--q->n) {
 		sizeq dead = {0};
 		sizemap_del(&a->shadow, key, &dead);
@@ -494,10 +513,25 @@ static bool shadow_pop(cli_agg *a, uint64_t key, uint64_t *size)
 
 /* Record that an object of `size` requested bytes lives at r->addr; the
  * previous one, if its free is still in flight, moves to the shadow. */
+static uint32_t tiny_stack_swap(cli_agg *a, uint64_t key, uint32_t stack)
+{
+	uint32_t old = 0;
+	if (stack) {
+		bool isnew;
+		uint32_t *e = stackmap_put(&a->tiny_stacks, key, &isnew);
+		old = isnew ? 0 : *e;
+		*e = stack;
+	} else if (a->tiny_stacks.count) {
+		stackmap_del(&a->tiny_stacks, key, &old);
+	}
+	return old;
+}
+
 static inline void remember(cli_agg *a, uint32_t proc, spanv *v, const gt_record *r, uint64_t size)
 {
 	bool superseded = false;
 	uint64_t old = 0;
+	uint32_t old_stack = 0;
 	if (v->sizes) {
 		uint32_t slot = slot_of(v, r->addr);
 		if (GT_UNLIKELY_AGG(slot >= v->nelems))
@@ -506,6 +540,12 @@ static inline void remember(cli_agg *a, uint32_t proc, spanv *v, const gt_record
 		superseded = *s != 0;
 		old = *s - 1u;
 		*s = (uint32_t)size + 1;
+		if (GT_UNLIKELY_AGG(r->stack) && !v->stacks && !(v->stacks = calloc(v->nelems, sizeof *v->stacks)))
+			abort();
+		if (v->stacks) {
+			old_stack = v->stacks[slot];
+			v->stacks[slot] = r->stack;
+		}
 	} else if (v->tiny) {
 		if (GT_UNLIKELY_AGG(((r->addr - v->base) >> 4) >= v->nelems))
 			return;
@@ -514,20 +554,26 @@ static inline void remember(cli_agg *a, uint32_t proc, spanv *v, const gt_record
 		superseded = (*w >> sh) & 15;
 		old = (*w >> sh) & 15;
 		*w = (*w & ~(15ull << sh)) | ((size & 15) << sh);
+		if (GT_UNLIKELY_AGG(r->stack || a->tiny_stacks.count))
+			old_stack = tiny_stack_swap(a, obj_key(proc, r->addr), r->stack);
 	} else {
 		superseded = v->large_req != UINT64_MAX && v->live > 0;
 		old = v->large_req;
 		v->large_req = size;
+		old_stack = v->large_stack;
+		v->large_stack = r->stack;
 	}
 	if (GT_UNLIKELY_AGG(superseded))
-		shadow_push(a, obj_key(proc, r->addr), old);
+		shadow_push(a, obj_key(proc, r->addr), old, old_stack);
 }
 
 /* The requested size of the live object at r->addr, forgotten; false if
  * there is none (its allocation has not been seen yet). */
-static inline bool forget(cli_agg *a, uint32_t proc, spanv *v, const gt_record *r, uint64_t *size)
+static inline bool forget(cli_agg *a, uint32_t proc, spanv *v, const gt_record *r, uint64_t *size,
+                          uint32_t *stack)
 {
-	if (GT_UNLIKELY_AGG(a->shadow.count) && shadow_pop(a, obj_key(proc, r->addr), size))
+	*stack = 0;
+	if (GT_UNLIKELY_AGG(a->shadow.count) && shadow_pop(a, obj_key(proc, r->addr), size, stack))
 		return true; /* the older object at this address */
 	if (v->sizes) {
 		uint32_t slot = slot_of(v, r->addr);
@@ -538,6 +584,10 @@ static inline bool forget(cli_agg *a, uint32_t proc, spanv *v, const gt_record *
 			return false;
 		*size = *s - 1u;
 		*s = 0;
+		if (GT_UNLIKELY_AGG(v->stacks != NULL)) {
+			*stack = v->stacks[slot];
+			v->stacks[slot] = 0;
+		}
 		return true;
 	}
 	if (v->tiny) {
@@ -549,11 +599,15 @@ static inline bool forget(cli_agg *a, uint32_t proc, spanv *v, const gt_record *
 		if (!*size)
 			return false;
 		*w &= ~(15ull << sh);
+		if (GT_UNLIKELY_AGG(a->tiny_stacks.count))
+			*stack = tiny_stack_swap(a, obj_key(proc, r->addr), 0);
 		return true;
 	}
 	if (v->live <= 0)
 		return false;
 	*size = v->large_req;
+	*stack = v->large_stack;
+	v->large_stack = 0;
 	return true;
 }
 
@@ -576,6 +630,8 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 			remember(a, proc, v, r, r->size);
 			span_live(v, 1);
 		}
+		if (GT_UNLIKELY_AGG(r->stack) && a->sites)
+			cli_sites_on_alloc(a->sites, proc, r->stack, cls, r->size, class_size[cls]);
 		out(a, r, pid, t_ns, r->kind, r->size);
 		resolve_pending(a, proc, r); /* after the allocation's own row */
 		return;
@@ -589,6 +645,8 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 		v = span_of(a, proc, r);
 		if (GT_LIKELY_AGG(v && v->tiny))
 			remember(a, proc, v, r, r->size);
+		if (GT_UNLIKELY_AGG(r->stack) && a->sites)
+			cli_sites_on_alloc(a->sites, proc, r->stack, 2, r->size, r->size);
 		out(a, r, pid, t_ns, r->kind, r->size);
 		resolve_pending(a, proc, r);
 		return;
@@ -617,6 +675,8 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 		remember(a, proc, v, r, r->size);
 		span_live(v, 1);
 		live_add(a, 0, 1, bytes);
+		if (GT_UNLIKELY_AGG(r->stack) && a->sites)
+			cli_sites_on_alloc(a->sites, proc, r->stack, 0, r->size, (uint64_t)bytes);
 		out(a, r, pid, t_ns, r->kind, r->size);
 		resolve_pending(a, proc, r);
 		return;
@@ -633,9 +693,15 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 			}
 			return;
 		}
-		if (!v || !forget(a, proc, v, r, &size)) {
+		uint32_t stack;
+		if (!v || !forget(a, proc, v, r, &size, &stack)) {
 			wait_for_alloc(a, proc, pid, r, t_ns); /* its row is written when applied */
 			return;
+		}
+		if (GT_UNLIKELY_AGG(stack) && a->sites) {
+			int sc = (r->flags & GT_F_TINY_OBJ) ? 2 : v->cls;
+			uint64_t ab = (r->flags & GT_F_TINY_OBJ) ? size : v->cls ? class_size[v->cls] : (uint64_t)large_bytes(size);
+			cli_sites_on_free(a->sites, proc, stack, sc, size, ab);
 		}
 		if (r->flags & GT_F_TINY_OBJ) {
 			fig_add(a, FIG_REQ, -((int64_t)size));
@@ -726,6 +792,12 @@ static spanv *span_clone(const spanv *v, uint32_t proc, int pid)
 			abort();
 		memcpy(c->sizes, v->sizes, v->nelems * sizeof *c->sizes);
 	}
+	if (v->stacks) {
+		c->stacks = malloc(v->nelems * sizeof *c->stacks);
+		if (!c->stacks)
+			abort();
+		memcpy(c->stacks, v->stacks, v->nelems * sizeof *c->stacks);
+	}
 	if (v->tiny) {
 		c->tiny = malloc(v->nelems * sizeof *c->tiny);
 		if (!c->tiny)
@@ -771,6 +843,21 @@ void cli_agg_fork(cli_agg *a, uint32_t parent, uint32_t child, int child_pid)
 		(void)arena;
 	}
 	free(todo);
+	/* and the stacks of its tiny objects */
+	uint64_t ns = a->tiny_stacks.mask + 1, nk = 0;
+	uint64_t(*kv)[2] = a->tiny_stacks.count ? malloc(a->tiny_stacks.count * sizeof *kv) : NULL;
+	for (uint64_t i = 0; kv && i < ns; i++) {
+		uint64_t key = a->tiny_stacks.slots[i].key;
+		if (key && key >> 48 == parent) {
+			kv[nk][0] = obj_key(child, key);
+			kv[nk++][1] = a->tiny_stacks.slots[i].val;
+		}
+	}
+	for (uint64_t i = 0; i < nk; i++) {
+		bool isnew;
+		*stackmap_put(&a->tiny_stacks, kv[i][0], &isnew) = (uint32_t)kv[i][1];
+	}
+	free(kv);
 	a->last_akey = 0;
 }
 

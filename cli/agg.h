@@ -39,6 +39,9 @@ typedef void (*cli_agg_sink)(void *ctx, const gt_record *r, int pid, int tid, in
 
 cli_agg *cli_agg_new(int64_t sample_interval_ns);
 void cli_agg_set_sink(cli_agg *a, cli_agg_sink fn, void *ctx);
+/* Allocations that carry a stack, and their frees, go to s too. */
+struct cli_sites;
+void cli_agg_set_sites(cli_agg *a, struct cli_sites *s);
 void cli_agg_free(cli_agg *a);
 
 /* One allocator record of process `proc` (1..65535), thread tid, at t_ns.

@@ -38,6 +38,9 @@ enum { NRINGS = 64, RING_CAP = 1 << 16 }; /* 64 x 65536 x 40 B = 160 MiB, touche
 typedef struct run_opts {
 	const char *out, *name;
 	bool lossy, events, go_exact, force, quiet;
+	uint32_t stacks;      /* GT_STACKS_* */
+	uint64_t sample_rate; /* bytes */
+	uint32_t stack_depth;
 	char **argv;
 } run_opts;
 
@@ -57,7 +60,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: goalloc-trace run [-o FILE] [--name LABEL] [--lossy] [--events] [--go-exact]\n"
-	        "                         [--force] [-q] -- PROG [ARGS...]\n\n"
+	        "                         [--stacks=sample|all|off] [--sample-rate BYTES]\n"
+	        "                         [--stack-depth N] [--force] [-q] -- PROG [ARGS...]\n\n"
 	        "Runs PROG with its malloc family served by the Go-style heap and records every\n"
 	        "decision the heap makes into FILE (SQLite).  Processes PROG forks or execs are\n"
 	        "traced too.  Exits with PROG's status (128+N if a signal N ended it).\n\n"
@@ -69,6 +73,13 @@ static void usage(FILE *f)
 	        "  --lossy       never make PROG wait for the drainer: drop events when a ring is\n"
 	        "                full and count them (runs.dropped)\n"
 	        "  --go-exact    Go's size classes and tiny alignment bit for bit (see README)\n"
+	        "  --stacks=MODE which allocations record their call stack (see 'goalloc-trace\n"
+	        "                sites'): sample (default: Go's heap profile sampling, a mean of\n"
+	        "                one allocation per --sample-rate bytes; per-site figures are\n"
+	        "                scaled estimates), all (every allocation: exact, slower), off\n"
+	        "  --sample-rate BYTES  mean bytes between sampled stacks (default 512K, Go's\n"
+	        "                MemProfileRate; K, M and G suffixes)\n"
+	        "  --stack-depth N  frames kept per stack (default 32, at most 128)\n"
 	        "  --force       overwrite FILE if it exists\n"
 	        "  -q            no status line and no summary\n");
 }
@@ -98,6 +109,46 @@ static int parse(int argc, char **argv, run_opts *o)
 			o->events = true;
 		} else if (!strcmp(a, "--go-exact")) {
 			o->go_exact = true;
+		} else if (!strncmp(a, "--stacks", 8) && (a[8] == '=' || a[8] == 0)) {
+			const char *v = a[8] ? a + 9 : (++i < argc ? argv[i] : NULL);
+			if (!v)
+				goto missing;
+			if (!strcmp(v, "sample"))
+				o->stacks = GT_STACKS_SAMPLE;
+			else if (!strcmp(v, "all"))
+				o->stacks = GT_STACKS_ALL;
+			else if (!strcmp(v, "off"))
+				o->stacks = GT_STACKS_OFF;
+			else {
+				fprintf(stderr, "goalloc-trace: run: --stacks takes sample, all or off, not '%s'\n", v);
+				return -1;
+			}
+		} else if (!strcmp(a, "--sample-rate")) {
+			if (++i >= argc)
+				goto missing;
+			char *end;
+			double v = strtod(argv[i], &end);
+			double mul = *end == 'K' || *end == 'k' ? 1024.0 : *end == 'M' || *end == 'm' ? 1048576.0
+			             : *end == 'G' || *end == 'g' ? 1073741824.0 : 1.0;
+			if (mul != 1.0)
+				end++;
+			if (end == argv[i] || *end || !(v * mul >= 1) || v * mul > 1e15) {
+				fprintf(stderr, "goalloc-trace: run: --sample-rate takes a number of bytes >= 1 (like 512K), not '%s'\n",
+				        argv[i]);
+				return -1;
+			}
+			o->sample_rate = (uint64_t)(v * mul);
+		} else if (!strcmp(a, "--stack-depth")) {
+			if (++i >= argc)
+				goto missing;
+			char *end;
+			long v = strtol(argv[i], &end, 10);
+			if (end == argv[i] || *end || v < 1 || v > GT_STACK_DEPTH_MAX) {
+				fprintf(stderr, "goalloc-trace: run: --stack-depth takes 1..%d, not '%s'\n", GT_STACK_DEPTH_MAX,
+				        argv[i]);
+				return -1;
+			}
+			o->stack_depth = (uint32_t)v;
 		} else if (!strcmp(a, "--force")) {
 			o->force = true;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
@@ -156,7 +207,7 @@ static uint64_t mono_ns(void)
 	return cli_drain_mono_ns();
 }
 
-static gt_region *make_region(int *fd_out, bool lossy)
+static gt_region *make_region(int *fd_out, const run_opts *o)
 {
 	size_t hdr = 4096, rings = (size_t)NRINGS * sizeof(gt_ring);
 	size_t rings_off = hdr, records_off = (rings_off + rings + 4095) & ~(size_t)4095;
@@ -170,7 +221,10 @@ static gt_region *make_region(int *fd_out, bool lossy)
 	r->version = GT_VERSION;
 	r->nrings = NRINGS;
 	r->cap = RING_CAP;
-	r->flags = lossy ? GT_FLAG_LOSSY : 0;
+	r->flags = o->lossy ? GT_FLAG_LOSSY : 0;
+	r->stack_mode = o->stacks;
+	r->stack_depth = o->stack_depth;
+	r->sample_rate = o->sample_rate;
 	r->rings_off = rings_off;
 	r->records_off = records_off;
 	r->bytes = bytes;
@@ -257,7 +311,7 @@ static void summary(cli_drain *d, const char *prog, const char *path, int64_t ru
 
 int cli_cmd_run(int argc, char **argv)
 {
-	run_opts o = {0};
+	run_opts o = {.stacks = GT_STACKS_SAMPLE, .sample_rate = 512 * 1024, .stack_depth = 32};
 	if (parse(argc, argv, &o) != 0)
 		return 2;
 	const char *prog = o.argv[0];
@@ -308,7 +362,10 @@ int cli_cmd_run(int argc, char **argv)
 	uname(&un);
 	cli_run_info ri = {.name = o.name ? o.name : pname, .command = command,
 	                   .mode = go_exact ? "go-exact" : "c-safe", .started_at = started,
-	                   .host = un.nodename, .kernel = un.release, .tiny = tiny, .lossy = o.lossy};
+	                   .host = un.nodename, .kernel = un.release, .tiny = tiny, .lossy = o.lossy,
+	                   .stacks = o.stacks == GT_STACKS_ALL ? "all" : o.stacks == GT_STACKS_SAMPLE ? "sample" : "off",
+	                   .sample_rate = o.stacks == GT_STACKS_SAMPLE ? (int64_t)o.sample_rate : 0,
+	                   .stack_depth = o.stacks ? (int)o.stack_depth : 0};
 	int64_t run_id;
 	if (cli_db_begin(db) != 0 || cli_db_run_insert(db, &ri, &run_id) != 0) {
 		fprintf(stderr, "goalloc-trace: cannot write %s: %s\n", path, cli_db_error(db));
@@ -325,7 +382,7 @@ int cli_cmd_run(int argc, char **argv)
 	}
 
 	int fd;
-	gt_region *reg = make_region(&fd, o.lossy);
+	gt_region *reg = make_region(&fd, &o);
 	if (!reg) {
 		fprintf(stderr, "goalloc-trace: cannot create the trace region: %s\n", strerror(errno));
 		goto fail_db;

@@ -30,12 +30,16 @@ enum {
 	ST_PROCESS,
 	ST_EVENT,
 	ST_THREAD,
+	ST_STACK,
+	ST_STACK_FRAME,
+	ST_STACK_ALIAS,
+	ST_SITE_STAT,
 	ST_COUNT
 };
 
 static const char *const st_sql[ST_COUNT] = {
-	[ST_RUN_INSERT] = "INSERT INTO run(name, command, mode, tiny, started_at, state, host, kernel, lossy) "
-	                  "VALUES(?,?,?,?,?,'running',?,?,?)",
+	[ST_RUN_INSERT] = "INSERT INTO run(name, command, mode, tiny, started_at, state, host, kernel, lossy, "
+	                  "stacks, sample_rate, stack_depth) VALUES(?,?,?,?,?,'running',?,?,?,?,?,?)",
 	[ST_RUN_UPDATE] = "UPDATE run SET duration_ns=?, events=?, dropped=?, unmatched_frees=?, exit_status=?, "
 	                  "state=?, peak_t_ns=?, peak_heap_alloc=?, peak_requested=?, peak_heap_inuse=?, "
 	                  "peak_heap_idle=?, peak_heap_released=?, peak_heap_sys=? WHERE run_id=?",
@@ -47,10 +51,15 @@ static const char *const st_sql[ST_COUNT] = {
 	[ST_PROCESS] = "INSERT OR REPLACE INTO process VALUES(?,?,?,?,?,?,?,?)",
 	[ST_EVENT] = "INSERT INTO event VALUES(?,?,?,?,?,?,?,?,?,?)",
 	[ST_THREAD] = "INSERT OR REPLACE INTO thread VALUES(?,?,?,?)",
+	[ST_STACK] = "INSERT INTO stack VALUES(?,?,?)",
+	[ST_STACK_FRAME] = "INSERT INTO stack_frame VALUES(?,?,?,?,?,?,?,?,?)",
+	[ST_STACK_ALIAS] = "INSERT INTO stack_alias VALUES(?,?,?)",
+	[ST_SITE_STAT] = "INSERT INTO site_stat VALUES(?,?,?,?,?,?,?,?,?,?,?)",
 };
 
 struct cli_db {
 	sqlite3 *h;
+	int version; /* schema version of a file opened for reading */
 	sqlite3_stmt *st[ST_COUNT];
 	char err[512];
 };
@@ -119,6 +128,74 @@ rollback:
 	return -1;
 }
 
+/* Whether the open file is a goalloc database this version can read:
+ * *tables = 0 for an empty file; one line in err if not. */
+static int validate(cli_db *db, int64_t *tables, int64_t *version, char *err, size_t errlen)
+{
+	int64_t meta = 0;
+	sqlite3_busy_timeout(db->h, 5000);
+	sqlite3_extended_result_codes(db->h, 1);
+	if (query_int(db, "SELECT count(*) FROM sqlite_master", tables) < 0) {
+		/* SQLITE_NOTADB and friends: not an SQLite file at all. */
+		snprintf(err, errlen, "not a goalloc database (%s)", sqlite3_errmsg(db->h));
+		return -1;
+	}
+	if (query_int(db, "PRAGMA user_version", version) < 0) {
+		snprintf(err, errlen, "%s", db->err);
+		return -1;
+	}
+	if (*tables > 0) {
+		if (query_int(db, "SELECT count(*) FROM sqlite_master WHERE name='goalloc_meta'", &meta) < 0 ||
+		    meta == 0) {
+			snprintf(err, errlen, "not a goalloc database (an SQLite file without goalloc tables)");
+			return -1;
+		}
+		if (*version > cli_schema_version) {
+			snprintf(err, errlen, "written by a newer goalloc-trace (schema %lld; this one knows up to %d)",
+			         (long long)*version, cli_schema_version);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int cli_db_open_read(const char *path, cli_db **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (access(path, F_OK) != 0) {
+		snprintf(err, errlen, "no such file");
+		return -1;
+	}
+	cli_db *db = calloc(1, sizeof *db);
+	if (!db) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", db->h ? sqlite3_errmsg(db->h) : "cannot open");
+		cli_db_close(db);
+		return -1;
+	}
+	int64_t tables = 0, version = 0;
+	if (validate(db, &tables, &version, err, errlen) != 0) {
+		cli_db_close(db);
+		return -1;
+	}
+	if (tables == 0) {
+		snprintf(err, errlen, "not a goalloc database (empty)");
+		cli_db_close(db);
+		return -1;
+	}
+	db->version = (int)version;
+	*out = db;
+	return 0;
+}
+
+int cli_db_version(const cli_db *db)
+{
+	return db->version;
+}
+
 int cli_db_open(const char *path, bool create, bool *created, cli_db **out, char *err, size_t errlen)
 {
 	*out = NULL;
@@ -148,31 +225,9 @@ int cli_db_open(const char *path, bool create, bool *created, cli_db **out, char
 		free(db);
 		return -1;
 	}
-	sqlite3_busy_timeout(db->h, 5000);
-	sqlite3_extended_result_codes(db->h, 1);
-	int64_t version = 0, tables = 0, meta = 0;
-	if (query_int(db, "SELECT count(*) FROM sqlite_master", &tables) < 0) {
-		/* SQLITE_NOTADB and friends: not an SQLite file at all. */
-		snprintf(err, errlen, "not a goalloc database (%s)", sqlite3_errmsg(db->h));
+	int64_t version = 0, tables = 0;
+	if (validate(db, &tables, &version, err, errlen) != 0)
 		goto fail;
-	}
-	if (query_int(db, "PRAGMA user_version", &version) < 0) {
-		snprintf(err, errlen, "%s", db->err);
-		goto fail;
-	}
-	if (tables > 0) {
-		if (query_int(db, "SELECT count(*) FROM sqlite_master WHERE name='goalloc_meta'", &meta) < 0 ||
-		    meta == 0) {
-			snprintf(err, errlen, "not a goalloc database (an SQLite file without goalloc tables)");
-			goto fail;
-		}
-		if (version > cli_schema_version) {
-			snprintf(err, errlen,
-			         "written by a newer goalloc-trace (schema %lld; this one knows up to %d)",
-			         (long long)version, cli_schema_version);
-			goto fail;
-		}
-	}
 	if (exec(db, "PRAGMA journal_mode=WAL") != 0 || exec(db, "PRAGMA synchronous=OFF") != 0 ||
 	    exec(db, "PRAGMA cache_size=-65536") != 0) {
 		snprintf(err, errlen, "%s", db->err);
@@ -254,6 +309,15 @@ int cli_db_run_insert(cli_db *db, const cli_run_info *ri, int64_t *run_id)
 	bind_text(s, 6, ri->host);
 	bind_text(s, 7, ri->kernel);
 	sqlite3_bind_int(s, 8, ri->lossy);
+	bind_text(s, 9, ri->stacks ? ri->stacks : "off");
+	if (ri->sample_rate > 0)
+		sqlite3_bind_int64(s, 10, ri->sample_rate);
+	else
+		sqlite3_bind_null(s, 10);
+	if (ri->stack_depth > 0)
+		sqlite3_bind_int(s, 11, ri->stack_depth);
+	else
+		sqlite3_bind_null(s, 11);
 	if (step(db, ST_RUN_INSERT, "insert run") != 0)
 		return -1;
 	*run_id = sqlite3_last_insert_rowid(db->h);
@@ -374,4 +438,128 @@ int cli_db_event(cli_db *db, int64_t run_id, int64_t seq, int64_t t_ns, int tno,
 	const int64_t v[] = {seq, run_id, t_ns, tno, kind, cls, (int64_t)size, (int64_t)addr, span, stack};
 	bind_i64s(db->st[ST_EVENT], 1, v, 10);
 	return step(db, ST_EVENT, "insert event");
+}
+
+int cli_db_stack(cli_db *db, int64_t run_id, int64_t stack_id, const char *frames)
+{
+	sqlite3_stmt *s = db->st[ST_STACK];
+	const int64_t v[] = {run_id, stack_id};
+	bind_i64s(s, 1, v, 2);
+	bind_text(s, 3, frames);
+	return step(db, ST_STACK, "insert stack");
+}
+
+int cli_db_stack_frame(cli_db *db, int64_t run_id, int64_t stack_id, int depth, uint64_t pc, const char *module,
+                       int64_t offset, const char *function, const char *file, int line)
+{
+	sqlite3_stmt *s = db->st[ST_STACK_FRAME];
+	const int64_t v[] = {run_id, stack_id, depth, (int64_t)pc};
+	bind_i64s(s, 1, v, 4);
+	bind_text(s, 5, module);
+	if (offset >= 0)
+		sqlite3_bind_int64(s, 6, offset);
+	else
+		sqlite3_bind_null(s, 6);
+	bind_text(s, 7, function);
+	bind_text(s, 8, file);
+	if (file)
+		sqlite3_bind_int(s, 9, line);
+	else
+		sqlite3_bind_null(s, 9);
+	return step(db, ST_STACK_FRAME, "insert stack frame");
+}
+
+int cli_db_stack_alias(cli_db *db, int64_t run_id, int64_t ref, int64_t stack_id)
+{
+	const int64_t v[] = {run_id, ref, stack_id};
+	bind_i64s(db->st[ST_STACK_ALIAS], 1, v, 3);
+	return step(db, ST_STACK_ALIAS, "insert stack alias");
+}
+
+int cli_db_site_stat(cli_db *db, int64_t run_id, int64_t stack_id, int cls, const int64_t fig[6], int64_t samples,
+                     bool estimated)
+{
+	sqlite3_stmt *s = db->st[ST_SITE_STAT];
+	const int64_t head[] = {run_id, stack_id, cls};
+	bind_i64s(s, 1, head, 3);
+	bind_i64s(s, 4, fig, 6);
+	sqlite3_bind_int64(s, 10, samples);
+	sqlite3_bind_int(s, 11, estimated);
+	return step(db, ST_SITE_STAT, "insert site stats");
+}
+
+/* ---- reading --------------------------------------------------------------- */
+
+struct cli_db_rows {
+	cli_db *db;
+	sqlite3_stmt *st;
+};
+
+int cli_db_query(cli_db *db, const char *sql, const int64_t *params, int nparams, cli_db_rows **out)
+{
+	*out = NULL;
+	cli_db_rows *q = calloc(1, sizeof *q);
+	if (!q) {
+		snprintf(db->err, sizeof db->err, "out of memory");
+		return -1;
+	}
+	q->db = db;
+	if (sqlite3_prepare_v2(db->h, sql, -1, &q->st, NULL) != SQLITE_OK) {
+		fail(db, "query");
+		free(q);
+		return -1;
+	}
+	bind_i64s(q->st, 1, params, nparams);
+	*out = q;
+	return 0;
+}
+
+int cli_db_next(cli_db_rows *q)
+{
+	int rc = sqlite3_step(q->st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return fail(q->db, "query");
+}
+
+int64_t cli_db_col_int(cli_db_rows *q, int col)
+{
+	return sqlite3_column_int64(q->st, col);
+}
+
+double cli_db_col_double(cli_db_rows *q, int col)
+{
+	return sqlite3_column_double(q->st, col);
+}
+
+const char *cli_db_col_text(cli_db_rows *q, int col)
+{
+	return (const char *)sqlite3_column_text(q->st, col);
+}
+
+bool cli_db_col_null(cli_db_rows *q, int col)
+{
+	return sqlite3_column_type(q->st, col) == SQLITE_NULL;
+}
+
+void cli_db_rows_free(cli_db_rows *q)
+{
+	if (!q)
+		return;
+	sqlite3_finalize(q->st);
+	free(q);
+}
+
+int cli_db_query_int(cli_db *db, const char *sql, const int64_t *params, int nparams, int64_t *out)
+{
+	cli_db_rows *q;
+	if (cli_db_query(db, sql, params, nparams, &q) != 0)
+		return -1;
+	int rc = cli_db_next(q);
+	if (rc == 1)
+		*out = cli_db_col_int(q, 0);
+	cli_db_rows_free(q);
+	return rc < 0 ? -1 : rc == 1 ? 0 : 1;
 }

@@ -14,6 +14,10 @@ typedef struct cli_db cli_db;
  * does not exist.  A file that is not a goalloc database, or one written by
  * a newer version, is refused.  *created tells whether this call made it. */
 int cli_db_open(const char *path, bool create, bool *created, cli_db **out, char *err, size_t errlen);
+/* Open an existing goalloc database read-only (report and query commands);
+ * never creates or migrates.  cli_db_version: its schema version. */
+int cli_db_open_read(const char *path, cli_db **out, char *err, size_t errlen);
+int cli_db_version(const cli_db *db);
 void cli_db_close(cli_db *db);
 const char *cli_db_error(cli_db *db);
 
@@ -23,6 +27,9 @@ int cli_db_commit(cli_db *db);
 typedef struct cli_run_info {
 	const char *name, *command, *mode, *started_at, *host, *kernel;
 	bool tiny, lossy;
+	const char *stacks;  /* 'off', 'sample' or 'all' */
+	int64_t sample_rate; /* 0: none */
+	int stack_depth;     /* 0: none */
 } cli_run_info;
 
 int cli_db_run_insert(cli_db *db, const cli_run_info *ri, int64_t *run_id);
@@ -57,5 +64,30 @@ int64_t cli_db_last_event_seq(cli_db *db);
 int cli_db_thread(cli_db *db, int64_t run_id, int tno, int pid, int tid);
 int cli_db_event(cli_db *db, int64_t run_id, int64_t seq, int64_t t_ns, int tno, int kind, int cls, uint64_t size,
                  uint64_t addr, int64_t span, int64_t stack);
+
+/* Allocation sites (sites.c): a stack's symbolized frames, one row per
+ * frame (module NULL and offset -1 when unknown), the per-process stack
+ * numbers of raw events, and per (stack, class) counters: allocs,
+ * requested, allocated, live objects, live bytes, live requested. */
+int cli_db_stack(cli_db *db, int64_t run_id, int64_t stack_id, const char *frames);
+int cli_db_stack_frame(cli_db *db, int64_t run_id, int64_t stack_id, int depth, uint64_t pc, const char *module,
+                       int64_t offset, const char *function, const char *file, int line);
+int cli_db_stack_alias(cli_db *db, int64_t run_id, int64_t ref, int64_t stack_id);
+int cli_db_site_stat(cli_db *db, int64_t run_id, int64_t stack_id, int cls, const int64_t fig[6], int64_t samples,
+                     bool estimated);
+
+/* Reading (report and query commands): a prepared query with integer
+ * parameters ?1..?n; cli_db_next returns 1 per row, 0 at the end, -1 on an
+ * error (cli_db_error).  Column text lives until the next cli_db_next. */
+typedef struct cli_db_rows cli_db_rows;
+int cli_db_query(cli_db *db, const char *sql, const int64_t *params, int nparams, cli_db_rows **out);
+int cli_db_next(cli_db_rows *q);
+int64_t cli_db_col_int(cli_db_rows *q, int col);
+double cli_db_col_double(cli_db_rows *q, int col);
+const char *cli_db_col_text(cli_db_rows *q, int col);
+bool cli_db_col_null(cli_db_rows *q, int col);
+void cli_db_rows_free(cli_db_rows *q);
+/* The first column of the first row: 0, 1 if there is no row, -1 on error. */
+int cli_db_query_int(cli_db *db, const char *sql, const int64_t *params, int nparams, int64_t *out);
 
 #endif

@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include "drain.h"
 
+#include "sites.h"
 #include "trace.h"
 #include "u64map.h"
 
@@ -49,6 +50,8 @@ struct cli_drain {
 	int64_t run_id;
 	bool store_events;
 	cli_agg *agg;
+	cli_sites *sites;    /* NULL when the run records no stacks */
+	uint32_t cur_ix;     /* the process of the event the model is applying */
 	proc *procs;
 	int nprocs, cap_procs;
 	pidmap pids;
@@ -88,6 +91,10 @@ cli_drain *cli_drain_new(gt_region *reg, cli_db *db, int64_t run_id, bool store_
 	d->run_id = run_id;
 	d->store_events = store_events;
 	d->agg = cli_agg_new(10 * 1000 * 1000); /* a heap sample per 10 ms of run time */
+	if (reg->stack_mode != GT_STACKS_OFF) {
+		d->sites = cli_sites_new(reg->stack_mode, reg->sample_rate);
+		cli_agg_set_sites(d->agg, d->sites);
+	}
 	if (store_events) {
 		cli_agg_set_sink(d->agg, sink, d); /* no call per event otherwise */
 		d->seq = cli_db_last_event_seq(db);
@@ -104,6 +111,7 @@ void cli_drain_free(cli_drain *d)
 	if (!d)
 		return;
 	cli_agg_free(d->agg);
+	cli_sites_free(d->sites);
 	pidmap_destroy(&d->pids);
 	forkmap_destroy(&d->forks);
 	tnomap_destroy(&d->tnos);
@@ -222,8 +230,9 @@ static void sink(void *ctx, const gt_record *r, int pid, int tid, int64_t t_ns, 
 		d->last_tkey = tkey;
 		d->last_tno = *tno;
 	}
+	uint32_t stack = r->stack && d->sites ? cli_sites_ref(d->sites, d->cur_ix, r->stack) : 0;
 	if (cli_db_event(d->db, d->run_id, ++d->seq, t_ns, (int)d->last_tno, kind, r->cls, size, addr, r->span,
-	                 r->stack) != 0)
+	                 stack) != 0)
 		d->error = true;
 }
 
@@ -270,6 +279,7 @@ static void handle(cli_drain *d, const gt_record *r, int pid, int tid)
 	if (GT_LIKELY(pid == d->last_pid && r->kind <= GT_EV_SCAVENGE)) {
 		/* the hot path: an allocator event of the same process as the last */
 		d->events++;
+		d->cur_ix = d->last_ix;
 		cli_agg_event(d->agg, d->last_ix, pid, tid, r, t);
 		return;
 	}
@@ -285,6 +295,8 @@ static void handle(cli_drain *d, const gt_record *r, int pid, int tid)
 			proc *c = proc_start_placeholder(d, pid, t, &cix);
 			(void)c;
 			cli_agg_fork(d->agg, ix, cix, 0);
+			if (d->sites)
+				cli_sites_fork(d->sites, ix, cix);
 			bool isnew;
 			*forkmap_put(&d->forks, ((uint64_t)pid << 32) | r->span, &isnew) = cix;
 		}
@@ -310,6 +322,14 @@ static void handle(cli_drain *d, const gt_record *r, int pid, int tid)
 		break;
 	case GT_EV_OWNER:
 		return;
+	case GT_EV_STACK:
+	case GT_EV_MODULE:
+	case GT_EV_MODPATH:
+		if (!p) /* before the PROC_START of this pid: adopt it */
+			p = proc_start(d, pid, 0, t, &ix, 0);
+		if (d->sites)
+			cli_sites_record(d->sites, ix, r);
+		return;
 	case GT_EV_THREAD_START:
 	case GT_EV_THREAD_EXIT:
 		break; /* a process's first thread starts before its PROC_START */
@@ -320,6 +340,7 @@ static void handle(cli_drain *d, const gt_record *r, int pid, int tid)
 		if (r->kind <= GT_EV_SCAVENGE) {
 			d->last_pid = pid;
 			d->last_ix = ix;
+			d->cur_ix = ix;
 			cli_agg_event(d->agg, ix, pid, tid, r, t); /* rows come back through sink() */
 		}
 		return;
@@ -558,6 +579,8 @@ int cli_drain_flush(cli_drain *d, bool final, const char *state, int exit_status
 	int64_t blocks, objs, bytes;
 	cli_agg_tiny(d->agg, &blocks, &objs, &bytes);
 	if (cli_db_tiny_stat(db, d->run_id, blocks, objs, bytes) != 0)
+		return fail(d);
+	if (final && d->sites && cli_sites_write(d->sites, db, d->run_id, true) != 0)
 		return fail(d);
 	int64_t peak[FIG_N], peak_t;
 	cli_agg_peak(d->agg, peak, &peak_t);

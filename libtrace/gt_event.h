@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #define GT_MAGIC 0x5443414c4c414f47ull /* "GOALLACT" little-endian */
-#define GT_VERSION 1
+#define GT_VERSION 2
 #define GT_ENV_FD "GOALLOC_TRACE_FD"
 
 /* Event kinds 1..11 are the allocator's (ga_event_kind, same numbers). */
@@ -55,6 +55,14 @@ enum gt_kind {
 	GT_EV_OWNER = 40,      /* ring 0 only: the records that follow are pid = size, tid = aux */
 	GT_EV_FORK,            /* the process is about to fork: span = FORK number (1, 2, ...);
 	                          the child's heap is a copy of the parent's heap here */
+	GT_EV_STACK,           /* a stack's definition, sent once per process before the first
+	                          record that names it: stack = id, cls = frames in all,
+	                          flags = chunk index; GT_STACK_CHUNK frames per record (see
+	                          gt_stack_frames), innermost first, return addresses */
+	GT_EV_MODULE,          /* a loaded object: addr = lowest mapped address, size = bytes
+	                          mapped, stack = module number, bias (load address) =
+	                          aux | span << 32; its path follows in MODPATH records */
+	GT_EV_MODPATH,         /* GT_TEXT_CHUNK bytes of the path of module `stack`, chunk `flags` */
 };
 
 enum {
@@ -76,6 +84,29 @@ typedef struct gt_record {
 	uint16_t flags;
 } gt_record;
 _Static_assert(sizeof(gt_record) == 40, "record size");
+
+/* A GT_EV_STACK record carries GT_STACK_CHUNK frames in addr, size and
+ * (aux | span << 32). */
+#define GT_STACK_CHUNK 3
+static inline void gt_stack_put(gt_record *r, unsigned i, uint64_t pc)
+{
+	if (i == 0)
+		r->addr = pc;
+	else if (i == 1)
+		r->size = pc;
+	else {
+		r->aux = (uint32_t)pc;
+		r->span = (uint32_t)(pc >> 32);
+	}
+}
+static inline uint64_t gt_stack_get(const gt_record *r, unsigned i)
+{
+	return i == 0 ? r->addr : i == 1 ? r->size : ((uint64_t)r->span << 32 | r->aux);
+}
+
+/* Allocation stacks (region.stack_mode). */
+enum { GT_STACKS_OFF = 0, GT_STACKS_SAMPLE, GT_STACKS_ALL };
+#define GT_STACK_DEPTH_MAX 128
 
 /* A GT_EV_TEXT record carries GT_TEXT_CHUNK bytes of text in place of addr,
  * size, aux and span; flags holds the chunk index; the text is NUL-padded. */
@@ -126,6 +157,9 @@ typedef struct gt_region {
 	uint64_t now_tsc;       /* atomic: rdtsc, refreshed by the drainer every round: the
 	                           coarse clock of alloc and free records (rdtsc costs 22 ns
 	                           on this kind of VM; a load of this line a few) */
+	uint32_t stack_mode;    /* GT_STACKS_*: which allocations carry a stack */
+	uint32_t stack_depth;   /* frames kept per stack, 1..GT_STACK_DEPTH_MAX */
+	uint64_t sample_rate;   /* GT_STACKS_SAMPLE: mean bytes between sampled allocations */
 } gt_region;
 
 static inline gt_ring *gt_region_ring(gt_region *r, uint32_t i)

@@ -19,6 +19,7 @@
 
 #include "ga.h"
 #include "gt_event.h"
+#include "stack.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -133,6 +134,8 @@ static GT_NOINLINE void shared_put(const gt_record *rec)
 static void emit_thread_event(uint8_t kind);
 
 /* Claim a free ring for the calling thread; NULL when all are taken. */
+static bool stacks_on; /* allocations carry stacks (stack.c) */
+
 static GT_NOINLINE gt_ring *ring_claim(void)
 {
 	if (tls_exited)
@@ -195,6 +198,8 @@ static void observe(const ga_event *ev, void *ctx)
 	rec.aux = (uint32_t)ev->aux;
 	rec.span = (uint32_t)ev->span_id;
 	rec.stack = 0;
+	if (stacks_on && ev->kind <= GA_EV_ALLOC_LARGE)
+		rec.stack = gt_stack_alloc(ev->size); /* may send the stack's definition first */
 	rec.kind = ev->kind;
 	rec.cls = ev->cls;
 	rec.flags = 0;
@@ -282,6 +287,7 @@ void ga_init_hook(void)
 		if (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) == GT_RING_OWNED && r->pid == pid)
 			__atomic_store_n(&r->state, GT_RING_DONE, __ATOMIC_RELEASE);
 	}
+	stacks_on = gt_stack_init(region->stack_mode, region->stack_depth, region->sample_rate);
 	ga_set_observer(observe, NULL);
 	emit_proc_start(0);
 }
@@ -315,6 +321,7 @@ void gt_trace_fork_child(void)
 {
 	if (!region)
 		return;
+	gt_stack_fork_child();
 	/* The parent's thread owns tls_ring; this process starts afresh. */
 	tls_ring = NULL;
 	tls_recs = NULL;
@@ -337,4 +344,14 @@ void gt_trace_exit(int status_known, int status)
 bool gt_tracing(void)
 {
 	return region != NULL;
+}
+
+void gt_trace_put(const gt_record *rec)
+{
+	put(rec);
+}
+
+gt_region *gt_trace_region(void)
+{
+	return region;
 }

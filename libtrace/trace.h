@@ -18,4 +18,10 @@ void gt_trace_fork_prepare(void);
 void gt_trace_exit(int status_known, int status);
 bool gt_tracing(void);
 
+struct gt_record;
+struct gt_region;
+/* One record into the calling thread's ring (for stack.c). */
+void gt_trace_put(const struct gt_record *rec);
+struct gt_region *gt_trace_region(void);
+
 #endif

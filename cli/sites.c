@@ -1,0 +1,475 @@
+/* sites.c: allocation sites in the drainer (see sites.h).
+ *
+ * Names: the target numbers its stacks per process (a fork child inherits
+ * its parent's numbers); here each (proc, stack) pair gets a run-wide ref
+ * when first seen, and counters are kept per (ref, class).  Definitions
+ * and modules may arrive after the records that name them (another thread
+ * defined the stack), so nothing is resolved until the end: then each ref
+ * finds its frames in its process or, failing that, in the process it was
+ * forked from, and so on up; the same for the module of each frame.
+ * Refs whose symbolized frames are equal become one stack_id.
+ *
+ * Estimates: with sampling, an allocation of n bytes that carries a stack
+ * stands for w(n) = 1 / (1 - exp(-n / rate)) allocations (the probability
+ * that the target's sampler picks it is 1 / w(n)); counters are sums of w.
+ * Its free subtracts the same w(n), so live figures stay unbiased too.
+ */
+#define _GNU_SOURCE
+#include "sites.h"
+
+#include "symbolize.h"
+#include "u64map.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct stackdef {
+	uint32_t n, chunks; /* frames; chunks received */
+	uint64_t pcs[];
+} stackdef;
+
+typedef struct module {
+	uint32_t proc, num;
+	uint64_t lo, hi, bias;
+	char path[1024];
+} module;
+
+typedef struct refkey {
+	uint32_t proc, stack;
+} refkey;
+
+typedef struct acc {
+	uint32_t ref;
+	uint8_t cls;
+	double allocs, req, alloc, live_objs, live_bytes, live_req;
+	int64_t samples;
+} acc;
+
+U64MAP_DEFINE(defmap, stackdef *) /* proc << 32 | stack -> definition */
+U64MAP_DEFINE(refmap, uint32_t)   /* proc << 32 | stack -> ref */
+U64MAP_DEFINE(accmap, uint32_t)   /* (ref << 8 | cls) + 1 -> index into accs + 1 */
+U64MAP_DEFINE(textmap, uint32_t)  /* hash of frames text -> canonical entry + 1 */
+
+struct cli_sites {
+	uint32_t mode;
+	double rate;
+	defmap defs;
+	refmap refs;
+	accmap accmap;
+	refkey *refv;            /* by ref - 1 */
+	uint32_t nrefs, cap_refs;
+	acc *accs;
+	uint32_t naccs, cap_accs;
+	module *mods;
+	uint32_t nmods, cap_mods;
+	uint32_t *parent;     /* by proc: the proc it was forked from, 0 if none */
+	uint32_t cap_parent;
+	uint64_t last_key;    /* one-entry cache of refs */
+	uint32_t last_ref;
+};
+
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		abort();
+	return p;
+}
+
+cli_sites *cli_sites_new(uint32_t mode, uint64_t rate)
+{
+	cli_sites *s = calloc(1, sizeof *s);
+	if (!s || !defmap_init(&s->defs, 64) || !refmap_init(&s->refs, 64) || !accmap_init(&s->accmap, 64))
+		abort();
+	s->mode = mode;
+	s->rate = rate ? (double)rate : 512.0 * 1024;
+	return s;
+}
+
+void cli_sites_free(cli_sites *s)
+{
+	if (!s)
+		return;
+	for (uint64_t i = 0; i <= s->defs.mask; i++)
+		if (s->defs.slots[i].key)
+			free(s->defs.slots[i].val);
+	defmap_destroy(&s->defs);
+	refmap_destroy(&s->refs);
+	accmap_destroy(&s->accmap);
+	free(s->refv);
+	free(s->accs);
+	free(s->mods);
+	free(s->parent);
+	free(s);
+}
+
+static inline uint64_t key_of(uint32_t proc, uint32_t stack)
+{
+	return ((uint64_t)proc << 32) | stack;
+}
+
+static uint32_t parent_of(const cli_sites *s, uint32_t proc)
+{
+	return proc < s->cap_parent ? s->parent[proc] : 0;
+}
+
+static void module_text(cli_sites *s, uint32_t proc, const gt_record *r)
+{
+	for (uint32_t i = s->nmods; i-- > 0;) {
+		module *m = &s->mods[i];
+		if (m->proc == proc && m->num == r->stack) {
+			size_t off = (size_t)r->flags * GT_TEXT_CHUNK;
+			gt_record tmp = *r;
+			if (off + GT_TEXT_CHUNK < sizeof m->path) {
+				memcpy(m->path + off, gt_record_text(&tmp), GT_TEXT_CHUNK);
+				m->path[off + GT_TEXT_CHUNK] = 0;
+			}
+			return;
+		}
+	}
+}
+
+void cli_sites_record(cli_sites *s, uint32_t proc, const gt_record *r)
+{
+	if (r->kind == GT_EV_MODULE) {
+		if (s->nmods == s->cap_mods) {
+			s->cap_mods = s->cap_mods ? s->cap_mods * 2 : 64;
+			s->mods = xrealloc(s->mods, s->cap_mods * sizeof *s->mods);
+		}
+		module *m = &s->mods[s->nmods++];
+		memset(m, 0, sizeof *m);
+		*m = (module){.proc = proc, .num = r->stack, .lo = r->addr, .hi = r->addr + r->size,
+		              .bias = (uint64_t)r->span << 32 | r->aux};
+		return;
+	}
+	if (r->kind == GT_EV_MODPATH) {
+		module_text(s, proc, r);
+		return;
+	}
+	if (r->kind != GT_EV_STACK || !r->stack)
+		return;
+	uint32_t n = r->cls;
+	bool isnew;
+	stackdef **d = defmap_put(&s->defs, key_of(proc, r->stack), &isnew);
+	if (isnew) {
+		*d = calloc(1, sizeof **d + n * sizeof(uint64_t));
+		if (!*d)
+			abort();
+		(*d)->n = n;
+	}
+	for (unsigned k = 0; k < GT_STACK_CHUNK; k++) {
+		uint32_t i = (uint32_t)r->flags * GT_STACK_CHUNK + k;
+		if (i < (*d)->n)
+			(*d)->pcs[i] = gt_stack_get(r, k);
+	}
+	(*d)->chunks++;
+}
+
+uint32_t cli_sites_ref(cli_sites *s, uint32_t proc, uint32_t stack)
+{
+	uint64_t key = key_of(proc, stack);
+	if (key == s->last_key)
+		return s->last_ref;
+	bool isnew;
+	uint32_t *v = refmap_put(&s->refs, key, &isnew);
+	if (isnew) {
+		if (s->nrefs == s->cap_refs) {
+			s->cap_refs = s->cap_refs ? s->cap_refs * 2 : 256;
+			s->refv = xrealloc(s->refv, s->cap_refs * sizeof *s->refv);
+		}
+		s->refv[s->nrefs] = (refkey){proc, stack};
+		*v = ++s->nrefs;
+	}
+	s->last_key = key;
+	s->last_ref = *v;
+	return *v;
+}
+
+static acc *acc_of(cli_sites *s, uint32_t ref, int cls)
+{
+	bool isnew;
+	uint32_t *ix = accmap_put(&s->accmap, ((uint64_t)ref << 8 | (uint8_t)cls) + 1, &isnew);
+	if (isnew) {
+		if (s->naccs == s->cap_accs) {
+			s->cap_accs = s->cap_accs ? s->cap_accs * 2 : 256;
+			s->accs = xrealloc(s->accs, s->cap_accs * sizeof *s->accs);
+		}
+		s->accs[s->naccs] = (acc){.ref = ref, .cls = (uint8_t)cls};
+		*ix = ++s->naccs;
+	}
+	return &s->accs[*ix - 1];
+}
+
+static inline double weight(const cli_sites *s, uint64_t req)
+{
+	if (s->mode != GT_STACKS_SAMPLE)
+		return 1;
+	double n = req ? (double)req : 1;
+	return 1 / -expm1(-n / s->rate);
+}
+
+void cli_sites_on_alloc(cli_sites *s, uint32_t proc, uint32_t stack, int cls, uint64_t req, uint64_t alloc)
+{
+	acc *a = acc_of(s, cli_sites_ref(s, proc, stack), cls);
+	double w = weight(s, req);
+	a->samples++;
+	a->allocs += w;
+	a->req += w * (double)req;
+	a->alloc += w * (double)alloc;
+	a->live_objs += w;
+	a->live_bytes += w * (double)alloc;
+	a->live_req += w * (double)req;
+}
+
+void cli_sites_on_free(cli_sites *s, uint32_t proc, uint32_t stack, int cls, uint64_t req, uint64_t alloc)
+{
+	acc *a = acc_of(s, cli_sites_ref(s, proc, stack), cls);
+	double w = weight(s, req);
+	a->live_objs -= w;
+	a->live_bytes -= w * (double)alloc;
+	a->live_req -= w * (double)req;
+}
+
+void cli_sites_fork(cli_sites *s, uint32_t parent, uint32_t child)
+{
+	if (child >= s->cap_parent) {
+		uint32_t n = child * 2 + 16;
+		s->parent = xrealloc(s->parent, n * sizeof *s->parent);
+		memset(s->parent + s->cap_parent, 0, (n - s->cap_parent) * sizeof *s->parent);
+		s->cap_parent = n;
+	}
+	s->parent[child] = parent;
+	/* The child's copies of the parent's live objects are live in the child. */
+	uint32_t n = s->naccs;
+	for (uint32_t i = 0; i < n; i++) {
+		acc a = s->accs[i]; /* acc_of may move the array */
+		if (s->refv[a.ref - 1].proc != parent || a.live_objs <= 0)
+			continue;
+		acc *c = acc_of(s, cli_sites_ref(s, child, s->refv[a.ref - 1].stack), a.cls);
+		c->live_objs += a.live_objs;
+		c->live_bytes += a.live_bytes;
+		c->live_req += a.live_req;
+	}
+}
+
+/* ---- the end: symbolize and write ----------------------------------------- */
+
+static const stackdef *def_of(cli_sites *s, uint32_t proc, uint32_t stack)
+{
+	for (int hops = 0; proc && hops < 1000; hops++, proc = parent_of(s, proc)) {
+		stackdef **d = defmap_get(&s->defs, key_of(proc, stack));
+		if (d)
+			return *d;
+	}
+	return NULL;
+}
+
+static const module *module_of(cli_sites *s, uint32_t proc, uint64_t pc)
+{
+	for (int hops = 0; proc && hops < 1000; hops++, proc = parent_of(s, proc))
+		for (uint32_t i = s->nmods; i-- > 0;) {
+			const module *m = &s->mods[i];
+			if (m->proc == proc && pc >= m->lo && pc < m->hi && m->path[0])
+				return m;
+		}
+	return NULL;
+}
+
+typedef struct frame {
+	uint64_t pc, offset;
+	const char *module, *function, *file;
+	int line;
+} frame;
+
+static const char *base_name(const char *p)
+{
+	const char *b = strrchr(p, '/');
+	return b ? b + 1 : p;
+}
+
+static void frame_text(char *buf, size_t n, const frame *f)
+{
+	if (f->function && f->file)
+		snprintf(buf, n, "%s (%s:%d)", f->function, f->file, f->line);
+	else if (f->function)
+		snprintf(buf, n, "%s (%s)", f->function, base_name(f->module));
+	else if (f->module)
+		snprintf(buf, n, "%s+0x%llx", base_name(f->module), (unsigned long long)f->offset);
+	else
+		snprintf(buf, n, "0x%llx", (unsigned long long)f->pc);
+}
+
+typedef struct canon {
+	char *text;
+	uint64_t hash;
+	uint32_t first_ref; /* whose frames are written */
+} canon;
+
+static uint64_t text_hash(const char *t)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *t; t++)
+		h = (h ^ (uint8_t)*t) * 1099511628211ull;
+	return h ? h : 1;
+}
+
+/* The frames of ref r, symbolized, into fr (at most GT_STACK_DEPTH_MAX). */
+static uint32_t resolve(cli_sites *s, cli_symbolizer *z, uint32_t r, frame *fr)
+{
+	const refkey *rf = &s->refv[r - 1];
+	const stackdef *d = def_of(s, rf->proc, rf->stack);
+	if (!d)
+		return 0;
+	uint32_t n = d->n < GT_STACK_DEPTH_MAX ? d->n : GT_STACK_DEPTH_MAX;
+	for (uint32_t i = 0; i < n; i++) {
+		frame *f = &fr[i];
+		memset(f, 0, sizeof *f);
+		f->pc = d->pcs[i];
+		const module *m = module_of(s, rf->proc, f->pc);
+		if (!m)
+			continue;
+		f->module = m->path;
+		f->offset = f->pc - m->bias;
+		cli_sym sym;
+		/* a return address: the call is the byte before it */
+		cli_sym_lookup(z, m->path, f->offset ? f->offset - 1 : 0, &sym);
+		f->function = sym.function;
+		f->file = sym.file;
+		f->line = sym.line;
+	}
+	return n;
+}
+
+int cli_sites_write(cli_sites *s, cli_db *db, int64_t run_id, bool progress)
+{
+	if (!s->nrefs)
+		return 0;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cli_symbolizer *z = cli_sym_new();
+	uint32_t *stack_of = calloc(s->nrefs + 1, sizeof *stack_of); /* ref -> stack_id */
+	canon *canons = calloc(s->nrefs, sizeof *canons);
+	frame *fr = malloc(GT_STACK_DEPTH_MAX * sizeof *fr);
+	size_t cap_text = 65536;
+	char *text = malloc(cap_text);
+	textmap tm;
+	if (!z || !stack_of || !canons || !fr || !text || !textmap_init(&tm, 64))
+		abort();
+	uint32_t ncanon = 0;
+	int rc = 0;
+	bool said = false;
+	for (uint32_t r = 1; r <= s->nrefs && rc == 0; r++) {
+		uint32_t n = resolve(s, z, r, fr);
+		size_t len = 0;
+		text[0] = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			char line[1536];
+			frame_text(line, sizeof line, &fr[i]);
+			size_t l = strlen(line);
+			if (len + l + 2 > cap_text) {
+				cap_text = (len + l + 2) * 2;
+				text = xrealloc(text, cap_text);
+			}
+			memcpy(text + len, line, l);
+			len += l;
+			text[len++] = i + 1 < n ? '\n' : 0;
+		}
+		if (!n)
+			snprintf(text, cap_text, "(stack not received)");
+		uint64_t h = text_hash(text);
+		uint32_t id = 0;
+		for (uint64_t k = h;; k = k + 0x9E3779B97F4A7C15ull ? k + 0x9E3779B97F4A7C15ull : 1) {
+			uint32_t *c = textmap_get(&tm, k);
+			if (!c)
+				break;
+			if (!strcmp(canons[*c - 1].text, text)) {
+				id = *c;
+				break;
+			}
+		}
+		if (!id) {
+			canon *c = &canons[ncanon];
+			c->text = strdup(text);
+			c->hash = h;
+			c->first_ref = r;
+			id = ++ncanon;
+			uint64_t k = h;
+			bool isnew;
+			for (;; k = k + 0x9E3779B97F4A7C15ull ? k + 0x9E3779B97F4A7C15ull : 1) {
+				uint32_t *slot = textmap_put(&tm, k, &isnew);
+				if (isnew) {
+					*slot = id;
+					break;
+				}
+			}
+			if (cli_db_stack(db, run_id, id, text) != 0)
+				rc = -1;
+			for (uint32_t i = 0; i < n && rc == 0; i++) {
+				const frame *f = &fr[i];
+				if (cli_db_stack_frame(db, run_id, id, (int)i, f->pc, f->module, f->module ? (int64_t)f->offset : -1,
+				                       f->function, f->file, f->line) != 0)
+					rc = -1;
+			}
+		}
+		stack_of[r] = id;
+		if (rc == 0 && cli_db_stack_alias(db, run_id, r, id) != 0)
+			rc = -1;
+		if (progress && !said && (r & 255) == 0) {
+			struct timespec t1;
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			if (t1.tv_sec - t0.tv_sec >= 2) {
+				fprintf(stderr, "goalloc-trace: symbolizing %u stacks...\n", s->nrefs);
+				said = true;
+			}
+		}
+	}
+	/* Counters per (stack_id, class): refs with equal frames add up. */
+	accmap merged;
+	acc *out = calloc(s->naccs + 1, sizeof *out);
+	uint32_t nout = 0;
+	if (!out || !accmap_init(&merged, 64))
+		abort();
+	for (uint32_t i = 0; i < s->naccs; i++) {
+		const acc *a = &s->accs[i];
+		uint32_t id = stack_of[a->ref];
+		bool isnew;
+		uint32_t *ix = accmap_put(&merged, ((uint64_t)id << 8 | a->cls) + 1, &isnew);
+		if (isnew) {
+			out[nout] = (acc){.ref = id, .cls = a->cls};
+			*ix = ++nout;
+		}
+		acc *o = &out[*ix - 1];
+		o->allocs += a->allocs;
+		o->req += a->req;
+		o->alloc += a->alloc;
+		o->live_objs += a->live_objs;
+		o->live_bytes += a->live_bytes;
+		o->live_req += a->live_req;
+		o->samples += a->samples;
+	}
+	bool est = s->mode == GT_STACKS_SAMPLE;
+	for (uint32_t i = 0; i < nout && rc == 0; i++) {
+		const acc *o = &out[i];
+		int64_t v[6] = {llround(o->allocs), llround(o->req), llround(o->alloc), llround(o->live_objs),
+		                llround(o->live_bytes), llround(o->live_req)};
+		for (int k = 3; k < 6; k++)
+			if (v[k] < 0)
+				v[k] = 0; /* rounding of estimates */
+		if (cli_db_site_stat(db, run_id, o->ref, o->cls, v, o->samples, est) != 0)
+			rc = -1;
+	}
+	accmap_destroy(&merged);
+	free(out);
+	for (uint32_t i = 0; i < ncanon; i++)
+		free(canons[i].text);
+	free(canons);
+	textmap_destroy(&tm);
+	free(text);
+	free(fr);
+	free(stack_of);
+	cli_sym_free(z);
+	return rc;
+}

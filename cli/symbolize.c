@@ -1,0 +1,185 @@
+/* symbolize.c: function, file and line of an address in a loaded object,
+ * with elfutils' libdwfl.  Each object (by path) is opened once, as an ELF
+ * file reported at bias 0, so its addresses are its own virtual addresses;
+ * separate debug information is found the standard way (build-id and
+ * .gnu_debuglink under /usr/lib/debug).  Results are cached per (object,
+ * address); the strings live until cli_sym_free.  An object that cannot be
+ * opened (deleted since the run, say) gives empty results, not errors.
+ */
+#define _GNU_SOURCE
+#include "symbolize.h"
+
+#include "u64map.h"
+
+#include <elfutils/libdwfl.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* C++ names: libstdc++'s demangler (C linkage). */
+extern char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
+
+typedef struct object {
+	char *path;
+	Dwfl *dwfl;      /* NULL if the file could not be read */
+	Dwfl_Module *mod;
+} object;
+
+typedef struct entry {
+	uint64_t rel;
+	uint32_t obj;
+	cli_sym sym;
+} entry;
+
+U64MAP_DEFINE(entmap, uint32_t) /* hash(obj, rel) -> index into ents + 1 (chained by probing) */
+
+struct cli_symbolizer {
+	object *objs;
+	uint32_t nobjs, cap_objs;
+	entry *ents;
+	uint32_t nents, cap_ents;
+	entmap map;
+	char **strs; /* every string handed out */
+	size_t nstrs, cap_strs;
+};
+
+static char *keep(cli_symbolizer *z, char *s)
+{
+	if (!s)
+		return NULL;
+	if (z->nstrs == z->cap_strs) {
+		z->cap_strs = z->cap_strs ? z->cap_strs * 2 : 256;
+		z->strs = realloc(z->strs, z->cap_strs * sizeof *z->strs);
+		if (!z->strs)
+			abort();
+	}
+	z->strs[z->nstrs++] = s;
+	return s;
+}
+
+cli_symbolizer *cli_sym_new(void)
+{
+	cli_symbolizer *z = calloc(1, sizeof *z);
+	if (!z || !entmap_init(&z->map, 256))
+		abort();
+	return z;
+}
+
+void cli_sym_free(cli_symbolizer *z)
+{
+	if (!z)
+		return;
+	for (uint32_t i = 0; i < z->nobjs; i++) {
+		if (z->objs[i].dwfl)
+			dwfl_end(z->objs[i].dwfl);
+		free(z->objs[i].path);
+	}
+	for (size_t i = 0; i < z->nstrs; i++)
+		free(z->strs[i]);
+	free(z->strs);
+	free(z->objs);
+	free(z->ents);
+	entmap_destroy(&z->map);
+	free(z);
+}
+
+static char *debuginfo_path;
+
+static const Dwfl_Callbacks callbacks = {
+	.find_elf = dwfl_build_id_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.section_address = dwfl_offline_section_address,
+	.debuginfo_path = &debuginfo_path,
+};
+
+static uint32_t object_of(cli_symbolizer *z, const char *path)
+{
+	for (uint32_t i = 0; i < z->nobjs; i++)
+		if (!strcmp(z->objs[i].path, path))
+			return i;
+	if (z->nobjs == z->cap_objs) {
+		z->cap_objs = z->cap_objs ? z->cap_objs * 2 : 16;
+		z->objs = realloc(z->objs, z->cap_objs * sizeof *z->objs);
+		if (!z->objs)
+			abort();
+	}
+	object *o = &z->objs[z->nobjs];
+	memset(o, 0, sizeof *o);
+	o->path = strdup(path);
+	if (!o->path)
+		abort();
+	o->dwfl = dwfl_begin(&callbacks);
+	if (o->dwfl) {
+		dwfl_report_begin(o->dwfl);
+		o->mod = dwfl_report_elf(o->dwfl, path, path, -1, 0, false);
+		dwfl_report_end(o->dwfl, NULL, NULL);
+		if (!o->mod) {
+			dwfl_end(o->dwfl);
+			o->dwfl = NULL;
+		}
+	}
+	return z->nobjs++;
+}
+
+static char *demangle(const char *name)
+{
+	if (name[0] == '_' && name[1] == 'Z') {
+		int status = -1;
+		char *d = __cxa_demangle(name, NULL, NULL, &status);
+		if (d && status == 0)
+			return d;
+		free(d);
+	}
+	return strdup(name);
+}
+
+static void lookup(cli_symbolizer *z, const object *o, uint64_t rel, cli_sym *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!o->mod)
+		return;
+	GElf_Off off;
+	GElf_Sym sym;
+	const char *name = dwfl_module_addrinfo(o->mod, rel, &off, &sym, NULL, NULL, NULL);
+	if (name)
+		out->function = keep(z, demangle(name));
+	Dwfl_Line *line = dwfl_module_getsrc(o->mod, rel);
+	if (line) {
+		int lineno = 0;
+		const char *file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
+		if (file) {
+			out->file = keep(z, strdup(file));
+			out->line = lineno;
+		}
+	}
+}
+
+void cli_sym_lookup(cli_symbolizer *z, const char *path, uint64_t rel, cli_sym *out)
+{
+	uint32_t obj = object_of(z, path);
+	uint64_t k = (rel * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)obj << 40) ^ obj;
+	if (!k)
+		k = 1;
+	for (;; k = k + 1 ? k + 1 : 1) {
+		uint32_t *ix = entmap_get(&z->map, k);
+		if (!ix)
+			break;
+		const entry *e = &z->ents[*ix - 1];
+		if (e->rel == rel && e->obj == obj) {
+			*out = e->sym;
+			return;
+		}
+	}
+	if (z->nents == z->cap_ents) {
+		z->cap_ents = z->cap_ents ? z->cap_ents * 2 : 256;
+		z->ents = realloc(z->ents, z->cap_ents * sizeof *z->ents);
+		if (!z->ents)
+			abort();
+	}
+	entry *e = &z->ents[z->nents];
+	e->rel = rel;
+	e->obj = obj;
+	lookup(z, &z->objs[obj], rel, &e->sym);
+	bool isnew;
+	*entmap_put(&z->map, k, &isnew) = ++z->nents;
+	*out = e->sym;
+}

@@ -1,0 +1,355 @@
+/* stack.c: allocation stacks in the target.  Decides which allocations
+ * carry a stack (all, or Go's sampling: a mean of one per sample_rate
+ * bytes), captures the stack with libunwind's unw_backtrace, gives each
+ * distinct stack a small id and sends its frames once, and tells the CLI
+ * where each loaded object is mapped so it can symbolize the frames.
+ *
+ * Invariants:
+ *   - nothing here allocates through the heap; an allocation made while
+ *     this thread is capturing a stack (libunwind, a signal handler) gets
+ *     no stack (tls_busy) instead of recursing;
+ *   - a stack id is defined (GT_EV_STACK) on the ring of the thread that
+ *     created it, before that thread's first record naming it; another
+ *     thread may name it earlier in the merged stream: the CLI resolves
+ *     ids at the end of the run, not when it sees them;
+ *   - ids are per process; a fork child inherits its parent's table (it is
+ *     ordinary memory) and the CLI looks ids the child never defined up in
+ *     the parent;
+ *   - the id table is insert-only and lock-free: a slot's hash is claimed
+ *     by CAS, its id published after; a reader that finds the hash waits a
+ *     bounded time for the id, else treats the stack as new (a fork child
+ *     may have copied a half-made slot);
+ *   - modules are scanned (dl_iterate_phdr) only when a new stack has a
+ *     frame outside every module sent so far, under a try-lock: a thread
+ *     that finds it taken sends its stack without waiting (dl_iterate_phdr
+ *     takes the loader's lock, whose holder may be allocating).
+ */
+#define _GNU_SOURCE
+#include "stack.h"
+
+#include "trace.h"
+
+#include <link.h>
+#include <sched.h>
+#include <math.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+enum {
+	TABLE_SHIFT = 20,  /* 1M slots, 16 MiB of address space, touched as used */
+	PROBES = 64,
+	SKIP_MAX = 24,     /* frames of the allocator and libunwind above the caller */
+	MODULES_MAX = 2048,
+};
+
+typedef struct slot {
+	uint64_t hash; /* atomic: 0 = empty */
+	uint32_t id;   /* atomic: 0 until published */
+	uint32_t pad;
+} slot;
+
+typedef struct range {
+	uintptr_t lo, hi;
+} range;
+
+static uint32_t mode;   /* GT_STACKS_* */
+static int depth;
+static double rate;     /* mean bytes between samples */
+static slot *table;
+static uint32_t next_id;          /* atomic */
+static range self[2];             /* this library and libunwind: frames to skip */
+static range modules[MODULES_MAX]; /* sent to the CLI */
+static uint32_t nmodules;          /* atomic (readers outside the lock) */
+static uint32_t mod_lock;          /* try-lock of the module scan */
+
+static __thread bool tls_busy __attribute__((tls_model("initial-exec")));
+static __thread int64_t tls_until_sample __attribute__((tls_model("initial-exec")));
+static __thread uint64_t tls_rng __attribute__((tls_model("initial-exec")));
+
+/* ---- sampling ---------------------------------------------------------------- */
+
+static uint64_t rng_next(void)
+{
+	/* xorshift64* */
+	uint64_t x = tls_rng;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	tls_rng = x;
+	return x * 0x2545F4914F6CDD1Dull;
+}
+
+/* Bytes until the next sample: exponential with mean `rate`, as Go's
+ * nextSample, so each allocation of n bytes is sampled with probability
+ * 1 - exp(-n / rate) whatever came before it. */
+static int64_t next_gap(void)
+{
+	if (!tls_rng)
+		tls_rng = (gt_rdtsc() ^ ((uint64_t)gettid() << 32) ^ (uintptr_t)&tls_rng) | 1;
+	double u = (double)((rng_next() >> 11) + 1) * 0x1p-53; /* (0, 1] */
+	double g = -log(u) * rate;
+	return g < 1 ? 1 : g > 0x1p62 ? INT64_C(1) << 62 : (int64_t)g;
+}
+
+static bool sampled(uint64_t size)
+{
+	if (mode == GT_STACKS_ALL)
+		return true;
+	int64_t n = size ? (int64_t)(size < (1ull << 62) ? size : 1ull << 62) : 1;
+	if (GT_LIKELY(n < tls_until_sample)) {
+		tls_until_sample -= n;
+		return false;
+	}
+	if (GT_UNLIKELY(!tls_rng)) { /* this thread's first allocation: draw its first gap */
+		tls_until_sample = next_gap();
+		if (n < tls_until_sample) {
+			tls_until_sample -= n;
+			return false;
+		}
+	}
+	tls_until_sample = next_gap();
+	return true;
+}
+
+/* ---- modules ------------------------------------------------------------------ */
+
+static bool in_range(const range *r, uintptr_t pc)
+{
+	return pc >= r->lo && pc < r->hi;
+}
+
+struct find_arg {
+	uintptr_t addr;
+	range out;
+};
+
+static void object_range(const struct dl_phdr_info *info, range *r)
+{
+	r->lo = UINTPTR_MAX;
+	r->hi = 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+		if (lo < r->lo)
+			r->lo = lo;
+		if (hi > r->hi)
+			r->hi = hi;
+	}
+}
+
+static int find_cb(struct dl_phdr_info *info, size_t sz, void *arg)
+{
+	(void)sz;
+	struct find_arg *f = arg;
+	range r;
+	object_range(info, &r);
+	if (in_range(&r, f->addr)) {
+		f->out = r;
+		return 1;
+	}
+	return 0;
+}
+
+static range object_of(const void *addr)
+{
+	struct find_arg f = {.addr = (uintptr_t)addr};
+	dl_iterate_phdr(find_cb, &f);
+	return f.out;
+}
+
+static void send_text(uint8_t kind, uint32_t ref, const char *s, size_t n)
+{
+	for (size_t off = 0, chunk = 0; off < n; off += GT_TEXT_CHUNK, chunk++) {
+		gt_record rec;
+		memset(&rec, 0, sizeof rec);
+		rec.tsc = gt_rdtsc();
+		rec.kind = kind;
+		rec.stack = ref;
+		rec.flags = (uint16_t)chunk;
+		memcpy(gt_record_text(&rec), s + off, n - off < GT_TEXT_CHUNK ? n - off : GT_TEXT_CHUNK);
+		gt_trace_put(&rec);
+	}
+}
+
+static int scan_cb(struct dl_phdr_info *info, size_t sz, void *arg)
+{
+	(void)sz;
+	(void)arg;
+	range r;
+	object_range(info, &r);
+	if (r.hi <= r.lo)
+		return 0;
+	uint32_t n = nmodules;
+	for (uint32_t i = 0; i < n; i++)
+		if (modules[i].lo == r.lo && modules[i].hi == r.hi)
+			return 0;
+	char path[4096];
+	size_t len;
+	if (info->dlpi_name && info->dlpi_name[0] == '/') {
+		len = strlen(info->dlpi_name);
+		if (len >= sizeof path)
+			return 0;
+		memcpy(path, info->dlpi_name, len);
+	} else if (!info->dlpi_name || !info->dlpi_name[0]) {
+		/* the main program (the first object without a name) */
+		ssize_t k = readlink("/proc/self/exe", path, sizeof path - 1);
+		if (k <= 0)
+			return 0;
+		len = (size_t)k;
+	} else {
+		return 0; /* the vDSO: no file */
+	}
+	if (n == MODULES_MAX)
+		return 1;
+	modules[n] = r;
+	__atomic_store_n(&nmodules, n + 1, __ATOMIC_RELEASE);
+	gt_record rec = {.tsc = gt_rdtsc(), .kind = GT_EV_MODULE, .addr = r.lo, .size = r.hi - r.lo,
+	                 .stack = n + 1, .aux = (uint32_t)info->dlpi_addr,
+	                 .span = (uint32_t)((uint64_t)info->dlpi_addr >> 32)};
+	gt_trace_put(&rec);
+	send_text(GT_EV_MODPATH, n + 1, path, len);
+	return 0;
+}
+
+static bool known_pc(uintptr_t pc)
+{
+	uint32_t n = __atomic_load_n(&nmodules, __ATOMIC_ACQUIRE);
+	for (uint32_t i = 0; i < n; i++)
+		if (in_range(&modules[i], pc))
+			return true;
+	return false;
+}
+
+/* Make sure every frame's object has been sent (a dlopen'ed library, the
+ * first stack of all). */
+static void send_modules(void *const *pcs, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (known_pc((uintptr_t)pcs[i]))
+			continue;
+		if (__atomic_exchange_n(&mod_lock, 1, __ATOMIC_ACQUIRE))
+			return; /* another thread is scanning: not worth waiting for */
+		dl_iterate_phdr(scan_cb, NULL);
+		__atomic_store_n(&mod_lock, 0, __ATOMIC_RELEASE);
+		return;
+	}
+}
+
+/* ---- stacks -------------------------------------------------------------------- */
+
+static uint64_t hash_frames(void *const *pcs, int n)
+{
+	uint64_t h = 0x9E3779B97F4A7C15ull * (uint64_t)(n + 1);
+	for (int i = 0; i < n; i++) {
+		h ^= (uintptr_t)pcs[i];
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	h ^= h >> 29;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 32;
+	return h ? h : 1;
+}
+
+static void send_stack(uint32_t id, void *const *pcs, int n)
+{
+	send_modules(pcs, n);
+	uint64_t tsc = __atomic_load_n(&gt_trace_region()->now_tsc, __ATOMIC_RELAXED);
+	for (int off = 0, chunk = 0; off < n; off += GT_STACK_CHUNK, chunk++) {
+		gt_record rec;
+		memset(&rec, 0, sizeof rec);
+		rec.tsc = tsc;
+		rec.kind = GT_EV_STACK;
+		rec.stack = id;
+		rec.cls = (uint8_t)n;
+		rec.flags = (uint16_t)chunk;
+		for (int k = 0; k < GT_STACK_CHUNK && off + k < n; k++)
+			gt_stack_put(&rec, (unsigned)k, (uintptr_t)pcs[off + k]);
+		gt_trace_put(&rec);
+	}
+}
+
+static uint32_t new_id(void *const *pcs, int n)
+{
+	uint32_t id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+	send_stack(id, pcs, n);
+	return id;
+}
+
+static uint32_t intern(void *const *pcs, int n)
+{
+	uint64_t h = hash_frames(pcs, n), mask = (1ull << TABLE_SHIFT) - 1;
+	for (uint64_t probe = 0; probe < PROBES; probe++) {
+		slot *s = &table[(h + probe) & mask];
+		uint64_t cur = __atomic_load_n(&s->hash, __ATOMIC_ACQUIRE);
+		if (cur == 0) {
+			if (__atomic_compare_exchange_n(&s->hash, &cur, h, false, __ATOMIC_ACQ_REL,
+			                                __ATOMIC_ACQUIRE)) {
+				uint32_t id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+				__atomic_store_n(&s->id, id, __ATOMIC_RELEASE);
+				send_stack(id, pcs, n);
+				return id;
+			}
+			/* lost the race: cur holds the winner's hash */
+		}
+		if (cur == h) {
+			for (int spin = 0; spin < 4096; spin++) {
+				uint32_t id = __atomic_load_n(&s->id, __ATOMIC_ACQUIRE);
+				if (id)
+					return id;
+				sched_yield();
+			}
+			return new_id(pcs, n); /* never published (a fork copied it half made) */
+		}
+	}
+	return new_id(pcs, n); /* table crowded here: define it again */
+}
+
+uint32_t gt_stack_alloc(uint64_t size)
+{
+	if (tls_busy || !sampled(size))
+		return 0;
+	tls_busy = true;
+	void *pcs[GT_STACK_DEPTH_MAX + SKIP_MAX];
+	int n = unw_backtrace(pcs, depth + SKIP_MAX);
+	int skip = 0;
+	while (skip < n && skip < SKIP_MAX &&
+	       (in_range(&self[0], (uintptr_t)pcs[skip]) || in_range(&self[1], (uintptr_t)pcs[skip])))
+		skip++;
+	n -= skip;
+	if (n > depth)
+		n = depth;
+	uint32_t id = n > 0 ? intern(pcs + skip, n) : 0;
+	tls_busy = false;
+	return id;
+}
+
+bool gt_stack_init(uint32_t stack_mode, uint32_t stack_depth, uint64_t sample_rate)
+{
+	if (stack_mode != GT_STACKS_SAMPLE && stack_mode != GT_STACKS_ALL)
+		return false;
+	table = mmap(NULL, sizeof(slot) << TABLE_SHIFT, PROT_READ | PROT_WRITE,
+	             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (table == MAP_FAILED) {
+		table = NULL;
+		return false;
+	}
+	depth = stack_depth < 1 ? 1 : stack_depth > GT_STACK_DEPTH_MAX ? GT_STACK_DEPTH_MAX : (int)stack_depth;
+	rate = sample_rate ? (double)sample_rate : 512.0 * 1024;
+	self[0] = object_of((const void *)gt_stack_alloc);
+	self[1] = object_of((const void *)unw_backtrace);
+	mode = stack_mode;
+	return true;
+}
+
+void gt_stack_fork_child(void)
+{
+	mod_lock = 0; /* a thread of the parent may have held it */
+	tls_busy = false;
+}
