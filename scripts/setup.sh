@@ -3,7 +3,7 @@
 # Debian 12 (run as root).  --bench adds the peer allocators and tools the
 # benchmarks compare against.  Installs only what is missing.
 set -euo pipefail
-pkgs=(build-essential cmake g++ pkg-config libunwind-dev libbpf-dev libsqlite3-dev
+pkgs=(build-essential cmake g++ pkg-config libunwind-dev libdw-dev libbpf-dev libsqlite3-dev
       sqlite3 python3 libpython3.11-testsuite git jq perl redis-server redis-tools)
 if [ "${1:-}" = "--bench" ]; then
 	pkgs+=(libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 heaptrack hyperfine time)

@@ -1,0 +1,182 @@
+#!/bin/bash
+# check_sites.sh CLI PROG SRCDIR CASE: allocation sites of sites_prog (whose
+# allocating lines carry SITE: markers in SRCDIR) as `goalloc-trace run`
+# records them and `goalloc-trace sites` shows them.
+#   exact    --stacks=all: each marked site is found by function and
+#            file:line, with exact counts, classes and bytes; C++ new and a
+#            shared library's allocations included; the raw events name the
+#            same stacks; the leak view names leak_site with its count
+#   sampled  default sampling (512 KiB): sites with enough samples are
+#            within 10% of the truth; class figures stay exact
+#   fork     a fork child that allocates from stacks its parent defined, and
+#            two programs run by sh -c: sites add up across processes
+#   off      --stacks=off records no sites and `sites` says so
+#   bad      bad input to `sites`: one-line errors, non-zero exits
+set -euo pipefail
+cli=$1 prog=$2 src=$3 case=$4
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+db=$dir/s.db
+fail=0
+
+line_of() { # line_of FILE MARKER
+	grep -n "SITE:$2" "$src/$1" | head -1 | cut -d: -f1
+}
+check() { # check NAME SQL: SQL returns rows describing failures; none = pass
+	local out
+	out=$(sqlite3 -separator ' ' "$db" "$2")
+	if [ -n "$out" ]; then
+		echo "FAIL: $1"
+		echo "$out" | head -20 | sed 's/^/    /'
+		fail=1
+	else
+		echo "ok: $1"
+	fi
+}
+expect() { # expect NAME COND...: a shell condition
+	local name=$1
+	shift
+	if "$@"; then echo "ok: $name"; else
+		echo "FAIL: $name"
+		fail=1
+	fi
+}
+# The stack whose frames hold FUNC at FILE:LINE (any depth): SQL for its id.
+site() { # site FUNC FILE MARKER
+	local l
+	l=$(line_of "$2" "$3")
+	echo "(SELECT stack_id FROM site_frames WHERE run_id = 1 AND function LIKE '$1%'
+	         AND file LIKE '%/$2' AND line = $l)"
+}
+class_for() { # SQL: the class of a request of N bytes in this run's mode
+	echo "(SELECT min(class) FROM size_class WHERE run_id = 1 AND used AND class > 0 AND size >= $1)"
+}
+# check_site NAME FUNC FILE MARKER ALLOCS SIZE LIVE: exact figures
+check_site() {
+	local s
+	s=$(site "$2" "$3" "$4")
+	check "$1: one stack at $3:$(line_of "$3" "$4") in $2" \
+	  "SELECT 'stacks found', count(DISTINCT stack_id) FROM site_frames WHERE stack_id IN $s HAVING count(DISTINCT stack_id) <> 1"
+	check "$1: $5 allocations of $6 bytes in class $(sqlite3 "$db" "SELECT $(class_for "$6")"), $7 live at exit" "
+	  SELECT 'got', class, allocs, requested_bytes, allocated_bytes, waste_bytes, live_objects_at_end, estimated
+	  FROM site_stats s WHERE run_id = 1 AND stack_id = $s
+	    AND NOT (allocs = $5 AND class = $(class_for "$6") AND requested_bytes = $5 * $6
+	             AND allocated_bytes = $5 * (SELECT size FROM size_class WHERE run_id = 1 AND class = s.class)
+	             AND waste_bytes = allocated_bytes - requested_bytes AND live_objects_at_end = $7
+	             AND live_bytes_at_end = $7 * (SELECT size FROM size_class WHERE run_id = 1 AND class = s.class)
+	             AND estimated = 0)
+	  UNION ALL SELECT 'rows', count(*), '', '', '', '', '', '' FROM site_stats WHERE run_id = 1 AND stack_id = $s
+	    HAVING count(*) <> 1"
+}
+
+case $case in
+exact)
+	"$cli" run -q --stacks=all --events -o "$db" -- "$prog" 20000 37 >/dev/null
+	check_site "waste_site" "waste_site" sites_prog.cpp waste 20000 40 0
+	check_site "C++ new" "new_site" sites_prog.cpp new 10000 100 0
+	check_site "shared library" "sitelib_alloc" sitelib.c sitelib 5000 200 0
+	check_site "big_site" "big_site" sites_prog.cpp big 2500 2000 0
+	check_site "leak_site" "leak_site" sites_prog.cpp leak 37 72 37
+	check "C++ new: operator new is the innermost frame, new_site the next" "
+	  SELECT 'frames', depth, function FROM site_frames WHERE run_id = 1 AND stack_id = $(site new_site sites_prog.cpp new)
+	    AND depth < 2 AND NOT ((depth = 0 AND function LIKE 'operator new%') OR (depth = 1 AND function LIKE 'new_site%'))"
+	check "shared library frame names its module" "
+	  SELECT 'module', module FROM site_frames WHERE run_id = 1 AND stack_id = $(site sitelib_alloc sitelib.c sitelib)
+	    AND depth = 0 AND module NOT LIKE '%libsitelib.so'"
+	check "raw events name the same stacks (events.stack_id)" "
+	  SELECT 'events with the waste_site stack', count(*) FROM events
+	  WHERE run_id = 1 AND kind = 1 AND stack_id = $(site waste_site sites_prog.cpp waste) HAVING count(*) <> 20000"
+	check "every allocation event carries a stack (--stacks=all)" "
+	  SELECT 'alloc events without a stack', count(*) FROM events WHERE kind IN (1, 2, 3) AND stack_id = 0
+	  HAVING count(*) > 0"
+	check "site totals match the class totals" "
+	  SELECT 'class', c.class, c.allocs, s.allocs FROM class_stats c
+	  LEFT JOIN (SELECT class, sum(allocs) allocs FROM site_stats WHERE run_id = 1 AND class <> 2 GROUP BY class) s
+	    ON s.class = c.class
+	  WHERE c.run_id = 1 AND c.class <> 2 AND c.allocs <> coalesce(s.allocs, 0)"
+	out=$("$cli" sites "$db" -n 3)
+	echo "$out" | head -12
+	first=$(echo "$out" | grep -m1 -A2 '^#1 ' | tail -1)
+	expect "sites: waste_site ranks first by waste, with its file:line" \
+		grep -q "waste_site(long) (.*sites_prog.cpp:$(line_of sites_prog.cpp waste))" <<<"$first"
+	leak=$("$cli" sites "$db" --by leaked -n 50 | grep -B2 -m1 "leak_site(long) (.*sites_prog.cpp:$(line_of sites_prog.cpp leak))" || true)
+	echo "$leak"
+	expect "sites --by leaked: leak_site with exactly 37 objects" grep -q "live at exit: 37 objects" <<<"$leak"
+	cls=$(sqlite3 "$db" "SELECT $(class_for 200)")
+	only=$("$cli" sites "$db" --class "$cls" -n 5)
+	expect "sites --class $cls: only sitelib_alloc's site" \
+		test "$(grep -c '^#' <<<"$only")" = 1 -a "$(grep -c sitelib_alloc <<<"$only")" = 1
+	;;
+sampled)
+	# big_site: 1M x 2000 B = 1.9 GiB, ~3800 samples; sitelib_alloc: 7M x 200 B
+	# = 1.3 GiB, ~2700; waste_site: 300k x 40 B, ~23 samples.
+	"$cli" run -q -o "$db" -- "$prog" 300000 0 7000000 1000000 >/dev/null
+	sqlite3 "$db" "SELECT f.function, s.allocs, s.samples FROM site_stats s JOIN site_frames f
+	  ON f.run_id = s.run_id AND f.stack_id = s.stack_id AND f.depth = 0 ORDER BY s.samples DESC LIMIT 5"
+	check "the run sampled at 512 KiB" "SELECT 'run', stacks, sample_rate FROM run WHERE NOT (stacks = 'sample' AND sample_rate = 524288)"
+	check "sites are marked as estimates" \
+	  "SELECT 'estimated', stack_id, estimated FROM site_stats WHERE run_id = 1 AND estimated <> 1"
+	check "big_site (>= 2500 samples): allocations and bytes within 10%" "
+	  SELECT 'big_site', allocs, requested_bytes, samples FROM site_stats WHERE run_id = 1
+	    AND stack_id = $(site big_site sites_prog.cpp big)
+	    AND (samples < 2500 OR abs(allocs - 1000000) > 100000 OR abs(requested_bytes - 2000000000) > 200000000)"
+	check "sitelib_alloc (>= 2500 samples): allocations and bytes within 10%" "
+	  SELECT 'sitelib', allocs, requested_bytes, samples FROM site_stats WHERE run_id = 1
+	    AND stack_id = $(site sitelib_alloc sitelib.c sitelib)
+	    AND (samples < 2500 OR abs(allocs - 7000000) > 700000 OR abs(requested_bytes - 1400000000) > 140000000)"
+	check "a small site: within 5 standard errors (1/sqrt(samples)) of the truth" "
+	  SELECT 'waste_site', allocs, samples FROM site_stats WHERE run_id = 1
+	    AND stack_id = $(site waste_site sites_prog.cpp waste)
+	    AND abs(allocs - 300000) > 300000 * 5.0 / sqrt(max(samples, 1))"
+	check "class figures are exact whatever is sampled" "
+	  SELECT 'class', class, allocs FROM class_stats WHERE run_id = 1 AND (
+	    (class = $(class_for 2000) AND allocs NOT BETWEEN 1000000 AND 1000100) OR
+	    (class = $(class_for 200) AND allocs NOT BETWEEN 7000000 AND 7000100) OR
+	    (class = $(class_for 40) AND allocs NOT BETWEEN 300000 AND 300100))"
+	;;
+fork)
+	SITES_FORK=1 "$cli" run -q --stacks=all -o "$db" -- "$prog" 3000 11 >/dev/null
+	check_site "waste_site in parent and fork child (the child names its parent's stack)" \
+		"waste_site" sites_prog.cpp waste 6000 40 0
+	check_site "C++ new in both" "new_site" sites_prog.cpp new 3000 100 0
+	check_site "leak_site in both" "leak_site" sites_prog.cpp leak 22 72 22
+	check "no stack left unresolved" "SELECT 'unresolved', frames FROM sites WHERE frames LIKE '(stack not received)'"
+	check "the run has two processes" "SELECT 'pids', pids FROM runs WHERE run_id = 1 AND pids <> 2"
+	rm -f "$db"
+	"$cli" run -q --stacks=all -o "$db" -- sh -c "'$prog' 1000 3; '$prog' 2000 5" >/dev/null
+	check_site "sh -c: waste_site of both programs" "waste_site" sites_prog.cpp waste 3000 40 0
+	check_site "sh -c: leak_site of both programs" "leak_site" sites_prog.cpp leak 8 72 8
+	;;
+off)
+	"$cli" run -q --stacks=off -o "$db" -- "$prog" 1000 3 >/dev/null
+	check "no sites with --stacks=off" "SELECT 'rows', count(*) FROM site_stats HAVING count(*) > 0"
+	check "runs.stacks says off" "SELECT 'stacks', stacks FROM run WHERE stacks <> 'off'"
+	set +e
+	msg=$("$cli" sites "$db" 2>&1 >/dev/null)
+	rc=$?
+	set -e
+	echo "$msg"
+	expect "sites on a run without stacks: one line, exit 1" \
+		test "$rc" = 1 -a "$(wc -l <<<"$msg")" = 1 -a -n "$(grep 'no stacks' <<<"$msg")"
+	;;
+bad)
+	"$cli" run -q -o "$db" -- "$prog" 1000 0 >/dev/null
+	echo "not a database" >"$dir/text.db"
+	sqlite3 "$dir/other.db" "CREATE TABLE t(x)"
+	for args in "$dir/missing.db" "$dir/text.db" "$dir/other.db" "$db --run 7" "$db --run nosuch" \
+		"$db --by nothing" "$db --class 99" "$db -n x" ""; do
+		set +e
+		# shellcheck disable=SC2086
+		msg=$("$cli" sites $args 2>&1 >/dev/null)
+		rc=$?
+		set -e
+		expect "sites $args: '$msg' (exit $rc)" \
+			test "$rc" -ne 0 -a "$rc" -lt 128 -a "$(wc -l <<<"$msg")" = 1 -a -n "$msg"
+	done
+	;;
+*)
+	echo "unknown case $case" >&2
+	exit 2
+	;;
+esac
+exit $fail
