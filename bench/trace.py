@@ -1,18 +1,20 @@
 #!/usr/bin/python3
 # trace.py: the tracing-overhead benchmark.  For each workload of run.py (the
 # bench-* programs and the real programs, imported from run.py so both drivers
-# run the same things) it runs, in one invocation, N repetitions of five modes:
+# run the same things) it runs, in one invocation, N repetitions of these modes:
 #
 #   glibc      the workload with no preload (heaptrack's own baseline)
 #   plain      the workload under LD_PRELOAD=libgoalloc.so, no tracing
-#   traced     goalloc-trace run -o DB -- WORKLOAD          (aggregates only)
-#   events     goalloc-trace run --events -o DB -- WORKLOAD (raw events stored)
+#   traced     goalloc-trace run --stacks=off -o DB -- WORKLOAD (every event, no stacks)
+#   sampled    goalloc-trace run -o DB -- WORKLOAD     (the default: stacks sampled, Go's rate)
+#   allstacks  goalloc-trace run --stacks=all -o DB -- WORKLOAD (every allocation's stack)
+#   events     goalloc-trace run --events --stacks=off -o DB -- WORKLOAD (raw events stored)
 #   heaptrack  heaptrack -o FILE WORKLOAD                   (over glibc's malloc)
 #
 # and prints median wall times, the slowdown of each traced mode against
 # plain, the events recorded, the rates the drainer reached, the size of the
 # --events database per event, and at the end geometric means and the
-# issue's targets, each marked met or not met.
+# issues' targets, each marked met or not met.
 #
 # Rules it keeps (those of run.py, which it imports):
 # - Benchmarks print figures; they never pass or fail a build.  The exit
@@ -71,13 +73,19 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as rb  # noqa: E402  (bench/run.py: workloads, runner, machine facts)
 
-MODES = ["glibc", "plain", "traced", "events", "heaptrack"]
-LABEL = {"glibc": "glibc (no preload)", "plain": "plain (goalloc)", "traced": "traced",
+MODES = ["glibc", "plain", "traced", "sampled", "allstacks", "events", "heaptrack"]
+LABEL = {"glibc": "glibc (no preload)", "plain": "plain (goalloc)", "traced": "traced, no stacks",
+         "sampled": "traced, sampled", "allstacks": "traced, all stacks",
          "events": "traced --events", "heaptrack": "heaptrack (glibc)"}
+# goalloc-trace run's options per traced mode
+RUN_FLAGS = {"traced": ["--stacks=off"], "sampled": [], "allstacks": ["--stacks=all"],
+             "events": ["--events", "--stacks=off"]}
 
 # The issue's targets.
 T_SLOWDOWN = 2.0          # traced / plain, at most
 T_VS_HEAPTRACK = 3.0      # heaptrack / traced, at least
+T_SAMPLED = 1.2           # sampled / traced (stacks off), at most
+T_ALL_VS_HEAPTRACK = 2.0  # heaptrack / allstacks, at least
 T_DRAIN_RATE = 30e6       # events per second into the aggregates
 T_STORE_RATE = 1.5e6      # raw events per second with --events
 T_STORE_BYTES = 40.0      # bytes per stored raw event, at most
@@ -255,6 +263,9 @@ def main():
 	                help="scale the workloads' work (iterations, input sizes) by this factor; "
 	                "1 is run.py's size (default: 0.5, about five minutes on 2 cores)")
 	ap.add_argument("--no-heaptrack", action="store_true", help="skip the heaptrack mode")
+	ap.add_argument("-m", "--modes", default=",".join(MODES),
+	                help="comma-separated modes to run (default: all: %s); plain is always run"
+	                % ",".join(MODES))
 	ap.add_argument("-t", "--timeout", type=float, default=300,
 	                help="seconds before one run is killed and counted as failed (default: 300)")
 	ap.add_argument("-k", "--keep", action="store_true",
@@ -286,18 +297,22 @@ def main():
 			       "cmake --build build)" % p)
 			return 1
 
-	modes = list(MODES)
+	want = set(args.modes.split(",")) | {"plain"}
+	bad = want - set(MODES)
+	if bad:
+		ap.error("unknown mode(s) %s (modes: %s)" % (",".join(sorted(bad)), ",".join(MODES)))
+	modes = [m for m in MODES if m in want]
+	if "heaptrack" not in modes:
+		args.no_heaptrack = True
 	heaptrack = None
 	ht_note = ""
 	if args.no_heaptrack:
-		modes.remove("heaptrack")
-		modes.remove("glibc")  # only heaptrack's baseline
-		ht_note = "skipped (--no-heaptrack)"
+		modes = [m for m in modes if m not in ("heaptrack", "glibc")]  # glibc: heaptrack's baseline
+		ht_note = "skipped"
 	else:
 		heaptrack = heaptrack_install()
 		if not heaptrack:
-			modes.remove("heaptrack")
-			modes.remove("glibc")
+			modes = [m for m in modes if m not in ("heaptrack", "glibc")]
 			ht_note = "not installed"
 		else:
 			ht_note = "%s (heaptrack %s), over glibc's malloc" % (
@@ -353,9 +368,8 @@ def main():
 					return spec, plain, None
 				if mode == "glibc":
 					return spec, glibc, None
-				if mode in ("traced", "events"):
-					argv = [cli, "run"] + (["--events"] if mode == "events" else []) + \
-					       ["-o", db, "--"] + spec.argv
+				if mode in RUN_FLAGS:
+					argv = [cli, "run"] + RUN_FLAGS[mode] + ["-o", db, "--"] + spec.argv
 					return (rb.Spec(argv, spec.env, spec.stdin, spec.cwd, spec.artefacts),
 					        noload, None)
 				if os.path.basename(spec.argv[0]) == "gcc":
@@ -372,7 +386,7 @@ def main():
 					env["LD_PRELOAD"] = m.lib
 				q = lambda a: a if re.match(r"^[\w@%+=:,./-]+$", a) else "'%s'" % a.replace("'", "'\\''")
 				return ("cd %s && %s%s%s%s" % (
-					s.cwd or ".", "rm -f trace.db* && " if mode in ("traced", "events") else "",
+					s.cwd or ".", "rm -f trace.db* && " if mode in RUN_FLAGS else "",
 					"".join("%s=%s " % (k, q(v)) for k, v in sorted(env.items())),
 					" ".join(q(a) for a in s.argv), " < " + s.stdin if s.stdin else ""))
 
@@ -402,7 +416,7 @@ def main():
 					if r.ok and ref.ok and r.digest != ref.digest:
 						r = rb.Result(False, error="output differs from the glibc run" +
 						              first_difference(ref_out, os.path.join(tmp, "stdout"), filt))
-					if r.ok and mode in ("traced", "events"):
+					if r.ok and mode in RUN_FLAGS:
 						err = None
 						try:
 							row = read_run(db, count_events=(mode == "events" and rep == 0))
@@ -491,32 +505,37 @@ def report_workload(cells, modes):
 		       (LABEL[mode], t, "%.3f..%.3f" % (min(c.secs), max(c.secs)), ratio,
 		        fmt_count(ev), fmt_rate(rate) if rate else "-",
 		        fmt_rate(own).replace("/s", "") if own else "-", per_m, bpe))
-	if not cells["plain"].error and not cells["traced"].error and cells["traced"].events:
+	ok = lambda m: m in cells and not cells[m].error and cells[m].secs
+	if ok("plain") and ok("traced") and cells["traced"].events:
 		# what the program produces untraced: the store/drain rates are bounded by it
 		rb.out("  %-18s %53s" % ("", "untraced event rate %s (traced events / plain time)" %
 		                         fmt_rate(med(cells["traced"].events) / base)))
-	if "heaptrack" in modes and not cells["heaptrack"].error and not cells["traced"].error:
+	if ok("heaptrack") and ok("traced"):
 		rb.out("  heaptrack / traced: %.2fx;  processes traced by goalloc-trace: %s" %
 		       (med(cells["heaptrack"].secs) / med(cells["traced"].secs), cells["traced"].pids))
 
 
+# The ratio columns of the summary: (column, numerator mode, denominator mode)
+PAIRS = [("traced/plain", "traced", "plain"), ("events/plain", "events", "plain"),
+         ("heaptrack/glibc", "heaptrack", "glibc"), ("heaptrack/traced", "heaptrack", "traced"),
+         ("sampled/traced", "sampled", "traced"), ("heaptrack/allstk", "heaptrack", "allstacks")]
+
+
 def summary(ran, results, modes, problems, ht_note, keep):
-	rb.out("Summary: ratios of median wall times (lower is better, except heaptrack/traced:")
-	rb.out("how many times longer heaptrack takes than goalloc-trace run)")
-	cols = ["traced/plain", "events/plain", "heaptrack/glibc", "heaptrack/traced",
-	        "drain ev/CPU-s", "--events ev/s", "B/event"]
+	rb.out("Summary: ratios of median wall times (lower is better, except heaptrack/X:")
+	rb.out("how many times longer heaptrack takes than goalloc-trace run in mode X)")
+	cols = [p[0] for p in PAIRS] + ["drain ev/CPU-s", "--events ev/s", "B/event"]
 	rb.out("  %-9s" % "workload" + "".join("%17s" % c for c in cols))
-	ratios = {c: [] for c in cols[:4]}
+	ratios = {p[0]: [] for p in PAIRS}
 	tot_ev = tot_cpu = 0.0
 	store = []  # (workload, events/s with --events, untraced events/s, bytes per event)
 	for w in ran:
 		cells = results[w.name]
-		t = {m: (med(cells[m].secs) if m in cells and not cells[m].error else None) for m in MODES}
+		t = {m: (med(cells[m].secs) if m in cells and not cells[m].error and cells[m].secs else None)
+		     for m in MODES}
 		row = "  %-9s" % w.name
-		pairs = [("traced", "plain"), ("events", "plain"), ("heaptrack", "glibc"),
-		         ("heaptrack", "traced")]
-		for c, (a, b) in zip(cols, pairs):
-			if a not in modes:
+		for c, a, b in PAIRS:
+			if a not in modes or b not in modes:
 				row += "%17s" % "-"
 			elif t[a] is None or t[b] is None:
 				row += "%17s" % "FAILED"
@@ -524,15 +543,19 @@ def summary(ran, results, modes, problems, ht_note, keep):
 				x = t[a] / t[b]
 				ratios[c].append(x)
 				row += "%17s" % ("%.2f" % x)
-		tr = cells["traced"]
-		if t["traced"] is not None:
+		if "traced" not in modes:
+			row += "%17s" % "-"
+		elif t["traced"] is not None:
+			tr = cells["traced"]
 			tot_ev += med(tr.events)
 			tot_cpu += med(tr.cpu)
 			row += "%17s" % fmt_rate(med(tr.own_rate)).replace("/s", "")
 		else:
 			row += "%17s" % "FAILED"
-		ev = cells["events"]
-		if t["events"] is not None:
+		if "events" not in modes:
+			row += "%17s%17s" % ("-", "-")
+		elif t["events"] is not None:
+			ev = cells["events"]
 			n = med(ev.events)
 			bpe = med(ev.db_bytes) / n
 			untraced = n / t["plain"] if t["plain"] else None
@@ -541,16 +564,15 @@ def summary(ran, results, modes, problems, ht_note, keep):
 		else:
 			row += "%17s%17s" % ("FAILED", "FAILED")
 		rb.out(row)
-	gm = {c: rb.geomean(ratios[c]) for c in cols[:4]}
+	gm = {c: rb.geomean(ratios[c]) for c in ratios}
 	rb.out("  %-9s" % "geomean" + "".join("%17s" % ("%.2f" % gm[c] if gm[c] else "-")
-	                                     for c in cols[:4]) +
+	                                     for c, _, _ in PAIRS) +
 	       "%17s" % (fmt_rate(tot_ev / tot_cpu).replace("/s", "") + " *" if tot_cpu else "-"))
 	rb.out("  %-9s" % "counted" + "".join("%17s" % ("%d of %d" % (len(ratios[c]), len(ran)))
-	                                     for c in cols[:4]))
+	                                     for c, _, _ in PAIRS))
 	rb.out("  * drainer: all workloads' events / all their drainer CPU seconds (traced mode)")
-
 	rb.out()
-	rb.out("Targets (from the issue), judged on this run:")
+	rb.out("Targets (from the issues), judged on this run:")
 	g = gm["traced/plain"]
 	if g:
 		worst = max(ratios["traced/plain"])
@@ -605,6 +627,19 @@ def summary(ran, results, modes, problems, ht_note, keep):
 	else:
 		rb.out("  --events stores >= %.1fM events/s: no figure (runs failed)  NOT MET" %
 		       (T_STORE_RATE / 1e6))
+	g = gm["sampled/traced"]
+	if g:
+		rb.out("  default stack sampling costs at most %.1fx the stacks-off trace: geomean %.2fx "
+		       "(worst %.2fx)  %s" % (T_SAMPLED, g, max(ratios["sampled/traced"]), verdict(g <= T_SAMPLED)))
+	else:
+		rb.out("  default stack sampling costs at most %.1fx the stacks-off trace: no figure" % T_SAMPLED)
+	g = gm["heaptrack/allstk"]
+	if g:
+		rb.out("  --stacks=all at least %.0fx cheaper than heaptrack: heaptrack/allstacks geomean %.2fx "
+		       "(lowest %.2fx)  %s" % (T_ALL_VS_HEAPTRACK, g, min(ratios["heaptrack/allstk"]),
+		                               verdict(g >= T_ALL_VS_HEAPTRACK)))
+	else:
+		rb.out("  --stacks=all at least %.0fx cheaper than heaptrack: no figure" % T_ALL_VS_HEAPTRACK)
 	if problems:
 		rb.out()
 		rb.out("Problems (runs not timed, left out of the figures):")

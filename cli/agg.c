@@ -18,7 +18,10 @@
  * as mheap's); per span, the requested size of each slot (small spans: one
  * uint32 per slot, size + 1, 0 when free) or of each byte offset of each
  * tiny block (one nibble per offset, 0 when free).  Memory: 4 bytes per slot
- * of live small spans, 8 per tiny block, freed with the span.
+ * of live small spans, 8 per tiny block, freed with the span.  Objects that
+ * carry a stack id (sites.c) keep it in a second array of the span, made
+ * only for spans that hold one: 4 bytes per slot, or per byte of a tiny
+ * span (its objects sit at any offset).
  *
  * Ordering: the drainer hands events over in timestamp order within a
  * round; a free may still arrive before its allocation (the two were made
@@ -47,7 +50,8 @@ typedef struct spanv {
 	int64_t npages, created_ns, live, peak;
 	uint64_t large_req; /* class 0: the object's requested size */
 	uint32_t *sizes;    /* small: per slot, requested + 1 */
-	uint32_t *stacks;   /* small: per slot, stack id; made at the first object with one */
+	uint32_t *stacks;   /* stack id per slot (small) or per byte offset (tiny blocks); made
+	                       when the first object with a stack lands in the span */
 	uint64_t *tiny;     /* tiny: per block, a nibble per offset */
 	uint32_t large_stack;
 	uint32_t id, elemsize, divmagic, nelems;
@@ -87,7 +91,6 @@ typedef struct sizeq {
 U64MAP_DEFINE(sizemap, sizeq)
 U64MAP_DEFINE(pendmap, pendq)
 U64MAP_DEFINE(spanidmap, spanv *)
-U64MAP_DEFINE(stackmap, uint32_t) /* obj_key -> stack id of a live tiny object */
 
 #define QPUSH(q, v)                                                                   \
 	do {                                                                              \
@@ -139,7 +142,6 @@ struct cli_agg {
 	cli_agg_sink sink;
 	void *sink_ctx;
 	cli_sites *sites;     /* allocation sites, when stacks are recorded */
-	stackmap tiny_stacks; /* tiny objects that carry a stack */
 	int cur_tid; /* of the event being applied */
 };
 
@@ -151,7 +153,7 @@ cli_agg *cli_agg_new(int64_t sample_interval_ns)
 {
 	cli_agg *a = calloc(1, sizeof *a);
 	if (!a || !arenamap_init(&a->arenas, 16) || !sizemap_init(&a->shadow, 64) || !pendmap_init(&a->pend, 64) ||
-	    !spanidmap_init(&a->zombies, 16) || !stackmap_init(&a->tiny_stacks, 16))
+	    !spanidmap_init(&a->zombies, 16))
 		abort();
 	a->interval = sample_interval_ns;
 	a->last_sample = -sample_interval_ns;
@@ -221,7 +223,6 @@ void cli_agg_free(cli_agg *a)
 	sizemap_destroy(&a->shadow);
 	pendmap_destroy(&a->pend);
 	spanidmap_destroy(&a->zombies);
-	stackmap_destroy(&a->tiny_stacks);
 	free(a->samples);
 	free(a->rows);
 	free(a->procs);
@@ -513,17 +514,20 @@ static bool shadow_pop(cli_agg *a, uint64_t key, uint64_t *size, uint32_t *stack
 
 /* Record that an object of `size` requested bytes lives at r->addr; the
  * previous one, if its free is still in flight, moves to the shadow. */
-static uint32_t tiny_stack_swap(cli_agg *a, uint64_t key, uint32_t stack)
+static inline uint32_t stacks_len(const spanv *v)
 {
-	uint32_t old = 0;
-	if (stack) {
-		bool isnew;
-		uint32_t *e = stackmap_put(&a->tiny_stacks, key, &isnew);
-		old = isnew ? 0 : *e;
-		*e = stack;
-	} else if (a->tiny_stacks.count) {
-		stackmap_del(&a->tiny_stacks, key, &old);
-	}
+	return v->tiny ? v->nelems * 16 : v->nelems;
+}
+
+/* Put stack at index i of v's stack array (made on first need); the old one. */
+static inline uint32_t stack_swap(spanv *v, uint32_t i, uint32_t stack)
+{
+	if (GT_UNLIKELY_AGG(stack) && !v->stacks && !(v->stacks = calloc(stacks_len(v), sizeof *v->stacks)))
+		abort();
+	if (GT_LIKELY_AGG(!v->stacks))
+		return 0;
+	uint32_t old = v->stacks[i];
+	v->stacks[i] = stack;
 	return old;
 }
 
@@ -540,12 +544,7 @@ static inline void remember(cli_agg *a, uint32_t proc, spanv *v, const gt_record
 		superseded = *s != 0;
 		old = *s - 1u;
 		*s = (uint32_t)size + 1;
-		if (GT_UNLIKELY_AGG(r->stack) && !v->stacks && !(v->stacks = calloc(v->nelems, sizeof *v->stacks)))
-			abort();
-		if (v->stacks) {
-			old_stack = v->stacks[slot];
-			v->stacks[slot] = r->stack;
-		}
+		old_stack = stack_swap(v, slot, r->stack);
 	} else if (v->tiny) {
 		if (GT_UNLIKELY_AGG(((r->addr - v->base) >> 4) >= v->nelems))
 			return;
@@ -554,8 +553,7 @@ static inline void remember(cli_agg *a, uint32_t proc, spanv *v, const gt_record
 		superseded = (*w >> sh) & 15;
 		old = (*w >> sh) & 15;
 		*w = (*w & ~(15ull << sh)) | ((size & 15) << sh);
-		if (GT_UNLIKELY_AGG(r->stack || a->tiny_stacks.count))
-			old_stack = tiny_stack_swap(a, obj_key(proc, r->addr), r->stack);
+		old_stack = stack_swap(v, (uint32_t)(r->addr - v->base), r->stack);
 	} else {
 		superseded = v->large_req != UINT64_MAX && v->live > 0;
 		old = v->large_req;
@@ -584,10 +582,7 @@ static inline bool forget(cli_agg *a, uint32_t proc, spanv *v, const gt_record *
 			return false;
 		*size = *s - 1u;
 		*s = 0;
-		if (GT_UNLIKELY_AGG(v->stacks != NULL)) {
-			*stack = v->stacks[slot];
-			v->stacks[slot] = 0;
-		}
+		*stack = stack_swap(v, slot, 0);
 		return true;
 	}
 	if (v->tiny) {
@@ -599,8 +594,7 @@ static inline bool forget(cli_agg *a, uint32_t proc, spanv *v, const gt_record *
 		if (!*size)
 			return false;
 		*w &= ~(15ull << sh);
-		if (GT_UNLIKELY_AGG(a->tiny_stacks.count))
-			*stack = tiny_stack_swap(a, obj_key(proc, r->addr), 0);
+		*stack = stack_swap(v, (uint32_t)(r->addr - v->base), 0);
 		return true;
 	}
 	if (v->live <= 0)
@@ -793,10 +787,10 @@ static spanv *span_clone(const spanv *v, uint32_t proc, int pid)
 		memcpy(c->sizes, v->sizes, v->nelems * sizeof *c->sizes);
 	}
 	if (v->stacks) {
-		c->stacks = malloc(v->nelems * sizeof *c->stacks);
+		c->stacks = malloc(stacks_len(v) * sizeof *c->stacks);
 		if (!c->stacks)
 			abort();
-		memcpy(c->stacks, v->stacks, v->nelems * sizeof *c->stacks);
+		memcpy(c->stacks, v->stacks, stacks_len(v) * sizeof *c->stacks);
 	}
 	if (v->tiny) {
 		c->tiny = malloc(v->nelems * sizeof *c->tiny);
@@ -843,21 +837,6 @@ void cli_agg_fork(cli_agg *a, uint32_t parent, uint32_t child, int child_pid)
 		(void)arena;
 	}
 	free(todo);
-	/* and the stacks of its tiny objects */
-	uint64_t ns = a->tiny_stacks.mask + 1, nk = 0;
-	uint64_t(*kv)[2] = a->tiny_stacks.count ? malloc(a->tiny_stacks.count * sizeof *kv) : NULL;
-	for (uint64_t i = 0; kv && i < ns; i++) {
-		uint64_t key = a->tiny_stacks.slots[i].key;
-		if (key && key >> 48 == parent) {
-			kv[nk][0] = obj_key(child, key);
-			kv[nk++][1] = a->tiny_stacks.slots[i].val;
-		}
-	}
-	for (uint64_t i = 0; i < nk; i++) {
-		bool isnew;
-		*stackmap_put(&a->tiny_stacks, kv[i][0], &isnew) = (uint32_t)kv[i][1];
-	}
-	free(kv);
 	a->last_akey = 0;
 }
 
