@@ -13,6 +13,14 @@
  * stands for w(n) = 1 / (1 - exp(-n / rate)) allocations (the probability
  * that the target's sampler picks it is 1 / w(n)); counters are sums of w.
  * Its free subtracts the same w(n), so live figures stay unbiased too.
+ *
+ * Symbolizing can take a while (a library's compressed DWARF is inflated on
+ * first use: ~60 ms for libc's debug file), so it starts while the program
+ * runs: each stack, once its definition is complete, queues its frames to a
+ * worker thread that owns the symbolizer and fills its cache.  At the end
+ * the worker is joined and the symbolizer is the main thread's; frames the
+ * worker did not see (a module that arrived late) are looked up then.  The
+ * worker touches nothing but the queue (under its mutex) and the symbolizer.
  */
 #define _GNU_SOURCE
 #include "sites.h"
@@ -21,6 +29,7 @@
 #include "u64map.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +61,23 @@ U64MAP_DEFINE(defmap, stackdef *) /* proc << 32 | stack -> definition */
 U64MAP_DEFINE(refmap, uint32_t)   /* proc << 32 | stack -> ref */
 U64MAP_DEFINE(accmap, uint32_t)   /* (ref << 8 | cls) + 1 -> index into accs + 1 */
 U64MAP_DEFINE(textmap, uint32_t)  /* hash of frames text -> canonical entry + 1 */
+U64MAP_DEFINE(seenmap, bool)      /* (module index, address) queued to the worker */
+
+typedef struct symreq {
+	char *path;
+	uint64_t rel;
+} symreq;
+
+/* The symbolizing thread and its queue. */
+typedef struct worker {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	symreq *q;
+	size_t head, n, cap;
+	bool started, done;
+	cli_symbolizer *z;
+} worker;
 
 struct cli_sites {
 	uint32_t mode;
@@ -69,6 +95,8 @@ struct cli_sites {
 	uint32_t cap_parent;
 	uint64_t last_key;    /* one-entry cache of refs */
 	uint32_t last_ref;
+	worker w;
+	seenmap seen;
 };
 
 static void *xrealloc(void *p, size_t n)
@@ -82,17 +110,42 @@ static void *xrealloc(void *p, size_t n)
 cli_sites *cli_sites_new(uint32_t mode, uint64_t rate)
 {
 	cli_sites *s = calloc(1, sizeof *s);
-	if (!s || !defmap_init(&s->defs, 64) || !refmap_init(&s->refs, 64) || !accmap_init(&s->accmap, 64))
+	if (!s || !defmap_init(&s->defs, 64) || !refmap_init(&s->refs, 64) || !accmap_init(&s->accmap, 64) ||
+	    !seenmap_init(&s->seen, 64))
 		abort();
+	s->w.z = cli_sym_new();
+	pthread_mutex_init(&s->w.mu, NULL);
+	pthread_cond_init(&s->w.cv, NULL);
 	s->mode = mode;
 	s->rate = rate ? (double)rate : 512.0 * 1024;
 	return s;
+}
+
+static void worker_stop(worker *w)
+{
+	if (!w->started)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->done = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	w->started = false;
+	for (size_t i = w->head; i < w->n; i++)
+		free(w->q[i].path);
+	w->head = w->n = 0;
 }
 
 void cli_sites_free(cli_sites *s)
 {
 	if (!s)
 		return;
+	worker_stop(&s->w);
+	free(s->w.q);
+	cli_sym_free(s->w.z);
+	pthread_mutex_destroy(&s->w.mu);
+	pthread_cond_destroy(&s->w.cv);
+	seenmap_destroy(&s->seen);
 	for (uint64_t i = 0; i <= s->defs.mask; i++)
 		if (s->defs.slots[i].key)
 			free(s->defs.slots[i].val);
@@ -132,6 +185,58 @@ static void module_text(cli_sites *s, uint32_t proc, const gt_record *r)
 	}
 }
 
+static uint32_t module_ix(cli_sites *s, uint32_t proc, uint64_t pc);
+
+static void *worker_main(void *arg)
+{
+	worker *w = arg;
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (w->head == w->n && !w->done)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->head == w->n) {
+			pthread_mutex_unlock(&w->mu);
+			return NULL;
+		}
+		symreq q = w->q[w->head++];
+		pthread_mutex_unlock(&w->mu);
+		cli_sym sym;
+		cli_sym_lookup(w->z, q.path, q.rel, &sym);
+		free(q.path);
+	}
+}
+
+/* A complete stack: its frames, where the module is known, to the worker. */
+static void queue_frames(cli_sites *s, uint32_t proc, const stackdef *d)
+{
+	worker *w = &s->w;
+	for (uint32_t i = 0; i < d->n; i++) {
+		uint32_t m = module_ix(s, proc, d->pcs[i]);
+		if (m == UINT32_MAX)
+			continue;
+		uint64_t off = d->pcs[i] - s->mods[m].bias, rel = off ? off - 1 : 0;
+		bool isnew;
+		seenmap_put(&s->seen, (((uint64_t)m << 44) ^ rel) + 1, &isnew);
+		if (!isnew)
+			continue;
+		char *path = strdup(s->mods[m].path);
+		if (!path)
+			abort();
+		pthread_mutex_lock(&w->mu);
+		if (w->head == w->n)
+			w->head = w->n = 0;
+		if (w->n == w->cap) {
+			w->cap = w->cap ? w->cap * 2 : 256;
+			w->q = xrealloc(w->q, w->cap * sizeof *w->q);
+		}
+		w->q[w->n++] = (symreq){path, rel};
+		pthread_cond_signal(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		if (!w->started)
+			w->started = pthread_create(&w->th, NULL, worker_main, w) == 0;
+	}
+}
+
 void cli_sites_record(cli_sites *s, uint32_t proc, const gt_record *r)
 {
 	if (r->kind == GT_EV_MODULE) {
@@ -165,7 +270,8 @@ void cli_sites_record(cli_sites *s, uint32_t proc, const gt_record *r)
 		if (i < (*d)->n)
 			(*d)->pcs[i] = gt_stack_get(r, k);
 	}
-	(*d)->chunks++;
+	if (++(*d)->chunks == ((*d)->n + GT_STACK_CHUNK - 1) / GT_STACK_CHUNK)
+		queue_frames(s, proc, *d);
 }
 
 uint32_t cli_sites_ref(cli_sites *s, uint32_t proc, uint32_t stack)
@@ -267,15 +373,21 @@ static const stackdef *def_of(cli_sites *s, uint32_t proc, uint32_t stack)
 	return NULL;
 }
 
-static const module *module_of(cli_sites *s, uint32_t proc, uint64_t pc)
+static uint32_t module_ix(cli_sites *s, uint32_t proc, uint64_t pc)
 {
 	for (int hops = 0; proc && hops < 1000; hops++, proc = parent_of(s, proc))
 		for (uint32_t i = s->nmods; i-- > 0;) {
 			const module *m = &s->mods[i];
 			if (m->proc == proc && pc >= m->lo && pc < m->hi && m->path[0])
-				return m;
+				return i;
 		}
-	return NULL;
+	return UINT32_MAX;
+}
+
+static const module *module_of(cli_sites *s, uint32_t proc, uint64_t pc)
+{
+	uint32_t i = module_ix(s, proc, pc);
+	return i == UINT32_MAX ? NULL : &s->mods[i];
 }
 
 typedef struct frame {
@@ -349,14 +461,15 @@ int cli_sites_write(cli_sites *s, cli_db *db, int64_t run_id, bool progress)
 		return 0;
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	cli_symbolizer *z = cli_sym_new();
+	worker_stop(&s->w); /* its symbolizer, with what it has looked up, is ours now */
+	cli_symbolizer *z = s->w.z;
 	uint32_t *stack_of = calloc(s->nrefs + 1, sizeof *stack_of); /* ref -> stack_id */
 	canon *canons = calloc(s->nrefs, sizeof *canons);
 	frame *fr = malloc(GT_STACK_DEPTH_MAX * sizeof *fr);
 	size_t cap_text = 65536;
 	char *text = malloc(cap_text);
 	textmap tm;
-	if (!z || !stack_of || !canons || !fr || !text || !textmap_init(&tm, 64))
+	if (!stack_of || !canons || !fr || !text || !textmap_init(&tm, 64))
 		abort();
 	uint32_t ncanon = 0;
 	int rc = 0;
@@ -470,6 +583,5 @@ int cli_sites_write(cli_sites *s, cli_db *db, int64_t run_id, bool progress)
 	free(text);
 	free(fr);
 	free(stack_of);
-	cli_sym_free(z);
 	return rc;
 }
