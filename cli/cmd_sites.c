@@ -195,6 +195,15 @@ int cli_cmd_sites(int argc, char **argv)
 	        tot_allocs = cli_db_col_int(q, 3), tot_live = cli_db_col_int(q, 4);
 	cli_db_rows_free(q);
 	q = NULL;
+	/* one line: control characters (a `python3 -c` script) become spaces */
+	for (char *c = command; *c; c++)
+		if ((unsigned char)*c < 32)
+			*c = ' ';
+	int room = 100 - snprintf(NULL, 0, "Run %lld '%s': ", (long long)run_id, name);
+	if (room < 10)
+		room = 10;
+	if ((int)strlen(command) > room)
+		snprintf(command + room - 3, 4, "...");
 	printf("Run %lld '%s': %s\n", (long long)run_id, name, command);
 	if (est)
 		printf("Stacks sampled every %s on average (Go's MemProfileRate): figures marked ~ are estimates.\n",
@@ -206,8 +215,9 @@ int cli_cmd_sites(int argc, char **argv)
 	char clsdesc[64] = "";
 	if (cls >= 0)
 		snprintf(clsdesc, sizeof clsdesc, ", class %ld only", cls);
-	printf("%lld sites%s; by %s.  In all: %s%lld allocations, %s%s allocated, %s%s waste, %s%s live at exit\n\n",
-	       (long long)nsites, clsdesc, by_name[by], tilde, (long long)tot_allocs, tilde,
+	printf("%lld sites%s, ranked by %s.\n", (long long)nsites, clsdesc, by_name[by]);
+	printf("In all: %s%lld allocations, %s%s allocated, %s%s waste, %s%s live at exit\n\n", tilde,
+	       (long long)tot_allocs, tilde,
 	       cli_fmt_bytes(b1, sizeof b1, tot_alloc), tilde, cli_fmt_bytes(b2, sizeof b2, tot_waste), tilde,
 	       cli_fmt_bytes(b3, sizeof b3, tot_live));
 
@@ -231,33 +241,41 @@ int cli_cmd_sites(int argc, char **argv)
 			       (long long)lobjs, tilde, cli_fmt_bytes(b1, sizeof b1, lbytes),
 			       tot_live ? 100.0 * (double)lbytes / (double)tot_live : 0.0, tilde, (long long)allocs);
 		else
-			printf("#%d  waste %s%s (%.1f%%)  allocs %s%lld  requested %s%s  allocated %s%s  live at exit %s%s\n",
-			       rank, tilde, cli_fmt_bytes(b1, sizeof b1, waste),
-			       tot_waste ? 100.0 * (double)waste / (double)tot_waste : 0.0, tilde, (long long)allocs, tilde,
-			       cli_fmt_bytes(b2, sizeof b2, req), tilde, cli_fmt_bytes(b3, sizeof b3, alloc), tilde,
-			       cli_fmt_bytes(b4, sizeof b4, lbytes));
+			printf("#%d  waste %s%s (%.1f%%)  allocs %s%lld  requested %s%s  allocated %s%s\n", rank, tilde,
+			       cli_fmt_bytes(b1, sizeof b1, waste), tot_waste ? 100.0 * (double)waste / (double)tot_waste : 0.0,
+			       tilde, (long long)allocs, tilde, cli_fmt_bytes(b2, sizeof b2, req), tilde,
+			       cli_fmt_bytes(b3, sizeof b3, alloc));
 		/* Its classes, by allocations. */
 		const int64_t p3[] = {run_id, sid, cls};
 		cli_db_rows *qc;
 		if (cli_db_query(db,
 		                 "SELECT s.class, s.allocs, coalesce(c.size, 0) FROM site_stats s LEFT JOIN size_classes c "
 		                 "ON c.run_id = s.run_id AND c.class = s.class WHERE s.run_id = ?1 AND s.stack_id = ?2 "
-		                 "AND (?3 < 0 OR s.class = ?3) ORDER BY s.allocs DESC, s.class LIMIT 6",
+		                 "AND (?3 < 0 OR s.class = ?3) ORDER BY s.allocs DESC, s.class",
 		                 p3, 3, &qc) != 0) {
 			die(path, cli_db_error(db));
 			goto out;
 		}
 		char line[512];
-		int len = snprintf(line, sizeof line, "    classes:");
+		int len = by == BY_LEAKED ? snprintf(line, sizeof line, "    classes:")
+		                          : snprintf(line, sizeof line, "    live at exit %s%s; classes:", tilde,
+		                                     cli_fmt_bytes(b4, sizeof b4, lbytes));
+		int shown_cls = 0;
 		int rr;
-		while ((rr = cli_db_next(qc)) == 1 && len < (int)sizeof line - 40) {
+		while ((rr = cli_db_next(qc)) == 1) {
 			int64_t c = cli_db_col_int(qc, 0), n = cli_db_col_int(qc, 1), size = cli_db_col_int(qc, 2);
+			char one[64];
 			if (c == 0)
-				len += snprintf(line + len, sizeof line - (size_t)len, " large");
+				snprintf(one, sizeof one, " large %.0f%%", allocs ? 100.0 * (double)n / (double)allocs : 0.0);
 			else
-				len += snprintf(line + len, sizeof line - (size_t)len, " %lld (%lld B)", (long long)c, (long long)size);
-			len += snprintf(line + len, sizeof line - (size_t)len, " %.0f%%",
-			                allocs ? 100.0 * (double)n / (double)allocs : 0.0);
+				snprintf(one, sizeof one, " %lld (%lld B) %.0f%%", (long long)c, (long long)size,
+				         allocs ? 100.0 * (double)n / (double)allocs : 0.0);
+			if (len + (int)strlen(one) + (shown_cls ? 1 : 0) > 78) { /* room for the samples note */
+				len += snprintf(line + len, sizeof line - (size_t)len, " ...");
+				break;
+			}
+			len += snprintf(line + len, sizeof line - (size_t)len, "%s%s", shown_cls ? "," : "", one);
+			shown_cls++;
 		}
 		cli_db_rows_free(qc);
 		if (rr < 0) {

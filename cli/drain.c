@@ -81,7 +81,7 @@ uint64_t cli_drain_mono_ns(void)
 
 static void sink(void *ctx, const gt_record *r, int pid, int tid, int64_t t_ns, int kind, uint64_t size);
 
-cli_drain *cli_drain_new(gt_region *reg, cli_db *db, int64_t run_id, bool store_events)
+cli_drain *cli_drain_new(gt_region *reg, cli_db *db, int64_t run_id, bool store_events, bool debug_files)
 {
 	cli_drain *d = calloc(1, sizeof *d);
 	if (!d)
@@ -92,7 +92,7 @@ cli_drain *cli_drain_new(gt_region *reg, cli_db *db, int64_t run_id, bool store_
 	d->store_events = store_events;
 	d->agg = cli_agg_new(10 * 1000 * 1000); /* a heap sample per 10 ms of run time */
 	if (reg->stack_mode != GT_STACKS_OFF) {
-		d->sites = cli_sites_new(reg->stack_mode, reg->sample_rate);
+		d->sites = cli_sites_new(reg->stack_mode, reg->sample_rate, debug_files);
 		cli_agg_set_sites(d->agg, d->sites);
 	}
 	if (store_events) {

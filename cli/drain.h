@@ -12,7 +12,8 @@
 
 typedef struct cli_drain cli_drain;
 
-cli_drain *cli_drain_new(gt_region *reg, cli_db *db, int64_t run_id, bool store_events);
+/* debug_files: symbolize stacks with separate debug files' lines too. */
+cli_drain *cli_drain_new(gt_region *reg, cli_db *db, int64_t run_id, bool store_events, bool debug_files);
 void cli_drain_free(cli_drain *d);
 
 /* Consume what the rings hold now; returns the number of records read, or

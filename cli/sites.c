@@ -107,13 +107,13 @@ static void *xrealloc(void *p, size_t n)
 	return p;
 }
 
-cli_sites *cli_sites_new(uint32_t mode, uint64_t rate)
+cli_sites *cli_sites_new(uint32_t mode, uint64_t rate, bool debug_files)
 {
 	cli_sites *s = calloc(1, sizeof *s);
 	if (!s || !defmap_init(&s->defs, 64) || !refmap_init(&s->refs, 64) || !accmap_init(&s->accmap, 64) ||
 	    !seenmap_init(&s->seen, 64))
 		abort();
-	s->w.z = cli_sym_new();
+	s->w.z = cli_sym_new(debug_files);
 	pthread_mutex_init(&s->w.mu, NULL);
 	pthread_cond_init(&s->w.cv, NULL);
 	s->mode = mode;

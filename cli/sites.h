@@ -13,8 +13,9 @@
 
 typedef struct cli_sites cli_sites;
 
-/* mode: GT_STACKS_*; rate: sample_rate of GT_STACKS_SAMPLE. */
-cli_sites *cli_sites_new(uint32_t mode, uint64_t rate);
+/* mode: GT_STACKS_*; rate: sample_rate of GT_STACKS_SAMPLE; debug_files:
+ * file:line from separate debug files too (cli_sym_new). */
+cli_sites *cli_sites_new(uint32_t mode, uint64_t rate, bool debug_files);
 void cli_sites_free(cli_sites *s);
 
 /* A GT_EV_STACK, GT_EV_MODULE or GT_EV_MODPATH record of process proc. */

@@ -3,6 +3,7 @@
 #ifndef CLI_SYMBOLIZE_H
 #define CLI_SYMBOLIZE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct cli_symbolizer cli_symbolizer;
@@ -13,7 +14,9 @@ typedef struct cli_sym {
 	int line;
 } cli_sym;
 
-cli_symbolizer *cli_sym_new(void);
+/* debug_files: read line information from separate debug files too (slow:
+ * see symbolize.c); function names are read from them either way. */
+cli_symbolizer *cli_sym_new(bool debug_files);
 void cli_sym_free(cli_symbolizer *z);
 /* Address `rel` (relative to the object's load bias, i.e. an ELF virtual
  * address) in the object at `path`.  The strings live as long as z. */

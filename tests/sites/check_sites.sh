@@ -102,6 +102,17 @@ exact)
 	leak=$("$cli" sites "$db" --by leaked -n 50 | grep -B2 -m1 "leak_site(long) (.*sites_prog.cpp:$(line_of sites_prog.cpp leak))" || true)
 	echo "$leak"
 	expect "sites --by leaked: leak_site with exactly 37 objects" grep -q "live at exit: 37 objects" <<<"$leak"
+	check "frames in libc have no file:line without --debug-files (its DWARF is in a separate file)" "
+	  SELECT 'libc frame with a line', function, file FROM site_frames
+	  WHERE run_id = 1 AND module LIKE '%/libc.so.6' AND file IS NOT NULL"
+	if dpkg-query -W -f='${Status}' libc6-dbg 2>/dev/null | grep -q "install ok installed"; then
+		"$cli" run -q --stacks=all --debug-files -o "$db" -- "$prog" 10 0 >/dev/null
+		check "--debug-files: libc frames get file:line from libc6-dbg" "
+		  SELECT 'libc frames with a line', count(*) FROM site_frames
+		  WHERE run_id = 2 AND module LIKE '%/libc.so.6' AND file IS NOT NULL HAVING count(*) = 0"
+	else
+		echo "note: libc6-dbg is not installed: --debug-files not checked"
+	fi
 	cls=$(sqlite3 "$db" "SELECT $(class_for 200)")
 	only=$("$cli" sites "$db" --class "$cls" -n 5)
 	expect "sites --class $cls: only sitelib_alloc's site" \
