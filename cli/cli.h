@@ -5,5 +5,6 @@
 int cli_cmd_classes(int argc, char **argv);
 int cli_cmd_run(int argc, char **argv);
 int cli_cmd_sites(int argc, char **argv);
+int cli_cmd_export(int argc, char **argv);
 
 #endif

@@ -6,6 +6,7 @@
 #include "db.h"
 #include "fmt.h"
 #include "ga.h"
+#include "runsel.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,31 +36,6 @@ static int die(const char *path, const char *msg)
 {
 	fprintf(stderr, "goalloc-trace: sites: %s: %s\n", path, msg);
 	return 1;
-}
-
-/* The run named by sel (an id or a name; NULL: the last run). */
-static int pick_run(cli_db *db, const char *sel, int64_t *run_id, char *name, size_t nn)
-{
-	cli_db_rows *q;
-	if (cli_db_query(db, "SELECT run_id, name FROM run ORDER BY run_id", NULL, 0, &q) != 0)
-		return -1;
-	int rc, found = 0;
-	char *end = NULL;
-	long long want = sel ? strtoll(sel, &end, 10) : 0;
-	bool by_id = sel && end != sel && !*end;
-	while ((rc = cli_db_next(q)) == 1) {
-		int64_t id = cli_db_col_int(q, 0);
-		const char *nm = cli_db_col_text(q, 1);
-		if (!sel || (by_id && id == want) || (nm && !strcmp(nm, sel))) {
-			*run_id = id;
-			snprintf(name, nn, "%s", nm ? nm : "");
-			found = 1;
-			if (sel && by_id)
-				break;
-		}
-	}
-	cli_db_rows_free(q);
-	return rc < 0 ? -1 : found;
 }
 
 enum { BY_WASTE, BY_BYTES, BY_COUNT, BY_LEAKED };
@@ -139,7 +115,7 @@ int cli_cmd_sites(int argc, char **argv)
 	cli_db_rows *q = NULL;
 	int64_t run_id = 0;
 	char name[256];
-	int got = pick_run(db, run_sel, &run_id, name, sizeof name);
+	int got = cli_run_select(db, run_sel, &run_id, name, sizeof name);
 	if (got < 0) {
 		die(path, cli_db_error(db));
 		goto out;

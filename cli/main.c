@@ -12,6 +12,7 @@ static const struct {
 } commands[] = {
 	{"run", cli_cmd_run, "run a program on the Go-style heap and record what the heap did"},
 	{"sites", cli_cmd_sites, "the allocation sites of a run: who wastes, who allocates, who leaks"},
+	{"export", cli_cmd_export, "a run's allocation sites for pprof, flame graphs (folded) or JSON"},
 	{"classes", cli_cmd_classes, "print the size-class table in use (Go's sizeclasses.go layout)"},
 };
 

@@ -4,7 +4,8 @@
 # benchmarks compare against.  Installs only what is missing.
 set -euo pipefail
 pkgs=(build-essential cmake g++ pkg-config libunwind-dev libdw-dev libbpf-dev libsqlite3-dev
-      sqlite3 python3 libpython3.11-testsuite git jq perl redis-server redis-tools)
+      sqlite3 python3 libpython3.11-testsuite git jq perl redis-server redis-tools
+      golang-go)
 if [ "${1:-}" = "--bench" ]; then
 	pkgs+=(libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 heaptrack hyperfine time)
 fi

@@ -11,6 +11,8 @@
 #   fork     a fork child that allocates from stacks its parent defined, and
 #            two programs run by sh -c: sites add up across processes
 #   off      --stacks=off records no sites and `sites` says so
+#   export   export --format pprof (read back by `go tool pprof -top`),
+#            folded and json carry the same figures as site_stats
 #   bad      bad input to `sites`: one-line errors, non-zero exits
 set -euo pipefail
 cli=$1 prog=$2 src=$3 case=$4
@@ -157,6 +159,43 @@ fork)
 	"$cli" run -q --stacks=all -o "$db" -- sh -c "'$prog' 1000 3; '$prog' 2000 5" >/dev/null
 	check_site "sh -c: waste_site of both programs" "waste_site" sites_prog.cpp waste 3000 40 0
 	check_site "sh -c: leak_site of both programs" "leak_site" sites_prog.cpp leak 8 72 8
+	;;
+export)
+	"$cli" run -q --stacks=all -o "$db" -- "$prog" 20000 37 >/dev/null
+	if ! command -v go >/dev/null; then
+		echo "SKIP: go (Debian's golang-go) is not installed: go tool pprof cannot read the export"
+		exit 77
+	fi
+	"$cli" export "$db" --format pprof -o "$dir/p.pb.gz"
+	top=$(go tool pprof -top -sample_index=waste_space "$dir/p.pb.gz" 2>&1)
+	echo "$top" | head -8
+	first=$(echo "$top" | awk '/flat%/ { getline; print; exit }')
+	expect "pprof -top (waste_space): waste_site first" grep -q "waste_site(long)" <<<"$first"
+	expect "pprof names the program" grep -q "^File: sites_prog" <<<"$top"
+	objs=$(go tool pprof -top -sample_index=alloc_objects "$dir/p.pb.gz" 2>&1 | awk '/flat%/ { getline; print $1, $NF; exit }')
+	expect "pprof -top (alloc_objects): 20000 from waste_site ($objs)" test "$objs" = "20000 waste_site(long)"
+	lines=$(go tool pprof -lines -top -sample_index=alloc_objects "$dir/p.pb.gz" 2>&1)
+	expect "pprof -lines: waste_site at sites_prog.cpp:$(line_of sites_prog.cpp waste)" \
+		grep -q "waste_site(long) .*sites_prog.cpp:$(line_of sites_prog.cpp waste)" <<<"$lines"
+	"$cli" export "$db" --format folded --value count >"$dir/f.txt"
+	head -3 "$dir/f.txt"
+	n=$(awk '$0 ~ /;waste_site\(long\) [0-9]+$/ { s += $NF } END { print s + 0 }' "$dir/f.txt")
+	expect "folded: main;waste_site(long) 20000 ($n)" test "$n" = 20000
+	bad=$(awk 'NF < 2 || $NF !~ /^[0-9]+$/ || $0 !~ /^[^;]+(;[^;]+)* [0-9]+$/' "$dir/f.txt" | head -3)
+	expect "folded: every line is frames;...;frames COUNT" test -z "$bad"
+	"$cli" export "$db" --format json -o "$dir/s.json"
+	got=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+n = sum(c["allocs"] for s in d["sites"] for c in s["classes"]
+        if any((f["function"] or "").startswith("waste_site") for f in s["frames"]))
+print(n, d["estimated"])' "$dir/s.json")
+	expect "json: waste_site's allocations ($got)" test "$got" = "20000 False"
+	set +e
+	msg=$("$cli" export "$db" --format pprof -o - 2>&1)
+	rc=$?
+	set -e
+	expect "export pprof to standard output is refused ($msg)" test "$rc" = 2
 	;;
 off)
 	"$cli" run -q --stacks=off -o "$db" -- "$prog" 1000 3 >/dev/null
