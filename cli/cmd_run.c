@@ -445,6 +445,7 @@ int cli_cmd_run(int argc, char **argv)
 
 	cli_drain *d = cli_drain_new(reg, db, run_id, o.events, o.debug_files);
 	cli_drain_set_root(d, child);
+	cli_drain_set_progress(d, !o.quiet);
 	bool live = !o.quiet && isatty(2);
 	uint64_t t0 = mono_ns(), last_flush = t0, last_status = t0, last_reap = t0, last_wait = 0;
 	int64_t last_events = 0;

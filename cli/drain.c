@@ -51,6 +51,7 @@ struct cli_drain {
 	bool store_events;
 	cli_agg *agg;
 	cli_sites *sites;    /* NULL when the run records no stacks */
+	bool progress;       /* say on stderr what takes long at the end */
 	uint32_t cur_ix;     /* the process of the event the model is applying */
 	proc *procs;
 	int nprocs, cap_procs;
@@ -580,7 +581,7 @@ int cli_drain_flush(cli_drain *d, bool final, const char *state, int exit_status
 	cli_agg_tiny(d->agg, &blocks, &objs, &bytes);
 	if (cli_db_tiny_stat(db, d->run_id, blocks, objs, bytes) != 0)
 		return fail(d);
-	if (final && d->sites && cli_sites_write(d->sites, db, d->run_id, true) != 0)
+	if (final && d->sites && cli_sites_write(d->sites, db, d->run_id, d->progress) != 0)
 		return fail(d);
 	int64_t peak[FIG_N], peak_t;
 	cli_agg_peak(d->agg, peak, &peak_t);
@@ -602,6 +603,11 @@ int cli_drain_flush(cli_drain *d, bool final, const char *state, int exit_status
 	if (!final && cli_db_begin(db) != 0)
 		return fail(d);
 	return 0;
+}
+
+void cli_drain_set_progress(cli_drain *d, bool on)
+{
+	d->progress = on;
 }
 
 int64_t cli_drain_events(const cli_drain *d)

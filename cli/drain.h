@@ -30,6 +30,8 @@ void cli_drain_set_root(cli_drain *d, int pid);
  * final: also the end-of-run rows.  -1 on a database error. */
 int cli_drain_flush(cli_drain *d, bool final, const char *state, int exit_status);
 
+/* Progress lines on stderr for long work at the end (symbolizing). */
+void cli_drain_set_progress(cli_drain *d, bool on);
 int64_t cli_drain_events(const cli_drain *d);
 int64_t cli_drain_dropped(const cli_drain *d);
 int64_t cli_drain_now_ns(const cli_drain *d);

@@ -14,6 +14,9 @@
 #   export   export --format pprof (read back by `go tool pprof -top`),
 #            folded and json carry the same figures as site_stats
 #   bad      bad input to `sites`: one-line errors, non-zero exits
+#   programs real programs (git, sqlite3, jq, perl, python3, gcc) under
+#            `run --stacks=all`: same output as without tracing, every stack
+#            resolved, sites add up to the class figures
 set -euo pipefail
 cli=$1 prog=$2 src=$3 case=$4
 dir=$(mktemp -d)
@@ -223,6 +226,37 @@ bad)
 		expect "sites $args: '$msg' (exit $rc)" \
 			test "$rc" -ne 0 -a "$rc" -lt 128 -a "$(wc -l <<<"$msg")" = 1 -a -n "$msg"
 	done
+	;;
+programs)
+	echo 'int f(int x) { return x * 2; }' >"$dir/x.c"
+	printf '[{"a":1,"b":"x"},{"a":2,"b":"y"}]' >"$dir/in.json"
+	n=0
+	while IFS='|' read -r label cmd; do
+		n=$((n + 1))
+		want=$(cd "$dir" && eval "$cmd" 2>&1) || { echo "FAIL: $label: the plain run failed"; fail=1; continue; }
+		got=$(cd "$dir" && eval "'$cli' run -q --stacks=all -o '$db' -- $cmd" 2>&1) || {
+			echo "FAIL: $label: the traced run failed: $got"
+			fail=1
+			continue
+		}
+		expect "$label: same output traced" test "$want" = "$got"
+		check "$label: sites recorded, every stack resolved" "
+		  SELECT 'no sites', count(*) FROM sites WHERE run_id = $n HAVING count(*) = 0
+		  UNION ALL SELECT 'unresolved', count(*) FROM sites WHERE run_id = $n AND frames = '(stack not received)'
+		  HAVING count(*) > 0"
+		check "$label: site allocations = class allocations (small and large)" "
+		  SELECT 'class', c.class, c.allocs, s.allocs FROM class_stats c
+		  LEFT JOIN (SELECT class, sum(allocs) allocs FROM site_stats WHERE run_id = $n GROUP BY class) s
+		    ON s.class = c.class
+		  WHERE c.run_id = $n AND c.class <> 2 AND c.allocs <> coalesce(s.allocs, 0)"
+	done <<EOF2
+git|git --git-dir=$src/../../.git log --oneline -5
+sqlite3|sqlite3 :memory: 'CREATE TABLE t(a, b); INSERT INTO t SELECT value, hex(randomblob(20)) FROM generate_series(1, 20000); SELECT count(*), sum(length(b)) FROM t;'
+jq|jq -c 'map(.a * 2), (group_by(.b) | length)' in.json
+perl|perl -e 'my %h; \$h{\$_} = \$_ x 3 for 1 .. 20000; print scalar(keys %h), "\\n"'
+python3|/usr/bin/python3 -c 'd = {str(i): [i] * 3 for i in range(50000)}; print(len(d))'
+gcc|gcc -O2 -c x.c -o x.o && echo built
+EOF2
 	;;
 *)
 	echo "unknown case $case" >&2
