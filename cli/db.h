@@ -60,7 +60,9 @@ int cli_db_process(cli_db *db, int64_t run_id, int pid, int seq, int ppid, const
                    int64_t started_ns, int64_t exited_ns /* -1 */, int exit_status /* INT32_MIN */);
 /* The last event seq in the file (events of a new run continue after it). */
 int64_t cli_db_last_event_seq(cli_db *db);
-/* Raw events refer to threads by a small number (tno) per run. */
+/* Raw events refer to threads by a small number (tno), unique in the file:
+ * a new run's numbers continue after cli_db_last_tno. */
+int64_t cli_db_last_tno(cli_db *db);
 int cli_db_thread(cli_db *db, int64_t run_id, int tno, int pid, int tid);
 int cli_db_event(cli_db *db, int64_t run_id, int64_t seq, int64_t t_ns, int tno, int kind, int cls, uint64_t size,
                  uint64_t addr, int64_t span, int64_t stack);

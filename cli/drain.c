@@ -69,6 +69,7 @@ struct cli_drain {
 	tnomap tnos;         /* thread numbers of --events rows */
 	uint64_t last_tkey;  /* a one-entry cache of them */
 	uint32_t last_tno;
+	uint32_t tno_base;   /* thread numbers are unique in the file: this run's start after it */
 	uint64_t wait_key;   /* a fork child whose parent's FORK has not been drained yet */
 	uint64_t wait_since; /* ... since this CLOCK_MONOTONIC ns */
 };
@@ -99,6 +100,7 @@ cli_drain *cli_drain_new(gt_region *reg, cli_db *db, int64_t run_id, bool store_
 	if (store_events) {
 		cli_agg_set_sink(d->agg, sink, d); /* no call per event otherwise */
 		d->seq = cli_db_last_event_seq(db);
+		d->tno_base = (uint32_t)cli_db_last_tno(db);
 	}
 	d->ns_per_tsc = 1e6 / (double)reg->tsc_per_ms;
 	d->cur = calloc(reg->nrings, sizeof *d->cur);
@@ -224,7 +226,7 @@ static void sink(void *ctx, const gt_record *r, int pid, int tid, int64_t t_ns, 
 		bool isnew;
 		uint32_t *tno = tnomap_put(&d->tnos, tkey, &isnew);
 		if (isnew) {
-			*tno = (uint32_t)d->tnos.count;
+			*tno = d->tno_base + (uint32_t)d->tnos.count;
 			if (cli_db_thread(d->db, d->run_id, (int)*tno, pid, tid) != 0)
 				d->error = true;
 		}
