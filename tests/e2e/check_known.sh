@@ -21,18 +21,8 @@ awk 'BEGIN { print "CREATE TABLE m(op TEXT, size INT, addr INT, line INT);" ; pr
      $1 == "R" { printf "INSERT INTO m VALUES(\x27F\x27,NULL,%s,%d);\n", $2, NR;
                  printf "INSERT INTO m VALUES(\x27A\x27,%s,%s,%d);\n", $3, $4, NR }
      END { print "COMMIT;" }' "$dir/manifest" | sqlite3 "$db"
-fail=0
-check() { # check NAME SQL: SQL returns rows describing failures; none = pass
-	local out
-	out=$(sqlite3 -separator ' ' "$db" "$2")
-	if [ -n "$out" ]; then
-		echo "FAIL: $1"
-		echo "$out" | head -20 | sed 's/^/    /'
-		fail=1
-	else
-		echo "ok: $1"
-	fi
-}
+# shellcheck source=../checks.sh
+. "$(dirname "$0")/../checks.sh"
 check "the run finished cleanly" \
   "SELECT 'state', state, exit_status, dropped FROM runs WHERE NOT (state='done' AND exit_status=0 AND dropped=0)"
 check "every allocation of the program is an alloc event with its size (multiset)" "

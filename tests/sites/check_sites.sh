@@ -22,29 +22,11 @@ cli=$1 prog=$2 src=$3 case=$4
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 db=$dir/s.db
-fail=0
+# shellcheck source=../checks.sh
+. "$(dirname "$0")/../checks.sh"
 
 line_of() { # line_of FILE MARKER
 	grep -n "SITE:$2" "$src/$1" | head -1 | cut -d: -f1
-}
-check() { # check NAME SQL: SQL returns rows describing failures; none = pass
-	local out
-	out=$(sqlite3 -separator ' ' "$db" "$2")
-	if [ -n "$out" ]; then
-		echo "FAIL: $1"
-		echo "$out" | head -20 | sed 's/^/    /'
-		fail=1
-	else
-		echo "ok: $1"
-	fi
-}
-expect() { # expect NAME COND...: a shell condition
-	local name=$1
-	shift
-	if "$@"; then echo "ok: $name"; else
-		echo "FAIL: $name"
-		fail=1
-	fi
 }
 # The stack whose frames hold FUNC at FILE:LINE (any depth): SQL for its id.
 site() { # site FUNC FILE MARKER
