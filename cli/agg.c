@@ -100,7 +100,17 @@ U64MAP_DEFINE(spanidmap, spanv *)
 typedef struct cls_acc {
 	int64_t allocs, frees, requested, allocated, live_objs, live_bytes, live_req, peak_objs, peak_bytes,
 	    spans_created, spans_released, refills;
+	int64_t spans_live, spans_peak; /* spans_created - spans_released, and its most */
 } cls_acc;
+
+/* Allocations served from a size class, per requested size (0..32768) and
+ * whether they went into a tiny block: [tiny][size].  live = allocs - frees.
+ * `written` is what the last cli_agg_take_request_sizes call returned. */
+typedef struct req_acc {
+	int64_t allocs[2][GA_MAX_SMALL + 1], live[2][GA_MAX_SMALL + 1];
+	int64_t written_allocs[2][GA_MAX_SMALL + 1], written_live[2][GA_MAX_SMALL + 1];
+	cli_req_row *rows;
+} req_acc;
 
 typedef struct procfig {
 	int64_t fig[FIG_N]; /* this process's part of the totals */
@@ -120,6 +130,7 @@ struct cli_agg {
 	int64_t npend;        /* frees in pend */
 	spanidmap zombies;    /* (proc << 32 | span id): released by the heap, frees still to come */
 	cls_acc cls[CLI_CLASSES];
+	req_acc *req;         /* allocated apart: 2 MiB */
 	int64_t fig[FIG_N];
 	int64_t peak[FIG_N], peak_t;
 	int64_t tiny_blocks, tiny_objs, tiny_bytes;
@@ -142,6 +153,9 @@ cli_agg *cli_agg_new(int64_t sample_interval_ns)
 	cli_agg *a = calloc(1, sizeof *a);
 	if (!a || !arenamap_init(&a->arenas, 16) || !sizemap_init(&a->shadow, 64) || !pendmap_init(&a->pend, 64) ||
 	    !spanidmap_init(&a->zombies, 16))
+		abort();
+	a->req = calloc(1, sizeof *a->req);
+	if (!a->req)
 		abort();
 	a->interval = sample_interval_ns;
 	a->last_sample = -sample_interval_ns;
@@ -208,6 +222,9 @@ void cli_agg_free(cli_agg *a)
 	free(a->samples);
 	free(a->rows);
 	free(a->procs);
+	if (a->req)
+		free(a->req->rows);
+	free(a->req);
 	free(a);
 }
 
@@ -360,6 +377,8 @@ static spanv *span_new(cli_agg *a, uint32_t proc, int pid, const gt_record *r, u
 	}
 	set_pages(a, proc, v->base, npages, v);
 	a->cls[cls].spans_created++;
+	if (++a->cls[cls].spans_live > a->cls[cls].spans_peak)
+		a->cls[cls].spans_peak = a->cls[cls].spans_live;
 	fig_add(a, FIG_INUSE, (npages * 8192));
 	fig_add(a, FIG_RELEASED, -((int64_t)r->aux * 8192));
 	return v;
@@ -401,6 +420,7 @@ static void span_release(cli_agg *a, spanv *v, int64_t t_ns)
 		v->released = true;
 		v->released_ns = t_ns;
 		a->cls[v->cls].spans_released++;
+		a->cls[v->cls].spans_live--;
 		fig_add(a, FIG_INUSE, -(v->npages * 8192));
 	}
 	if (v->live <= 0) {
@@ -571,6 +591,10 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 		c->live_req += (int64_t)r->size;
 		fig_add(a, FIG_REQ, ((int64_t)r->size));
 		live_add(a, cls, 1, class_size[cls]);
+		if (GT_LIKELY_AGG(r->size <= GA_MAX_SMALL)) {
+			a->req->allocs[0][r->size]++;
+			a->req->live[0][r->size]++;
+		}
 		v = span_of(a, proc, r);
 		if (GT_LIKELY_AGG(v && v->sizes)) {
 			remember(a, proc, v, r, r->size);
@@ -586,6 +610,10 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 		a->cls[2].requested += (int64_t)r->size;
 		a->cls[2].live_req += (int64_t)r->size;
 		fig_add(a, FIG_REQ, ((int64_t)r->size));
+		if (GT_LIKELY_AGG(r->size <= GA_MAX_SMALL)) {
+			a->req->allocs[1][r->size]++;
+			a->req->live[1][r->size]++;
+		}
 		v = span_of(a, proc, r);
 		if (GT_LIKELY_AGG(v && v->tiny))
 			remember(a, proc, v, r, r->size);
@@ -640,6 +668,8 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 		if (r->flags & GT_F_TINY_OBJ) {
 			fig_add(a, FIG_REQ, -((int64_t)size));
 			a->cls[2].live_req -= (int64_t)size;
+			if (GT_LIKELY_AGG(size <= GA_MAX_SMALL))
+				a->req->live[1][size]--;
 			out(a, r, pid, t_ns, CLI_EV_FREE_TINY, size);
 			return;
 		}
@@ -648,6 +678,8 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 			cls_acc *c = &a->cls[oc];
 			c->frees++;
 			c->live_req -= (int64_t)size;
+			if (oc && GT_LIKELY_AGG(size <= GA_MAX_SMALL))
+				a->req->live[0][size]--;
 			fig_add(a, FIG_REQ, -((int64_t)size));
 			live_add(a, oc, -1, oc ? -(int64_t)class_size[oc] : -large_bytes(size));
 			out(a, r, pid, t_ns, GT_EV_FREE, size);
@@ -842,6 +874,32 @@ void cli_agg_class(const cli_agg *a, int cls, cli_class_row *row)
 	                       .spans_created = c->spans_created,
 	                       .spans_released = c->spans_released,
 	                       .refills = c->refills};
+}
+
+int64_t cli_agg_class_peak_spans(const cli_agg *a, int cls)
+{
+	return a->cls[cls].spans_peak;
+}
+
+int cli_agg_take_request_sizes(cli_agg *a, const cli_req_row **outp)
+{
+	req_acc *q = a->req;
+	if (!q->rows) {
+		q->rows = malloc(2 * (GA_MAX_SMALL + 1) * sizeof *q->rows);
+		if (!q->rows)
+			abort();
+	}
+	int n = 0;
+	for (int t = 0; t < 2; t++)
+		for (int s = 0; s <= GA_MAX_SMALL; s++) {
+			if (q->allocs[t][s] == q->written_allocs[t][s] && q->live[t][s] == q->written_live[t][s])
+				continue;
+			q->written_allocs[t][s] = q->allocs[t][s];
+			q->written_live[t][s] = q->live[t][s];
+			q->rows[n++] = (cli_req_row){.size = s, .tiny = t, .allocs = q->allocs[t][s], .live = q->live[t][s]};
+		}
+	*outp = q->rows;
+	return n;
 }
 
 void cli_agg_tiny(const cli_agg *a, int64_t *blocks, int64_t *objects, int64_t *bytes)

@@ -30,6 +30,8 @@ enum {
 	ST_PROCESS,
 	ST_EVENT,
 	ST_THREAD,
+	ST_REQ_SIZE,
+	ST_CLASS_SPAN,
 	ST_COUNT
 };
 
@@ -47,6 +49,8 @@ static const char *const st_sql[ST_COUNT] = {
 	[ST_PROCESS] = "INSERT OR REPLACE INTO process VALUES(?,?,?,?,?,?,?,?)",
 	[ST_EVENT] = "INSERT INTO event VALUES(?,?,?,?,?,?,?,?,?,?)",
 	[ST_THREAD] = "INSERT OR REPLACE INTO thread VALUES(?,?,?,?)",
+	[ST_REQ_SIZE] = "INSERT OR REPLACE INTO request_size VALUES(?,?,?,?,?)",
+	[ST_CLASS_SPAN] = "INSERT OR REPLACE INTO class_span VALUES(?,?,?)",
 };
 
 struct cli_db {
@@ -323,6 +327,20 @@ int cli_db_tiny_stat(cli_db *db, int64_t run_id, int64_t blocks, int64_t objects
 	const int64_t v[] = {run_id, blocks, objects, bytes};
 	bind_i64s(db->st[ST_TINY], 1, v, 4);
 	return step(db, ST_TINY, "insert tiny stats");
+}
+
+int cli_db_request_size(cli_db *db, int64_t run_id, int size, bool tiny, int64_t allocs, int64_t live)
+{
+	const int64_t v[] = {run_id, size, tiny, allocs, live};
+	bind_i64s(db->st[ST_REQ_SIZE], 1, v, 5);
+	return step(db, ST_REQ_SIZE, "insert request size");
+}
+
+int cli_db_class_span(cli_db *db, int64_t run_id, int cls, int64_t peak_spans)
+{
+	const int64_t v[] = {run_id, cls, peak_spans};
+	bind_i64s(db->st[ST_CLASS_SPAN], 1, v, 3);
+	return step(db, ST_CLASS_SPAN, "insert class spans");
 }
 
 int cli_db_heap_sample(cli_db *db, int64_t run_id, int64_t t_ns, const int64_t fig[6])
