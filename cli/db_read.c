@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ctype.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern const int cli_schema_version;
@@ -135,7 +137,25 @@ int cli_rd_open(const char *path, cli_rd **out, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (sqlite3_open_v2(path, &rd->h, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	/* Read-only, and leaving nothing behind: a file with no WAL beside it
+	 * (closed cleanly, the usual case) is opened immutable, so SQLite
+	 * makes no -shm or -wal file (and a read-only directory works).  A WAL
+	 * means a run is writing (or was killed): then a shared-memory index
+	 * is needed, and SQLite makes or uses it as for any reader. */
+	char wal[4096], uri[3 * 4096 + 64];
+	struct stat st;
+	snprintf(wal, sizeof wal, "%s-wal", path);
+	bool immutable = stat(wal, &st) != 0;
+	size_t u = (size_t)snprintf(uri, sizeof uri, "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p && u + 4 < sizeof uri; p++) {
+		if (isalnum(*p) || strchr("/._-~", *p))
+			uri[u++] = (char)*p;
+		else
+			u += (size_t)snprintf(uri + u, sizeof uri - u, "%%%02X", *p);
+	}
+	snprintf(uri + u, sizeof uri - u, "?mode=ro%s", immutable ? "&immutable=1" : "");
+	if (sqlite3_open_v2(uri, &rd->h, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL) !=
+	    SQLITE_OK) {
 		snprintf(err, errlen, "cannot open: %s", rd->h ? sqlite3_errmsg(rd->h) : "out of memory");
 		goto fail;
 	}
@@ -145,7 +165,11 @@ int cli_rd_open(const char *path, cli_rd **out, char *err, size_t errlen)
 	}
 	int64_t tables = 0, meta = 0, version = 0;
 	if (query_int(rd, "SELECT count(*) FROM sqlite_master", &tables, "the schema") != 0) {
-		snprintf(err, errlen, "not a goalloc database (%s)", sqlite3_errmsg(rd->h));
+		int code = sqlite3_errcode(rd->h) & 0xff;
+		if (code == SQLITE_NOTADB)
+			snprintf(err, errlen, "not a goalloc database (%s)", sqlite3_errmsg(rd->h));
+		else
+			snprintf(err, errlen, "%s", rd->err);
 		goto fail;
 	}
 	if (query_int(rd, "SELECT count(*) FROM sqlite_master WHERE name = 'goalloc_meta'", &meta, "the schema") != 0 ||
