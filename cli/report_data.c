@@ -521,6 +521,7 @@ cli_doc *cli_compare_doc(int n, const char *const *files, const cli_rd_data *d)
 {
 	cli_doc *doc = cli_doc_new("compare");
 	cli_table *t = cli_doc_table(doc, "runs", "goalloc-trace compare: the runs");
+	t->text_key_cols = 1;
 	cli_table_col(t, "run", "#", CLI_COL_INT, 0);
 	cli_table_col(t, "file", "file", CLI_COL_TEXT, 0);
 	cli_table_col(t, "run_id", "run", CLI_COL_INT, 0);
