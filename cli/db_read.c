@@ -33,9 +33,22 @@ const char *cli_rd_error(cli_rd *rd)
 	return rd->err;
 }
 
+/* An error message as one line: SQLite quotes damaged schema text, line
+ * breaks and all, in its messages. */
+static void one_line(char *s, size_t max)
+{
+	size_t n = 0;
+	for (char *p = s; *p; p++, n++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	if (n > max)
+		strcpy(s + max - 3, "...");
+}
+
 static int fail(cli_rd *rd, const char *what)
 {
 	snprintf(rd->err, sizeof rd->err, "cannot read %s: %s", what, sqlite3_errmsg(rd->h));
+	one_line(rd->err, 300);
 	return -1;
 }
 
@@ -194,6 +207,7 @@ int cli_rd_open(const char *path, cli_rd **out, char *err, size_t errlen)
 	*out = rd;
 	return 0;
 fail:
+	one_line(err, errlen < 300 ? errlen - 1 : 300);
 	cli_rd_close(rd);
 	return -1;
 }
