@@ -153,7 +153,12 @@ static void table_part(const cli_table *t, FILE *f, const int *cols, int ncols, 
 	}
 	for (int i = 0; i < ncols; i++) {
 		const cli_col *c = &t->cols[cols[i]];
-		fprintf(f, is_num(c->kind) ? "%*s%*s" : "%*s%-*s", GAP, "", width[i], c->head);
+		if (is_num(c->kind))
+			fprintf(f, "%*s%*s", GAP, "", width[i], c->head);
+		else if (i == ncols - 1)
+			fprintf(f, "%*s%s", GAP, "", c->head); /* no trailing blanks */
+		else
+			fprintf(f, "%*s%-*s", GAP, "", width[i], c->head);
 	}
 	fputc('\n', f);
 	for (int r = 0; r < nrows; r++) {
