@@ -169,7 +169,7 @@ static void table_part(const cli_table *t, FILE *f, const int *cols, int ncols, 
 			if (is_num(c->kind))
 				fprintf(f, "%*s%*s", GAP + pad, "", width[i], buf);
 			else if (i == ncols - 1)
-				fprintf(f, "%*s%s", GAP + pad, "", buf); /* no trailing blanks */
+				fprintf(f, "%*s%s", *buf ? GAP + pad : 0, "", buf); /* no trailing blanks */
 			else
 				fprintf(f, "%*s%-*s", GAP + pad, "", width[i], buf);
 			pad = 0;
