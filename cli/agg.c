@@ -191,18 +191,45 @@ static inline bool first_page(const spanv *v, uint64_t key, uint32_t p)
 	       (v->base >> ARENA_SHIFT) == ((key - 1) & 0xffffffffull);
 }
 
+/* A span about to be destroyed leaves its pages of this arena (from its
+ * first): the loops that destroy spans at their first page go on to read
+ * the following pages, which must not point at freed memory. */
+static void unlink_span_pages(arena_pages *ap, uint32_t first, const spanv *v)
+{
+	for (uint32_t q = first; q < PAGES_PER_ARENA && ap->page[q] == v; q++)
+		ap->page[q] = NULL;
+}
+
+/* Forget the pages of spans that start in another arena (a large span can
+ * cross from one arena into the next).  Done for every arena before any
+ * span is destroyed: the arena a span starts in destroys it, and a later
+ * arena must not read it through its own pages. */
+static void unlink_foreign_pages(arena_pages *ap, uint64_t key)
+{
+	for (uint32_t p = 0; p < PAGES_PER_ARENA; p++) {
+		spanv *v = ap->page[p];
+		if (v && (v->base >> ARENA_SHIFT) != ((key - 1) & 0xffffffffull))
+			ap->page[p] = NULL;
+	}
+}
+
 void cli_agg_free(cli_agg *a)
 {
 	if (!a)
 		return;
+	for (uint64_t i = 0; i <= a->arenas.mask; i++)
+		if (a->arenas.slots[i].key)
+			unlink_foreign_pages(a->arenas.slots[i].val, a->arenas.slots[i].key);
 	for (uint64_t i = 0; i <= a->arenas.mask; i++) {
 		arena_pages *ap = a->arenas.slots[i].val;
 		if (!a->arenas.slots[i].key)
 			continue;
 		for (uint32_t p = 0; p < PAGES_PER_ARENA; p++) {
 			spanv *v = ap->page[p];
-			if (v && first_page(v, a->arenas.slots[i].key, p))
+			if (v && first_page(v, a->arenas.slots[i].key, p)) {
+				unlink_span_pages(ap, p, v); /* its other pages must not read it when it is gone */
 				span_destroy(v);
+			}
 		}
 		free(ap);
 	}
@@ -823,6 +850,8 @@ void cli_agg_proc_end(cli_agg *a, uint32_t proc, int64_t t_ns)
 	for (uint64_t i = 0; i < n; i++)
 		if (a->arenas.slots[i].key && ((a->arenas.slots[i].key - 1) >> 32) == proc)
 			keys[nk++] = a->arenas.slots[i].key;
+	for (size_t k = 0; k < nk; k++)
+		unlink_foreign_pages(*arenamap_get(&a->arenas, keys[k]), keys[k]);
 	for (size_t k = 0; k < nk; k++) {
 		arena_pages *ap;
 		if (!arenamap_del(&a->arenas, keys[k], &ap))
@@ -831,6 +860,7 @@ void cli_agg_proc_end(cli_agg *a, uint32_t proc, int64_t t_ns)
 			spanv *v = ap->page[p];
 			if (v && first_page(v, keys[k], p)) {
 				push_row(a, v, -1);
+				unlink_span_pages(ap, p, v);
 				span_destroy(v);
 			}
 		}
