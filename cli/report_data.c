@@ -28,6 +28,10 @@
  * other than tiny objects, is mapped by its requested size to the class
  * each mode's table gives (ga_size_to_class); tiny objects count as
  * recorded.  See the notes the section prints for what is not modelled.
+ *
+ * A damaged file may hold any number: this file is built with -fwrapv, so
+ * sums and products of such numbers wrap (the figures are then as wrong as
+ * the file) instead of being undefined behaviour.
  */
 #include "report_data.h"
 
@@ -386,11 +390,12 @@ static void section_timeline(cli_doc *doc, const cli_rd_data *d)
 		char bar[40];
 		int w = 36, a = 0, u = 0;
 		if (max > 0) {
-			a = (int)((double)s->fig[F_ALLOC] / (double)max * w + 0.5);
-			u = (int)((double)s->fig[F_INUSE] / (double)max * w + 0.5);
+			/* clamped as doubles: a damaged file may hold any value */
+			double da = (double)s->fig[F_ALLOC] / (double)max * w + 0.5;
+			double du = (double)s->fig[F_INUSE] / (double)max * w + 0.5;
+			a = da < 0 ? 0 : da > w ? w : (int)da;
+			u = du < a ? a : du > w ? w : (int)du;
 		}
-		a = a < 0 ? 0 : a > w ? w : a;
-		u = u < a ? a : u > w ? w : u;
 		memset(bar, '#', (size_t)a);
 		memset(bar + a, '+', (size_t)(u - a));
 		bar[u] = 0;
