@@ -3,7 +3,9 @@
 
 Traces WORKLOAD into a real database, then makes N (default 200) damaged
 copies with a fixed seed: truncated at a random offset, random bytes
-flipped, a random 4 KiB page zeroed, or a few of those at once.  Runs
+flipped, a random 4 KiB page zeroed, or a few of those at once; and one in
+four a well-formed copy whose numbers are made absurd (NULL, negative,
+int64 extremes, text, blobs).  Runs
 `report` (the last run, and run 1) and `compare` on each in every format,
 and fails if a run is killed by a signal, hangs, prints more than one line
 on stderr (or nothing when it fails), or leaves a -wal/-shm file behind."""
@@ -41,10 +43,47 @@ def mutate(data):
     return bytes(data)
 
 
+# Value mutants: a well-formed file whose numbers are absurd (NULL,
+# negative, the extremes of int64, text, blobs, huge reals).
+import sqlite3
+ABSURD = [None, -1, -(1 << 63), (1 << 63) - 1, 1 << 62, "text", b"\x00\xff", 1e300, -1e300, 0]
+COLUMNS = {"run": ["run_id", "mode", "tiny", "duration_ns", "exit_status", "peak_t_ns", "peak_heap_alloc",
+                   "peak_requested", "peak_heap_inuse", "peak_heap_idle", "peak_heap_released",
+                   "peak_heap_sys", "events", "name"],
+           "class_stat": ["class", "allocs", "requested_bytes", "allocated_bytes", "peak_live_objects",
+                          "live_objects", "spans_created", "spans_released"],
+           "size_class": ["class", "size", "npages", "objects", "tail_waste"],
+           "tiny_stat": ["blocks", "objects", "bytes_requested"],
+           "heap_sample": ["t_ns", "heap_alloc", "heap_inuse", "heap_sys"],
+           "request_size": ["size", "tiny", "allocs", "live_objects"],
+           "class_span": ["class", "peak_spans"]}
+
+
+def value_mutant(path):
+    with open(path, "wb") as f:
+        f.write(orig)
+    con = sqlite3.connect(path)
+    for _ in range(rng.randint(1, 6)):
+        table = rng.choice(sorted(COLUMNS))
+        col = rng.choice(COLUMNS[table])
+        where = "" if rng.random() < 0.3 else f" WHERE rowid IN (SELECT rowid FROM {table} ORDER BY random() LIMIT 3)"
+        if table in ("heap_sample", "request_size", "class_span"):  # WITHOUT ROWID
+            where = ""
+        try:
+            con.execute(f"UPDATE OR IGNORE {table} SET {col} = ?{where}", (rng.choice(ABSURD),))
+        except sqlite3.DatabaseError:
+            pass
+    con.commit()
+    con.close()
+
+
 for i in range(n):
     path = os.path.join(tmp, f"m{i}.db")
-    with open(path, "wb") as f:
-        f.write(mutate(orig))
+    if i % 4 == 3:
+        value_mutant(path)
+    else:
+        with open(path, "wb") as f:
+            f.write(mutate(orig))
     for fmt in ("text", "json", "csv"):
         for extra in ([], ["--run", "1"], ["compare"]):
             args = ["compare", path, "--format", fmt] if extra == ["compare"] else \
