@@ -337,6 +337,17 @@ check("csv heap header", csv_heap[0], "key,peak_bytes,peak_pct_of_heap_sys,exit_
 check("csv heap_alloc row", csv_heap[1].split(",")[1], str(rep["heap"]["heap_alloc"]["peak_bytes"]))
 
 con.close()
+
+# ---- report reads aggregates only: the same report without the event table -----
+noev = os.path.join(tmp, "noev.db")
+subprocess.run(["cp", db, noev], check=True)
+c2 = sqlite3.connect(noev)
+c2.executescript("DROP VIEW events; DROP TABLE event; VACUUM;")
+c2.close()
+rep2 = json.loads(subprocess.run([cli, "report", noev, "--format", "json"], check=True,
+                                 capture_output=True, text=True).stdout)
+rep2["run"]["file"] = rep["run"]["file"]
+check("the report does not read the event table", rep2 == rep, True)
 subprocess.run(["rm", "-rf", tmp])
 for f in failures:
     print("FAIL:", f)
