@@ -1,4 +1,5 @@
-/* db.c: the only file that calls sqlite3_*.  Opens or creates a goalloc
+/* db.c: one of the two files that call sqlite3_* (db_read.c, the other,
+ * only reads, for report and compare).  Opens or creates a goalloc
  * database (schema/ compiled in, versioned by PRAGMA user_version), and
  * writes runs, processes, aggregates and raw events with prepared
  * statements inside large transactions.  Every return code is checked;

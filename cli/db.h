@@ -1,5 +1,6 @@
-/* db.h: the trace store.  db.c is the only file that calls sqlite3_*; the
- * rest of the CLI sees these functions.  Every function returns 0 on
+/* db.h: the trace store, written.  db.c and db_read.c (the read-only side,
+ * for report and compare) are the only files that call sqlite3_*; the rest
+ * of the CLI sees these functions and db_read.h's.  Every function returns 0 on
  * success or -1 with a one-line reason in cli_db_error(). */
 #ifndef CLI_DB_H
 #define CLI_DB_H

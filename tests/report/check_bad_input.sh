@@ -52,14 +52,15 @@ expect 2 "^goalloc-trace: report: one FILE only" "$cli" report good.db good.db
 expect 1 "^goalloc-trace: compare: good.db: no run with id or name 'third'$" "$cli" compare good.db:third
 expect 1 "^goalloc-trace: compare: missing.db: no such file$" "$cli" compare good.db missing.db:1
 
-# run selection: default the last run; by id; by name
-"$cli" report good.db --format json | grep -q '"name": "second"' || { echo "FAIL: default run is not the last"; fail=1; }
-"$cli" report good.db --run 1 --format json | grep -q '"name": "first"' || { echo "FAIL: --run 1"; fail=1; }
-"$cli" report good.db --run first --format json | grep -q '"run_id": 1,' || { echo "FAIL: --run first"; fail=1; }
+# run selection: default the last run; by id; by name (into files: grep -q
+# would end a pipe early, and pipefail would see the CLI's SIGPIPE)
+"$cli" report good.db --format json >j0 && grep -q '"name": "second"' j0 || { echo "FAIL: default run is not the last"; fail=1; }
+"$cli" report good.db --run 1 --format json >j1 && grep -q '"name": "first"' j1 || { echo "FAIL: --run 1"; fail=1; }
+"$cli" report good.db --run first --format json >j2 && grep -q '"run_id": 1,' j2 || { echo "FAIL: --run first"; fail=1; }
 "$cli" report good.db -o rep.txt && grep -q "^goalloc-trace report: run 2 of good.db" rep.txt ||
 	{ echo "FAIL: -o rep.txt"; fail=1; }
 # the top-level help lists the new commands
-"$cli" --help | grep -q "^  report " && "$cli" --help | grep -q "^  compare " ||
+"$cli" --help >h && grep -q "^  report " h && grep -q "^  compare " h ||
 	{ echo "FAIL: goalloc-trace --help does not list report and compare"; fail=1; }
 
 # nothing was changed or left behind
