@@ -135,6 +135,14 @@ check("unmatched frees", rep["run"]["unmatched_frees"], q("""
     SELECT 1 FROM events a WHERE a.run_id=?1 AND a.kind IN (1, 2, 3) AND a.addr=f.addr AND a.seq < f.seq)""",
                                                              run_id)[0][0])
 check("mode", rep["run"]["mode"], "go-exact" if "--go-exact" in extra else "c-safe")
+# what the run table says about the run, against what this test knows
+check("name", rep["run"]["name"], os.path.basename(prog))
+check("command", rep["run"]["command"], f"{prog} mixed")
+check("tiny merging", rep["run"]["tiny"], "on")
+check("state", rep["run"]["state"], "done")
+check("exit status", rep["run"]["exit_status"], 0)
+check("duration: the run ends when its process exits", rep["run"]["duration_ns"], exit_t)
+check("started", re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", rep["run"]["started_at"]) is not None, True)
 
 # ---- per size class --------------------------------------------------------------
 CLASSES = """
