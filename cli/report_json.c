@@ -7,6 +7,21 @@
  * section's notes follow it as "<section>_notes": [...]. */
 #include "report_doc.h"
 
+/* The length of the well-formed UTF-8 sequence at p (1..4), or 0. */
+static int utf8_len(const unsigned char *p)
+{
+	int n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 && p[0] < 0xe0 ? 2 : 0;
+	for (int i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((n == 3 && p[0] == 0xe0 && p[1] < 0xa0) || (n == 3 && p[0] == 0xed && p[1] >= 0xa0) ||
+	    (n == 4 && p[0] == 0xf0 && p[1] < 0x90) || (n == 4 && p[0] == 0xf4 && p[1] >= 0x90))
+		return 0; /* overlong, surrogate, beyond U+10FFFF */
+	return n;
+}
+
+/* A JSON string: UTF-8 passes through; bytes that are not UTF-8 (a damaged
+ * file) become U+FFFD, so the output is always valid JSON. */
 static void str(FILE *f, const char *s)
 {
 	fputc('"', f);
@@ -19,9 +34,15 @@ static void str(FILE *f, const char *s)
 			fputs("\\t", f);
 		else if (*p < 0x20 || *p == 0x7f)
 			fprintf(f, "\\u%04x", *p);
-		else if (*p >= 0x80) /* keep the output valid UTF-8 whatever the file holds */
-			fprintf(f, "\\u%04x", *p);
-		else
+		else if (*p >= 0x80) {
+			int n = utf8_len(p);
+			if (n) {
+				fwrite(p, 1, (size_t)n, f);
+				p += n - 1;
+			} else {
+				fputs("\\ufffd", f);
+			}
+		} else
 			fputc(*p, f);
 	}
 	fputc('"', f);

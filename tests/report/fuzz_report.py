@@ -8,7 +8,9 @@ four a well-formed copy whose numbers are made absurd (NULL, negative,
 int64 extremes, text, blobs).  Runs
 `report` (the last run, and run 1) and `compare` on each in every format,
 and fails if a run is killed by a signal, hangs, prints more than one line
-on stderr (or nothing when it fails), or leaves a -wal/-shm file behind."""
+on stderr (or nothing when it fails), writes JSON that does not parse, or
+leaves a -wal/-shm file behind."""
+import json
 import os
 import random
 import subprocess
@@ -46,7 +48,8 @@ def mutate(data):
 # Value mutants: a well-formed file whose numbers are absurd (NULL,
 # negative, the extremes of int64, text, blobs, huge reals).
 import sqlite3
-ABSURD = [None, -1, -(1 << 63), (1 << 63) - 1, 1 << 62, "text", b"\x00\xff", 1e300, -1e300, 0]
+ABSURD = [None, -1, -(1 << 63), (1 << 63) - 1, 1 << 62, "text", b"\x00\xff", 1e300, -1e300, 0,
+          "line\nbreak \"quoted\", comma", "\u00e9\u20ac"]
 COLUMNS = {"run": ["run_id", "mode", "tiny", "duration_ns", "exit_status", "peak_t_ns", "peak_heap_alloc",
                    "peak_requested", "peak_heap_inuse", "peak_heap_idle", "peak_heap_released",
                    "peak_heap_sys", "events", "name"],
@@ -100,6 +103,11 @@ for i in range(n):
                 failures.append(f"m{i} {fmt} {extra}: exit {p.returncode}, stderr {err!r}")
             elif p.returncode == 0 and not p.stdout:
                 failures.append(f"m{i} {fmt} {extra}: exit 0 with no output")
+            elif p.returncode == 0 and fmt == "json":
+                try:
+                    json.loads(p.stdout.decode("utf-8"))
+                except (ValueError, UnicodeDecodeError) as e:
+                    failures.append(f"m{i} {fmt} {extra}: not valid JSON: {e}")
             outcomes["ok" if p.returncode == 0 else "error"] += 1
     os.unlink(path)
     for side in ("-wal", "-shm"):
