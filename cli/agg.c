@@ -104,11 +104,12 @@ typedef struct cls_acc {
 } cls_acc;
 
 /* Allocations served from a size class, per requested size (0..32768) and
- * whether they went into a tiny block: [tiny][size].  live = allocs - frees.
- * `written` is what the last cli_agg_take_request_sizes call returned. */
+ * whether they went into a tiny block: n[tiny][size] = {allocs, frees}, one
+ * cache line touched per event.  `written` is what the last
+ * cli_agg_take_request_sizes call returned. */
 typedef struct req_acc {
-	int64_t allocs[2][GA_MAX_SMALL + 1], live[2][GA_MAX_SMALL + 1];
-	int64_t written_allocs[2][GA_MAX_SMALL + 1], written_live[2][GA_MAX_SMALL + 1];
+	int64_t n[2][GA_MAX_SMALL + 1][2];
+	int64_t written[2][GA_MAX_SMALL + 1][2];
 	cli_req_row *rows;
 } req_acc;
 
@@ -619,8 +620,7 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 		fig_add(a, FIG_REQ, ((int64_t)r->size));
 		live_add(a, cls, 1, class_size[cls]);
 		if (GT_LIKELY_AGG(r->size <= GA_MAX_SMALL)) {
-			a->req->allocs[0][r->size]++;
-			a->req->live[0][r->size]++;
+			a->req->n[0][r->size][0]++;
 		}
 		v = span_of(a, proc, r);
 		if (GT_LIKELY_AGG(v && v->sizes)) {
@@ -638,8 +638,7 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 		a->cls[2].live_req += (int64_t)r->size;
 		fig_add(a, FIG_REQ, ((int64_t)r->size));
 		if (GT_LIKELY_AGG(r->size <= GA_MAX_SMALL)) {
-			a->req->allocs[1][r->size]++;
-			a->req->live[1][r->size]++;
+			a->req->n[1][r->size][0]++;
 		}
 		v = span_of(a, proc, r);
 		if (GT_LIKELY_AGG(v && v->tiny))
@@ -696,7 +695,7 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 			fig_add(a, FIG_REQ, -((int64_t)size));
 			a->cls[2].live_req -= (int64_t)size;
 			if (GT_LIKELY_AGG(size <= GA_MAX_SMALL))
-				a->req->live[1][size]--;
+				a->req->n[1][size][1]++;
 			out(a, r, pid, t_ns, CLI_EV_FREE_TINY, size);
 			return;
 		}
@@ -706,7 +705,7 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 			c->frees++;
 			c->live_req -= (int64_t)size;
 			if (oc && GT_LIKELY_AGG(size <= GA_MAX_SMALL))
-				a->req->live[0][size]--;
+				a->req->n[0][size][1]++;
 			fig_add(a, FIG_REQ, -((int64_t)size));
 			live_add(a, oc, -1, oc ? -(int64_t)class_size[oc] : -large_bytes(size));
 			out(a, r, pid, t_ns, GT_EV_FREE, size);
@@ -922,11 +921,12 @@ int cli_agg_take_request_sizes(cli_agg *a, const cli_req_row **outp)
 	int n = 0;
 	for (int t = 0; t < 2; t++)
 		for (int s = 0; s <= GA_MAX_SMALL; s++) {
-			if (q->allocs[t][s] == q->written_allocs[t][s] && q->live[t][s] == q->written_live[t][s])
+			if (q->n[t][s][0] == q->written[t][s][0] && q->n[t][s][1] == q->written[t][s][1])
 				continue;
-			q->written_allocs[t][s] = q->allocs[t][s];
-			q->written_live[t][s] = q->live[t][s];
-			q->rows[n++] = (cli_req_row){.size = s, .tiny = t, .allocs = q->allocs[t][s], .live = q->live[t][s]};
+			q->written[t][s][0] = q->n[t][s][0];
+			q->written[t][s][1] = q->n[t][s][1];
+			q->rows[n++] = (cli_req_row){
+			    .size = s, .tiny = t, .allocs = q->n[t][s][0], .live = q->n[t][s][0] - q->n[t][s][1]};
 		}
 	*outp = q->rows;
 	return n;
