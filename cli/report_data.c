@@ -377,10 +377,14 @@ static void section_timeline(cli_doc *doc, const cli_rd_data *d)
 	cli_table_col(t, "heap_released", "HeapReleased", CLI_COL_BYTES, CLI_COL_NO_TEXT);
 	cli_table_col(t, "heap_sys", "HeapSys", CLI_COL_BYTES, 0);
 	cli_table_col(t, "bar", "HeapAlloc (#) and HeapInuse (+) of the largest HeapSys", CLI_COL_TEXT, CLI_COL_NO_DATA);
-	int64_t max = 0;
-	for (int i = 0; i < d->nsamples; i++)
+	int64_t max = 0, top = -1;
+	for (int i = 0; i < d->nsamples; i++) {
 		if (d->samples[i].fig[F_SYS] > max)
 			max = d->samples[i].fig[F_SYS];
+		if (top < 0 || d->samples[i].fig[F_ALLOC] > d->samples[top].fig[F_ALLOC])
+			top = i;
+	}
+	t->text_keep_row = (int)top; /* text always shows the sample with the highest HeapAlloc */
 	for (int i = 0; i < d->nsamples; i++) {
 		const cli_rd_sample *s = &d->samples[i];
 		cli_table_row(t, NULL);

@@ -71,6 +71,7 @@ cli_table *cli_doc_table(cli_doc *d, const char *key, const char *title)
 		abort();
 	t->key = key;
 	t->title = title;
+	t->text_keep_row = -1;
 	if (d->ntables == d->cap_tables) {
 		d->cap_tables = d->cap_tables ? d->cap_tables * 2 : 16;
 		d->tables = xrealloc(d->tables, (size_t)d->cap_tables * sizeof *d->tables);

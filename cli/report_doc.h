@@ -46,6 +46,7 @@ typedef struct cli_table {
 	const char *key, *title;
 	bool record, keyed;
 	int text_max_rows; /* text shows at most this many rows, evenly spaced (0: all) */
+	int text_keep_row; /* ... always including this row (-1: none) */
 	int text_key_cols; /* columns repeated when text splits a wide table */
 	int ncols, cap_cols;
 	cli_col *cols;

@@ -3,7 +3,8 @@
  * percentages with one decimal.  Columns are two blanks apart, or one if
  * that makes a table fit; a table still wider than 100 columns is split
  * into several, each repeating the table's key columns; a table with
- * text_max_rows shows that many evenly spaced rows (first and last kept);
+ * text_max_rows shows that many evenly spaced rows (first, last and
+ * text_keep_row kept);
  * records print as "label  value" lines; notes are wrapped under their
  * section. */
 #include "fmt.h"
@@ -113,6 +114,16 @@ static int pick_rows(const cli_table *t, int *rows)
 		int r = (int)(((long long)i * (n - 1) + (m - 1) / 2) / (m - 1));
 		if (k == 0 || rows[k - 1] != r)
 			rows[k++] = r;
+	}
+	/* the row to keep replaces the nearest pick that is neither end */
+	int keep = t->text_keep_row;
+	if (keep > 0 && keep < n - 1 && k > 2) {
+		int best = 1;
+		for (int i = 1; i < k - 1; i++)
+			if (abs(rows[i] - keep) < abs(rows[best] - keep))
+				best = i;
+		if (rows[best - 1] < keep && keep < rows[best + 1])
+			rows[best] = keep;
 	}
 	return k;
 }

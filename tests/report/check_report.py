@@ -338,6 +338,10 @@ check("text timeline: at most 20 rows", 2 <= len(trows) <= 20, True)
 for row, sample in ((trows[0], tl[0]), (trows[-1], tl[-1])):
     got = re.findall(r"-?[0-9.]+ (?:B|KiB|MiB|GiB)", row.split("s ", 1)[1])[:3]
     check("text timeline endpoint", got, [fmt_bytes(sample[k]) for k in ("heap_alloc", "heap_inuse", "heap_sys")])
+top = max(tl, key=lambda x: x["heap_alloc"])
+check("text timeline shows the sample with the highest HeapAlloc",
+      any(re.findall(r"-?[0-9.]+ (?:B|KiB|MiB|GiB)", r.split("s ", 1)[1])[:1] == [fmt_bytes(top["heap_alloc"])]
+          for r in trows), True)
 sections = re.findall(r"^# section (\S+)$", csv, re.M)
 check("csv sections", sections, [k for k in rep if k not in ("format", "kind") and not k.endswith("_notes")])
 csv_heap = csv.split("# section heap\n")[1].split("\n\n")[0].splitlines()
