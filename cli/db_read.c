@@ -154,11 +154,15 @@ int cli_rd_open(const char *path, cli_rd **out, char *err, size_t errlen)
 	 * (closed cleanly, the usual case) is opened immutable, so SQLite
 	 * makes no -shm or -wal file (and a read-only directory works).  A WAL
 	 * means a run is writing (or was killed): then a shared-memory index
-	 * is needed, and SQLite makes or uses it as for any reader. */
-	char wal[4096], uri[3 * 4096 + 64];
+	 * is needed, and SQLite makes or uses it as for any reader.  (A run
+	 * that starts writing while a report reads an immutable file can make
+	 * the report fail with a one-line error; it cannot harm the file.) */
+	char side[4096], uri[3 * 4096 + 64];
 	struct stat st;
-	snprintf(wal, sizeof wal, "%s-wal", path);
-	bool immutable = stat(wal, &st) != 0;
+	snprintf(side, sizeof side, "%s-wal", path);
+	bool immutable = stat(side, &st) != 0;
+	snprintf(side, sizeof side, "%s-journal", path); /* a hot rollback journal, likewise */
+	immutable = immutable && stat(side, &st) != 0;
 	size_t u = (size_t)snprintf(uri, sizeof uri, "file:");
 	for (const unsigned char *p = (const unsigned char *)path; *p && u + 4 < sizeof uri; p++) {
 		if (isalnum(*p) || strchr("/._-~", *p))
