@@ -179,8 +179,11 @@ static void table_part(const cli_table *t, FILE *f, const int *cols, int ncols, 
 			cell_text(c, cli_table_cell(t, rows[r], cols[i]), buf, sizeof buf);
 			if (is_num(c->kind))
 				fprintf(f, "%*s%*s", GAP + pad, "", width[i], buf);
-			else if (i == ncols - 1)
+			else if (i == ncols - 1) {
+				if ((int)strlen(buf) > width[i] && width[i] > 3)
+					strcpy(buf + width[i] - 3, "...");
 				fprintf(f, "%*s%s", *buf ? GAP + pad : 0, "", buf); /* no trailing blanks */
+			}
 			else
 				fprintf(f, "%*s%-*s", GAP + pad, "", width[i], buf);
 			pad = 0;
@@ -216,6 +219,22 @@ static void table_text(const cli_table *t, FILE *f)
 	for (int k = 0; k < ncols; k++)
 		total += 2 + width[k];
 	GAP = total > WIDTH && total - ncols <= WIDTH ? 1 : 2;
+	/* A text column at the end (frames, a command) is cut to fit rather
+	 * than split off, when the rest leaves it room. */
+	if (ncols > 1 && !is_num(t->cols[cols[ncols - 1]].kind)) {
+		for (int g = 2; g >= 1; g--) {
+			int rest = 0;
+			for (int k = 0; k < ncols - 1; k++)
+				rest += g + width[k];
+			if (rest + g + width[ncols - 1] <= WIDTH)
+				break; /* it fits */
+			if (WIDTH - rest - g >= 24) {
+				GAP = g;
+				width[ncols - 1] = WIDTH - rest - g;
+				break;
+			}
+		}
+	}
 	/* Split into parts that fit, each starting with the key columns. */
 	int nkey = t->text_key_cols < ncols ? t->text_key_cols : 0, keyw = 0;
 	for (int i = 0; i < nkey; i++)
