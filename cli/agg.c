@@ -111,7 +111,18 @@ U64MAP_DEFINE(spanidmap, spanv *)
 typedef struct cls_acc {
 	int64_t allocs, frees, requested, allocated, live_objs, live_bytes, live_req, peak_objs, peak_bytes,
 	    spans_created, spans_released, refills;
+	int64_t spans_live, spans_peak; /* spans_created - spans_released, and its most */
 } cls_acc;
+
+/* Allocations served from a size class, per requested size (0..32768) and
+ * whether they went into a tiny block: n[tiny][size] = {allocs, frees}, one
+ * cache line touched per event.  `written` is what the last
+ * cli_agg_take_request_sizes call returned. */
+typedef struct req_acc {
+	int64_t n[2][GA_MAX_SMALL + 1][2];
+	int64_t written[2][GA_MAX_SMALL + 1][2];
+	cli_req_row *rows;
+} req_acc;
 
 typedef struct procfig {
 	int64_t fig[FIG_N]; /* this process's part of the totals */
@@ -131,6 +142,7 @@ struct cli_agg {
 	int64_t npend;        /* frees in pend */
 	spanidmap zombies;    /* (proc << 32 | span id): released by the heap, frees still to come */
 	cls_acc cls[CLI_CLASSES];
+	req_acc *req;         /* allocated apart: 2 MiB */
 	int64_t fig[FIG_N];
 	int64_t peak[FIG_N], peak_t;
 	int64_t tiny_blocks, tiny_objs, tiny_bytes;
@@ -154,6 +166,9 @@ cli_agg *cli_agg_new(int64_t sample_interval_ns)
 	cli_agg *a = calloc(1, sizeof *a);
 	if (!a || !arenamap_init(&a->arenas, 16) || !sizemap_init(&a->shadow, 64) || !pendmap_init(&a->pend, 64) ||
 	    !spanidmap_init(&a->zombies, 16))
+		abort();
+	a->req = calloc(1, sizeof *a->req);
+	if (!a->req)
 		abort();
 	a->interval = sample_interval_ns;
 	a->last_sample = -sample_interval_ns;
@@ -195,18 +210,45 @@ static inline bool first_page(const spanv *v, uint64_t key, uint32_t p)
 	       (v->base >> ARENA_SHIFT) == ((key - 1) & 0xffffffffull);
 }
 
+/* A span about to be destroyed leaves its pages of this arena (from its
+ * first): the loops that destroy spans at their first page go on to read
+ * the following pages, which must not point at freed memory. */
+static void unlink_span_pages(arena_pages *ap, uint32_t first, const spanv *v)
+{
+	for (uint32_t q = first; q < PAGES_PER_ARENA && ap->page[q] == v; q++)
+		ap->page[q] = NULL;
+}
+
+/* Forget the pages of spans that start in another arena (a large span can
+ * cross from one arena into the next).  Done for every arena before any
+ * span is destroyed: the arena a span starts in destroys it, and a later
+ * arena must not read it through its own pages. */
+static void unlink_foreign_pages(arena_pages *ap, uint64_t key)
+{
+	for (uint32_t p = 0; p < PAGES_PER_ARENA; p++) {
+		spanv *v = ap->page[p];
+		if (v && (v->base >> ARENA_SHIFT) != ((key - 1) & 0xffffffffull))
+			ap->page[p] = NULL;
+	}
+}
+
 void cli_agg_free(cli_agg *a)
 {
 	if (!a)
 		return;
+	for (uint64_t i = 0; i <= a->arenas.mask; i++)
+		if (a->arenas.slots[i].key)
+			unlink_foreign_pages(a->arenas.slots[i].val, a->arenas.slots[i].key);
 	for (uint64_t i = 0; i <= a->arenas.mask; i++) {
 		arena_pages *ap = a->arenas.slots[i].val;
 		if (!a->arenas.slots[i].key)
 			continue;
 		for (uint32_t p = 0; p < PAGES_PER_ARENA; p++) {
 			spanv *v = ap->page[p];
-			if (v && first_page(v, a->arenas.slots[i].key, p))
+			if (v && first_page(v, a->arenas.slots[i].key, p)) {
+				unlink_span_pages(ap, p, v); /* its other pages must not read it when it is gone */
 				span_destroy(v);
+			}
 		}
 		free(ap);
 	}
@@ -226,6 +268,9 @@ void cli_agg_free(cli_agg *a)
 	free(a->samples);
 	free(a->rows);
 	free(a->procs);
+	if (a->req)
+		free(a->req->rows);
+	free(a->req);
 	free(a);
 }
 
@@ -378,6 +423,8 @@ static spanv *span_new(cli_agg *a, uint32_t proc, int pid, const gt_record *r, u
 	}
 	set_pages(a, proc, v->base, npages, v);
 	a->cls[cls].spans_created++;
+	if (++a->cls[cls].spans_live > a->cls[cls].spans_peak)
+		a->cls[cls].spans_peak = a->cls[cls].spans_live;
 	fig_add(a, FIG_INUSE, (npages * 8192));
 	fig_add(a, FIG_RELEASED, -((int64_t)r->aux * 8192));
 	return v;
@@ -419,6 +466,7 @@ static void span_release(cli_agg *a, spanv *v, int64_t t_ns)
 		v->released = true;
 		v->released_ns = t_ns;
 		a->cls[v->cls].spans_released++;
+		a->cls[v->cls].spans_live--;
 		fig_add(a, FIG_INUSE, -(v->npages * 8192));
 	}
 	if (v->live <= 0) {
@@ -619,6 +667,9 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 		c->live_req += (int64_t)r->size;
 		fig_add(a, FIG_REQ, ((int64_t)r->size));
 		live_add(a, cls, 1, class_size[cls]);
+		if (GT_LIKELY_AGG(r->size <= GA_MAX_SMALL)) {
+			a->req->n[0][r->size][0]++;
+		}
 		v = span_of(a, proc, r);
 		if (GT_LIKELY_AGG(v && v->sizes)) {
 			remember(a, proc, v, r, r->size);
@@ -636,6 +687,9 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 		a->cls[2].requested += (int64_t)r->size;
 		a->cls[2].live_req += (int64_t)r->size;
 		fig_add(a, FIG_REQ, ((int64_t)r->size));
+		if (GT_LIKELY_AGG(r->size <= GA_MAX_SMALL)) {
+			a->req->n[1][r->size][0]++;
+		}
 		v = span_of(a, proc, r);
 		if (GT_LIKELY_AGG(v && v->tiny))
 			remember(a, proc, v, r, r->size);
@@ -700,6 +754,8 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 		if (r->flags & GT_F_TINY_OBJ) {
 			fig_add(a, FIG_REQ, -((int64_t)size));
 			a->cls[2].live_req -= (int64_t)size;
+			if (GT_LIKELY_AGG(size <= GA_MAX_SMALL))
+				a->req->n[1][size][1]++;
 			out(a, r, pid, t_ns, CLI_EV_FREE_TINY, size);
 			return;
 		}
@@ -708,6 +764,8 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 			cls_acc *c = &a->cls[oc];
 			c->frees++;
 			c->live_req -= (int64_t)size;
+			if (oc && GT_LIKELY_AGG(size <= GA_MAX_SMALL))
+				a->req->n[0][size][1]++;
 			fig_add(a, FIG_REQ, -((int64_t)size));
 			live_add(a, oc, -1, oc ? -(int64_t)class_size[oc] : -large_bytes(size));
 			out(a, r, pid, t_ns, GT_EV_FREE, size);
@@ -857,6 +915,8 @@ void cli_agg_proc_end(cli_agg *a, uint32_t proc, int64_t t_ns)
 	for (uint64_t i = 0; i < n; i++)
 		if (a->arenas.slots[i].key && ((a->arenas.slots[i].key - 1) >> 32) == proc)
 			keys[nk++] = a->arenas.slots[i].key;
+	for (size_t k = 0; k < nk; k++)
+		unlink_foreign_pages(*arenamap_get(&a->arenas, keys[k]), keys[k]);
 	for (size_t k = 0; k < nk; k++) {
 		arena_pages *ap;
 		if (!arenamap_del(&a->arenas, keys[k], &ap))
@@ -865,6 +925,7 @@ void cli_agg_proc_end(cli_agg *a, uint32_t proc, int64_t t_ns)
 			spanv *v = ap->page[p];
 			if (v && first_page(v, keys[k], p)) {
 				push_row(a, v, -1);
+				unlink_span_pages(ap, p, v);
 				span_destroy(v);
 			}
 		}
@@ -908,6 +969,33 @@ void cli_agg_class(const cli_agg *a, int cls, cli_class_row *row)
 	                       .spans_created = c->spans_created,
 	                       .spans_released = c->spans_released,
 	                       .refills = c->refills};
+}
+
+int64_t cli_agg_class_peak_spans(const cli_agg *a, int cls)
+{
+	return a->cls[cls].spans_peak;
+}
+
+int cli_agg_take_request_sizes(cli_agg *a, const cli_req_row **outp)
+{
+	req_acc *q = a->req;
+	if (!q->rows) {
+		q->rows = malloc(2 * (GA_MAX_SMALL + 1) * sizeof *q->rows);
+		if (!q->rows)
+			abort();
+	}
+	int n = 0;
+	for (int t = 0; t < 2; t++)
+		for (int s = 0; s <= GA_MAX_SMALL; s++) {
+			if (q->n[t][s][0] == q->written[t][s][0] && q->n[t][s][1] == q->written[t][s][1])
+				continue;
+			q->written[t][s][0] = q->n[t][s][0];
+			q->written[t][s][1] = q->n[t][s][1];
+			q->rows[n++] = (cli_req_row){
+			    .size = s, .tiny = t, .allocs = q->n[t][s][0], .live = q->n[t][s][0] - q->n[t][s][1]};
+		}
+	*outp = q->rows;
+	return n;
 }
 
 void cli_agg_tiny(const cli_agg *a, int64_t *blocks, int64_t *objects, int64_t *bytes)

@@ -66,6 +66,17 @@ void cli_agg_figures(const cli_agg *a, int64_t fig[FIG_N]);
 void cli_agg_peak(const cli_agg *a, int64_t fig[FIG_N], int64_t *t_ns);
 void cli_agg_class(const cli_agg *a, int cls, cli_class_row *row);
 void cli_agg_tiny(const cli_agg *a, int64_t *blocks, int64_t *objects, int64_t *bytes);
+/* The most spans the class held at once (spans_created - spans_released). */
+int64_t cli_agg_class_peak_spans(const cli_agg *a, int cls);
+
+/* Allocations served from a size class per requested size: rows changed
+ * since the last call (the caller writes them out).  *out points into the
+ * model. */
+typedef struct cli_req_row {
+	int size, tiny; /* tiny: placed in a tiny block */
+	int64_t allocs, live;
+} cli_req_row;
+int cli_agg_take_request_sizes(cli_agg *a, const cli_req_row **out);
 
 /* Heap samples and released spans produced since the last call; the caller
  * writes them out.  Returns how many; *out points into the model. */

@@ -4,6 +4,8 @@
 
 int cli_cmd_classes(int argc, char **argv);
 int cli_cmd_run(int argc, char **argv);
+int cli_cmd_report(int argc, char **argv);
+int cli_cmd_compare(int argc, char **argv);
 int cli_cmd_sites(int argc, char **argv);
 int cli_cmd_export(int argc, char **argv);
 

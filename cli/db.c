@@ -1,4 +1,5 @@
-/* db.c: the only file that calls sqlite3_*.  Opens or creates a goalloc
+/* db.c: one of the two files that call sqlite3_* (db_read.c, the other,
+ * only reads, for report and compare).  Opens or creates a goalloc
  * database (schema/ compiled in, versioned by PRAGMA user_version), and
  * writes runs, processes, aggregates and raw events with prepared
  * statements inside large transactions.  Every return code is checked;
@@ -41,6 +42,8 @@ enum {
 	ST_STACK_FRAME,
 	ST_STACK_ALIAS,
 	ST_SITE_STAT,
+	ST_REQ_SIZE,
+	ST_CLASS_SPAN,
 	ST_COUNT
 };
 
@@ -63,6 +66,8 @@ static const char *const st_sql[ST_COUNT] = {
 	[ST_STACK_FRAME] = "INSERT INTO stack_frame VALUES(?,?,?,?,?,?,?,?,?)",
 	[ST_STACK_ALIAS] = "INSERT INTO stack_alias VALUES(?,?,?)",
 	[ST_SITE_STAT] = "INSERT INTO site_stat VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_REQ_SIZE] = "INSERT OR REPLACE INTO request_size VALUES(?,?,?,?,?)",
+	[ST_CLASS_SPAN] = "INSERT OR REPLACE INTO class_span VALUES(?,?,?)",
 };
 
 enum { EV_COLS = 6, EV_BATCH = 64 };
@@ -407,6 +412,20 @@ int cli_db_tiny_stat(cli_db *db, int64_t run_id, int64_t blocks, int64_t objects
 	const int64_t v[] = {run_id, blocks, objects, bytes};
 	bind_i64s(db->st[ST_TINY], 1, v, 4);
 	return step(db, ST_TINY, "insert tiny stats");
+}
+
+int cli_db_request_size(cli_db *db, int64_t run_id, int size, bool tiny, int64_t allocs, int64_t live)
+{
+	const int64_t v[] = {run_id, size, tiny, allocs, live};
+	bind_i64s(db->st[ST_REQ_SIZE], 1, v, 5);
+	return step(db, ST_REQ_SIZE, "insert request size");
+}
+
+int cli_db_class_span(cli_db *db, int64_t run_id, int cls, int64_t peak_spans)
+{
+	const int64_t v[] = {run_id, cls, peak_spans};
+	bind_i64s(db->st[ST_CLASS_SPAN], 1, v, 3);
+	return step(db, ST_CLASS_SPAN, "insert class spans");
 }
 
 int cli_db_heap_sample(cli_db *db, int64_t run_id, int64_t t_ns, const int64_t fig[6])

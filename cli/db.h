@@ -1,5 +1,6 @@
-/* db.h: the trace store.  db.c is the only file that calls sqlite3_*; the
- * rest of the CLI sees these functions.  Every function returns 0 on
+/* db.h: the trace store, written.  db.c and db_read.c (the read-only side,
+ * for report and compare) are the only files that call sqlite3_*; the rest
+ * of the CLI sees these functions and db_read.h's.  Every function returns 0 on
  * success or -1 with a one-line reason in cli_db_error(). */
 #ifndef CLI_DB_H
 #define CLI_DB_H
@@ -55,6 +56,10 @@ int cli_db_class_stat(cli_db *db, int64_t run_id, int cls, const cli_class_row *
 int cli_db_span(cli_db *db, int64_t run_id, int pid, int64_t span_id, int cls, bool tiny, uint64_t base,
                 int64_t npages, int64_t created_ns, int64_t released_ns /* -1: NULL */, int64_t peak);
 int cli_db_tiny_stat(cli_db *db, int64_t run_id, int64_t blocks, int64_t objects, int64_t bytes);
+/* Allocations per requested size (request_size) and a class's most spans
+ * at once (class_span). */
+int cli_db_request_size(cli_db *db, int64_t run_id, int size, bool tiny, int64_t allocs, int64_t live);
+int cli_db_class_span(cli_db *db, int64_t run_id, int cls, int64_t peak_spans);
 int cli_db_heap_sample(cli_db *db, int64_t run_id, int64_t t_ns, const int64_t fig[6]);
 int cli_db_process(cli_db *db, int64_t run_id, int pid, int seq, int ppid, const char *command,
                    int64_t started_ns, int64_t exited_ns /* -1 */, int exit_status /* INT32_MIN */);

@@ -576,9 +576,15 @@ int cli_drain_flush(cli_drain *d, bool final, const char *state, int exit_status
 	for (int c = 0; c < CLI_CLASSES; c++) {
 		cli_class_row row;
 		cli_agg_class(d->agg, c, &row);
-		if (cli_db_class_stat(db, d->run_id, c, &row) != 0)
+		if (cli_db_class_stat(db, d->run_id, c, &row) != 0 ||
+		    cli_db_class_span(db, d->run_id, c, cli_agg_class_peak_spans(d->agg, c)) != 0)
 			return fail(d);
 	}
+	const cli_req_row *req;
+	int nreq = cli_agg_take_request_sizes(d->agg, &req);
+	for (int i = 0; i < nreq; i++)
+		if (cli_db_request_size(db, d->run_id, req[i].size, req[i].tiny, req[i].allocs, req[i].live) != 0)
+			return fail(d);
 	int64_t blocks, objs, bytes;
 	cli_agg_tiny(d->agg, &blocks, &objs, &bytes);
 	if (cli_db_tiny_stat(db, d->run_id, blocks, objs, bytes) != 0)

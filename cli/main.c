@@ -11,6 +11,8 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{"run", cli_cmd_run, "run a program on the Go-style heap and record what the heap did"},
+	{"report", cli_cmd_report, "the fragmentation report of a run: heap figures, waste, size classes"},
+	{"compare", cli_cmd_compare, "several runs side by side: waste per size class across workloads"},
 	{"sites", cli_cmd_sites, "the allocation sites of a run: who wastes, who allocates, who leaks"},
 	{"export", cli_cmd_export, "a run's allocation sites for pprof, flame graphs (folded) or JSON"},
 	{"classes", cli_cmd_classes, "print the size-class table in use (Go's sizeclasses.go layout)"},
@@ -24,6 +26,8 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nExample: goalloc-trace run -o trace.db -- ./prog args\n"
+	           "         goalloc-trace report trace.db\n"
+	           "         goalloc-trace compare a.db b.db\n"
 	           "\nThe allocator alone, without tracing:\n"
 	           "  LD_PRELOAD=%s GOALLOC_STATS=1 PROG ARGS\n"
 	           "prints the heap's figures (HeapAlloc, HeapInuse, ...) when PROG exits.\n"
