@@ -3,10 +3,9 @@
  * `go tool pprof` reads; pprof.c), folded stacks (flamegraph.pl's input)
  * and JSON.  Reads the site_stats, sites and site_frames views only. */
 #include "cli.h"
-#include "db.h"
+#include "db_read.h"
 #include "fmt.h"
 #include "pprof.h"
-#include "runsel.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -47,9 +46,9 @@ typedef struct site {
 	int nframes;
 } site;
 
-static int err_db(const char *path, cli_db *db)
+static int err_db(const char *path, cli_rd *db)
 {
-	fprintf(stderr, "goalloc-trace: export: %s: %s\n", path, cli_db_error(db));
+	fprintf(stderr, "goalloc-trace: export: %s: %s\n", path, cli_rd_error(db));
 	return 1;
 }
 
@@ -64,19 +63,19 @@ static char *dup_or_null(const char *s)
 }
 
 /* Every stack of the run with its frames, in stack_id order. */
-static int load_sites(cli_db *db, int64_t run_id, site **out, int *nout)
+static int load_sites(cli_rd *db, int64_t run_id, site **out, int *nout)
 {
 	const int64_t p[] = {run_id};
-	cli_db_rows *q;
-	if (cli_db_query(db,
+	cli_rd_rows *q;
+	if (cli_rd_query(db,
 	                 "SELECT stack_id, depth, pc, module, offset, function, file, line FROM site_frames "
 	                 "WHERE run_id = ?1 ORDER BY stack_id, depth",
 	                 p, 1, &q) != 0)
 		return -1;
 	site *v = NULL;
 	int n = 0, cap = 0, rc;
-	while ((rc = cli_db_next(q)) == 1) {
-		int64_t sid = cli_db_col_int(q, 0);
+	while ((rc = cli_rd_next(q)) == 1) {
+		int64_t sid = cli_rd_int(q, 0);
 		if (!n || v[n - 1].stack_id != sid) {
 			if (n == cap) {
 				cap = cap ? cap * 2 : 64;
@@ -91,15 +90,15 @@ static int load_sites(cli_db *db, int64_t run_id, site **out, int *nout)
 		if (!s->frames)
 			abort();
 		frame *f = &s->frames[s->nframes++];
-		*f = (frame){.pc = (uint64_t)cli_db_col_int(q, 2),
-		             .has_module = !cli_db_col_null(q, 3),
-		             .module = dup_or_null(cli_db_col_text(q, 3)),
-		             .offset = (uint64_t)cli_db_col_int(q, 4),
-		             .function = dup_or_null(cli_db_col_text(q, 5)),
-		             .file = dup_or_null(cli_db_col_text(q, 6)),
-		             .line = cli_db_col_int(q, 7)};
+		*f = (frame){.pc = (uint64_t)cli_rd_int(q, 2),
+		             .has_module = !cli_rd_null(q, 3),
+		             .module = dup_or_null(cli_rd_text(q, 3)),
+		             .offset = (uint64_t)cli_rd_int(q, 4),
+		             .function = dup_or_null(cli_rd_text(q, 5)),
+		             .file = dup_or_null(cli_rd_text(q, 6)),
+		             .line = cli_rd_int(q, 7)};
 	}
-	cli_db_rows_free(q);
+	cli_rd_rows_free(q);
 	*out = v;
 	*nout = n;
 	return rc < 0 ? -1 : 0;
@@ -152,7 +151,7 @@ static void frame_name(const frame *f, char *buf, size_t n)
 
 #define STAT_COLS "stack_id, class, allocs, allocated_bytes, live_objects_at_end, live_bytes_at_end, waste_bytes, requested_bytes"
 
-static int write_pprof(cli_db *db, const char *path, int64_t run_id, const site *sites, int nsites, const char *out,
+static int write_pprof(cli_rd *db, const char *path, int64_t run_id, const site *sites, int nsites, const char *out,
                        const char *comment)
 {
 	static const char *const types[][2] = {{"alloc_objects", "count"}, {"alloc_space", "bytes"},
@@ -161,8 +160,8 @@ static int write_pprof(cli_db *db, const char *path, int64_t run_id, const site 
 	cli_pprof *pp = cli_pprof_new(types, 5);
 	/* Mappings: each module's load address and the highest pc seen in it. */
 	const int64_t p[] = {run_id};
-	cli_db_rows *q;
-	if (cli_db_query(db,
+	cli_rd_rows *q;
+	if (cli_rd_query(db,
 	                 "SELECT module, pc - offset AS base, max(pc), max(file IS NOT NULL) FROM site_frames "
 	                 "WHERE run_id = ?1 AND module IS NOT NULL GROUP BY module, base "
 	                 /* the program first (pprof names the profile after its first mapping): the
@@ -172,18 +171,18 @@ static int write_pprof(cli_db *db, const char *path, int64_t run_id, const site 
 	                 p, 1, &q) != 0)
 		goto dberr;
 	int rc;
-	while ((rc = cli_db_next(q)) == 1)
-		cli_pprof_mapping(pp, cli_db_col_text(q, 0), (uint64_t)cli_db_col_int(q, 1),
-		                  (uint64_t)cli_db_col_int(q, 2) + 1, 0, (int)cli_db_col_int(q, 3));
-	cli_db_rows_free(q);
+	while ((rc = cli_rd_next(q)) == 1)
+		cli_pprof_mapping(pp, cli_rd_text(q, 0), (uint64_t)cli_rd_int(q, 1),
+		                  (uint64_t)cli_rd_int(q, 2) + 1, 0, (int)cli_rd_int(q, 3));
+	cli_rd_rows_free(q);
 	if (rc < 0)
 		goto dberr;
-	if (cli_db_query(db, "SELECT " STAT_COLS " FROM site_stats WHERE run_id = ?1 ORDER BY stack_id, class", p, 1,
+	if (cli_rd_query(db, "SELECT " STAT_COLS " FROM site_stats WHERE run_id = ?1 ORDER BY stack_id, class", p, 1,
 	                 &q) != 0)
 		goto dberr;
 	uint64_t locs[1024];
-	while ((rc = cli_db_next(q)) == 1) {
-		const site *s = find_site(sites, nsites, cli_db_col_int(q, 0));
+	while ((rc = cli_rd_next(q)) == 1) {
+		const site *s = find_site(sites, nsites, cli_rd_int(q, 0));
 		int nl = 0;
 		for (int k = 0; s && k < s->nframes && nl < 1024; k++) {
 			const frame *f = &s->frames[k];
@@ -193,11 +192,11 @@ static int write_pprof(cli_db *db, const char *path, int64_t run_id, const site 
 			uint64_t fn = cli_pprof_function(pp, name, f->file);
 			locs[nl++] = cli_pprof_location(pp, map, f->pc, fn, f->file ? f->line : 0);
 		}
-		const int64_t values[5] = {cli_db_col_int(q, 2), cli_db_col_int(q, 3), cli_db_col_int(q, 4),
-		                           cli_db_col_int(q, 5), cli_db_col_int(q, 6)};
-		cli_pprof_sample(pp, locs, nl, values, "class", cli_db_col_int(q, 1));
+		const int64_t values[5] = {cli_rd_int(q, 2), cli_rd_int(q, 3), cli_rd_int(q, 4),
+		                           cli_rd_int(q, 5), cli_rd_int(q, 6)};
+		cli_pprof_sample(pp, locs, nl, values, "class", cli_rd_int(q, 1));
 	}
-	cli_db_rows_free(q);
+	cli_rd_rows_free(q);
 	if (rc < 0)
 		goto dberr;
 	if (cli_pprof_write(pp, out, 0, 0, comment, "alloc_space") != 0) {
@@ -214,7 +213,7 @@ dberr:
 
 enum { V_BYTES, V_WASTE, V_COUNT, V_LIVE };
 
-static int write_folded(cli_db *db, const char *path, int64_t run_id, const site *sites, int nsites, FILE *f,
+static int write_folded(cli_rd *db, const char *path, int64_t run_id, const site *sites, int nsites, FILE *f,
                         int value)
 {
 	static const char *const col[] = {"sum(allocated_bytes)", "sum(waste_bytes)", "sum(allocs)",
@@ -223,13 +222,13 @@ static int write_folded(cli_db *db, const char *path, int64_t run_id, const site
 	snprintf(sql, sizeof sql, "SELECT stack_id, %s FROM site_stats WHERE run_id = ?1 GROUP BY stack_id ORDER BY stack_id",
 	         col[value]);
 	const int64_t p[] = {run_id};
-	cli_db_rows *q;
-	if (cli_db_query(db, sql, p, 1, &q) != 0)
+	cli_rd_rows *q;
+	if (cli_rd_query(db, sql, p, 1, &q) != 0)
 		return err_db(path, db);
 	int rc;
-	while ((rc = cli_db_next(q)) == 1) {
-		int64_t v = cli_db_col_int(q, 1);
-		const site *s = find_site(sites, nsites, cli_db_col_int(q, 0));
+	while ((rc = cli_rd_next(q)) == 1) {
+		int64_t v = cli_rd_int(q, 1);
+		const site *s = find_site(sites, nsites, cli_rd_int(q, 0));
 		if (v <= 0 || !s)
 			continue;
 		for (int k = s->nframes - 1; k >= 0; k--) {
@@ -242,7 +241,7 @@ static int write_folded(cli_db *db, const char *path, int64_t run_id, const site
 		}
 		fprintf(f, " %lld\n", (long long)v);
 	}
-	cli_db_rows_free(q);
+	cli_rd_rows_free(q);
 	return rc < 0 ? err_db(path, db) : 0;
 }
 
@@ -265,12 +264,12 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static int write_json(cli_db *db, const char *path, int64_t run_id, const char *name, const char *stacks,
+static int write_json(cli_rd *db, const char *path, int64_t run_id, const char *name, const char *stacks,
                       const site *sites, int nsites, FILE *f)
 {
 	const int64_t p[] = {run_id};
-	cli_db_rows *q;
-	if (cli_db_query(db, "SELECT " STAT_COLS " FROM site_stats WHERE run_id = ?1 ORDER BY stack_id, class", p, 1,
+	cli_rd_rows *q;
+	if (cli_rd_query(db, "SELECT " STAT_COLS " FROM site_stats WHERE run_id = ?1 ORDER BY stack_id, class", p, 1,
 	                 &q) != 0)
 		return err_db(path, db);
 	fprintf(f, "{\"run_id\": %lld, \"name\": ", (long long)run_id);
@@ -280,8 +279,8 @@ static int write_json(cli_db *db, const char *path, int64_t run_id, const char *
 	fprintf(f, ", \"estimated\": %s, \"sites\": [", strcmp(stacks, "sample") ? "false" : "true");
 	int64_t cur = -1;
 	int rc, nsite = 0;
-	while ((rc = cli_db_next(q)) == 1) {
-		int64_t sid = cli_db_col_int(q, 0);
+	while ((rc = cli_rd_next(q)) == 1) {
+		int64_t sid = cli_rd_int(q, 0);
 		if (sid != cur) {
 			if (cur >= 0)
 				fprintf(f, "]}");
@@ -308,11 +307,11 @@ static int write_json(cli_db *db, const char *path, int64_t run_id, const char *
 		fprintf(f,
 		        "{\"class\": %lld, \"allocs\": %lld, \"allocated_bytes\": %lld, \"live_objects_at_end\": %lld, "
 		        "\"live_bytes_at_end\": %lld, \"waste_bytes\": %lld, \"requested_bytes\": %lld}",
-		        (long long)cli_db_col_int(q, 1), (long long)cli_db_col_int(q, 2), (long long)cli_db_col_int(q, 3),
-		        (long long)cli_db_col_int(q, 4), (long long)cli_db_col_int(q, 5), (long long)cli_db_col_int(q, 6),
-		        (long long)cli_db_col_int(q, 7));
+		        (long long)cli_rd_int(q, 1), (long long)cli_rd_int(q, 2), (long long)cli_rd_int(q, 3),
+		        (long long)cli_rd_int(q, 4), (long long)cli_rd_int(q, 5), (long long)cli_rd_int(q, 6),
+		        (long long)cli_rd_int(q, 7));
 	}
-	cli_db_rows_free(q);
+	cli_rd_rows_free(q);
 	if (cur >= 0)
 		fprintf(f, "]}");
 	fprintf(f, "\n]}\n");
@@ -379,9 +378,9 @@ int cli_cmd_export(int argc, char **argv)
 		fprintf(stderr, "goalloc-trace: export: pprof output is binary: give a file with -o\n");
 		return 2;
 	}
-	cli_db *db;
+	cli_rd *db;
 	char err[600];
-	if (cli_db_open_read(path, &db, err, sizeof err) != 0) {
+	if (cli_rd_open(path, &db, err, sizeof err) != 0) {
 		fprintf(stderr, "goalloc-trace: export: %s: %s\n", path, err);
 		return 1;
 	}
@@ -390,7 +389,7 @@ int cli_cmd_export(int argc, char **argv)
 	int nsites = 0;
 	int64_t run_id;
 	char name[256], stacks[16] = "off", defout[4096];
-	int got = cli_run_select(db, run_sel, &run_id, name, sizeof name);
+	int got = cli_rd_select(db, run_sel, &run_id, name, sizeof name);
 	if (got < 0) {
 		err_db(path, db);
 		goto done;
@@ -399,16 +398,16 @@ int cli_cmd_export(int argc, char **argv)
 		fprintf(stderr, "goalloc-trace: export: %s: %s\n", path, run_sel ? "no such run (see the runs view)" : "holds no runs");
 		goto done;
 	}
-	if (cli_db_version(db) >= 2) {
-		cli_db_rows *q;
+	if (cli_rd_version(db) >= 2) {
+		cli_rd_rows *q;
 		const int64_t p[] = {run_id};
-		if (cli_db_query(db, "SELECT stacks FROM run WHERE run_id = ?1", p, 1, &q) != 0) {
+		if (cli_rd_query(db, "SELECT stacks FROM run WHERE run_id = ?1", p, 1, &q) != 0) {
 			err_db(path, db);
 			goto done;
 		}
-		if (cli_db_next(q) == 1 && cli_db_col_text(q, 0))
-			snprintf(stacks, sizeof stacks, "%s", cli_db_col_text(q, 0));
-		cli_db_rows_free(q);
+		if (cli_rd_next(q) == 1 && cli_rd_text(q, 0))
+			snprintf(stacks, sizeof stacks, "%s", cli_rd_text(q, 0));
+		cli_rd_rows_free(q);
 	}
 	if (!strcmp(stacks, "off")) {
 		fprintf(stderr, "goalloc-trace: export: %s: run %lld recorded no stacks (run it with --stacks=sample or all)\n",
@@ -447,6 +446,6 @@ int cli_cmd_export(int argc, char **argv)
 	}
 done:
 	free_sites(sites, nsites);
-	cli_db_close(db);
+	cli_rd_close(db);
 	return rc;
 }

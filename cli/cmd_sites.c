@@ -3,10 +3,9 @@
  * bytes, count, or what was still live at exit (the leak view).  Reads the
  * site_stats and sites views only. */
 #include "cli.h"
-#include "db.h"
+#include "db_read.h"
 #include "fmt.h"
 #include "ga.h"
-#include "runsel.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,17 +106,17 @@ int cli_cmd_sites(int argc, char **argv)
 		fprintf(stderr, "goalloc-trace: sites: no FILE given (usage: goalloc-trace sites FILE [options])\n");
 		return 2;
 	}
-	cli_db *db;
+	cli_rd *db;
 	char err[600];
-	if (cli_db_open_read(path, &db, err, sizeof err) != 0)
+	if (cli_rd_open(path, &db, err, sizeof err) != 0)
 		return die(path, err);
 	int rc = 1;
-	cli_db_rows *q = NULL;
+	cli_rd_rows *q = NULL;
 	int64_t run_id = 0;
 	char name[256];
-	int got = cli_run_select(db, run_sel, &run_id, name, sizeof name);
+	int got = cli_rd_select(db, run_sel, &run_id, name, sizeof name);
 	if (got < 0) {
-		die(path, cli_db_error(db));
+		die(path, cli_rd_error(db));
 		goto out;
 	}
 	if (!got) {
@@ -128,24 +127,24 @@ int cli_cmd_sites(int argc, char **argv)
 		}
 		goto out;
 	}
-	if (cli_db_version(db) < 2) {
+	if (cli_rd_version(db) < 2) {
 		fprintf(stderr, "goalloc-trace: sites: %s: run %lld has no sites (written before stacks were recorded)\n",
 		        path, (long long)run_id);
 		goto out;
 	}
 	/* How stacks were recorded. */
 	const int64_t rp[] = {run_id};
-	if (cli_db_query(db, "SELECT stacks, coalesce(sample_rate, 0), command FROM run WHERE run_id = ?1", rp, 1, &q) !=
+	if (cli_rd_query(db, "SELECT stacks, coalesce(sample_rate, 0), command FROM run WHERE run_id = ?1", rp, 1, &q) !=
 	        0 ||
-	    cli_db_next(q) != 1) {
-		die(path, cli_db_error(db));
+	    cli_rd_next(q) != 1) {
+		die(path, cli_rd_error(db));
 		goto out;
 	}
 	char stacks[16], command[512];
-	snprintf(stacks, sizeof stacks, "%s", cli_db_col_text(q, 0) ? cli_db_col_text(q, 0) : "off");
-	int64_t rate = cli_db_col_int(q, 1);
-	snprintf(command, sizeof command, "%s", cli_db_col_text(q, 2) ? cli_db_col_text(q, 2) : "");
-	cli_db_rows_free(q);
+	snprintf(stacks, sizeof stacks, "%s", cli_rd_text(q, 0) ? cli_rd_text(q, 0) : "off");
+	int64_t rate = cli_rd_int(q, 1);
+	snprintf(command, sizeof command, "%s", cli_rd_text(q, 2) ? cli_rd_text(q, 2) : "");
+	cli_rd_rows_free(q);
 	q = NULL;
 	if (!strcmp(stacks, "off")) {
 		fprintf(stderr, "goalloc-trace: sites: %s: run %lld recorded no stacks (it ran with --stacks=off)\n", path,
@@ -163,13 +162,13 @@ int cli_cmd_sites(int argc, char **argv)
 	         "SELECT count(DISTINCT stack_id), coalesce(sum(waste_bytes), 0), coalesce(sum(allocated_bytes), 0), "
 	         "coalesce(sum(allocs), 0), coalesce(sum(live_bytes_at_end), 0) FROM site_stats WHERE %s",
 	         where);
-	if (cli_db_query(db, sql, p2, 2, &q) != 0 || cli_db_next(q) != 1) {
-		die(path, cli_db_error(db));
+	if (cli_rd_query(db, sql, p2, 2, &q) != 0 || cli_rd_next(q) != 1) {
+		die(path, cli_rd_error(db));
 		goto out;
 	}
-	int64_t nsites = cli_db_col_int(q, 0), tot_waste = cli_db_col_int(q, 1), tot_alloc = cli_db_col_int(q, 2),
-	        tot_allocs = cli_db_col_int(q, 3), tot_live = cli_db_col_int(q, 4);
-	cli_db_rows_free(q);
+	int64_t nsites = cli_rd_int(q, 0), tot_waste = cli_rd_int(q, 1), tot_alloc = cli_rd_int(q, 2),
+	        tot_allocs = cli_rd_int(q, 3), tot_live = cli_rd_int(q, 4);
+	cli_rd_rows_free(q);
 	q = NULL;
 	/* one line: control characters (a `python3 -c` script) become spaces */
 	for (char *c = command; *c; c++)
@@ -202,15 +201,15 @@ int cli_cmd_sites(int argc, char **argv)
 	         "sum(waste_bytes) AS waste, sum(live_objects_at_end) AS live_objs, sum(live_bytes_at_end) AS live_bytes, "
 	         "sum(samples) FROM site_stats WHERE %s GROUP BY stack_id %s ORDER BY %s, stack_id LIMIT %d",
 	         where, by == BY_LEAKED ? "HAVING sum(live_objects_at_end) > 0" : "", order_sql[by], top);
-	if (cli_db_query(db, sql, p2, 2, &q) != 0) {
-		die(path, cli_db_error(db));
+	if (cli_rd_query(db, sql, p2, 2, &q) != 0) {
+		die(path, cli_rd_error(db));
 		goto out;
 	}
 	int r, rank = 0;
-	while ((r = cli_db_next(q)) == 1) {
-		int64_t sid = cli_db_col_int(q, 0), allocs = cli_db_col_int(q, 1), req = cli_db_col_int(q, 2),
-		        alloc = cli_db_col_int(q, 3), waste = cli_db_col_int(q, 4), lobjs = cli_db_col_int(q, 5),
-		        lbytes = cli_db_col_int(q, 6), samples = cli_db_col_int(q, 7);
+	while ((r = cli_rd_next(q)) == 1) {
+		int64_t sid = cli_rd_int(q, 0), allocs = cli_rd_int(q, 1), req = cli_rd_int(q, 2),
+		        alloc = cli_rd_int(q, 3), waste = cli_rd_int(q, 4), lobjs = cli_rd_int(q, 5),
+		        lbytes = cli_rd_int(q, 6), samples = cli_rd_int(q, 7);
 		rank++;
 		if (by == BY_LEAKED)
 			printf("#%d  live at exit: %s%lld objects, %s%s (%.1f%% of all live)  allocs %s%lld\n", rank, tilde,
@@ -223,13 +222,13 @@ int cli_cmd_sites(int argc, char **argv)
 			       cli_fmt_bytes(b3, sizeof b3, alloc));
 		/* Its classes, by allocations. */
 		const int64_t p3[] = {run_id, sid, cls};
-		cli_db_rows *qc;
-		if (cli_db_query(db,
+		cli_rd_rows *qc;
+		if (cli_rd_query(db,
 		                 "SELECT s.class, s.allocs, coalesce(c.size, 0) FROM site_stats s LEFT JOIN size_classes c "
 		                 "ON c.run_id = s.run_id AND c.class = s.class WHERE s.run_id = ?1 AND s.stack_id = ?2 "
 		                 "AND (?3 < 0 OR s.class = ?3) ORDER BY s.allocs DESC, s.class",
 		                 p3, 3, &qc) != 0) {
-			die(path, cli_db_error(db));
+			die(path, cli_rd_error(db));
 			goto out;
 		}
 		char line[512];
@@ -238,8 +237,8 @@ int cli_cmd_sites(int argc, char **argv)
 		                                     cli_fmt_bytes(b4, sizeof b4, lbytes));
 		int shown_cls = 0;
 		int rr;
-		while ((rr = cli_db_next(qc)) == 1) {
-			int64_t c = cli_db_col_int(qc, 0), n = cli_db_col_int(qc, 1), size = cli_db_col_int(qc, 2);
+		while ((rr = cli_rd_next(qc)) == 1) {
+			int64_t c = cli_rd_int(qc, 0), n = cli_rd_int(qc, 1), size = cli_rd_int(qc, 2);
 			char one[64];
 			if (c == 0)
 				snprintf(one, sizeof one, " large %.0f%%", allocs ? 100.0 * (double)n / (double)allocs : 0.0);
@@ -253,9 +252,9 @@ int cli_cmd_sites(int argc, char **argv)
 			len += snprintf(line + len, sizeof line - (size_t)len, "%s%s", shown_cls ? "," : "", one);
 			shown_cls++;
 		}
-		cli_db_rows_free(qc);
+		cli_rd_rows_free(qc);
 		if (rr < 0) {
-			die(path, cli_db_error(db));
+			die(path, cli_rd_error(db));
 			goto out;
 		}
 		if (est)
@@ -263,13 +262,13 @@ int cli_cmd_sites(int argc, char **argv)
 		printf("%s\n", line);
 		/* Its stack. */
 		const int64_t p4[] = {run_id, sid};
-		if (cli_db_query(db, "SELECT frames FROM sites WHERE run_id = ?1 AND stack_id = ?2", p4, 2, &qc) != 0 ||
-		    (rr = cli_db_next(qc)) < 0) {
-			die(path, cli_db_error(db));
-			cli_db_rows_free(qc);
+		if (cli_rd_query(db, "SELECT frames FROM sites WHERE run_id = ?1 AND stack_id = ?2", p4, 2, &qc) != 0 ||
+		    (rr = cli_rd_next(qc)) < 0) {
+			die(path, cli_rd_error(db));
+			cli_rd_rows_free(qc);
 			goto out;
 		}
-		const char *fr = rr == 1 ? cli_db_col_text(qc, 0) : NULL;
+		const char *fr = rr == 1 ? cli_rd_text(qc, 0) : NULL;
 		int shown = 0;
 		while (fr && *fr) {
 			const char *nl = strchr(fr, '\n');
@@ -285,18 +284,18 @@ int cli_cmd_sites(int argc, char **argv)
 			shown++;
 			fr = nl ? nl + 1 : NULL;
 		}
-		cli_db_rows_free(qc);
+		cli_rd_rows_free(qc);
 		printf("\n");
 	}
 	if (r < 0) {
-		die(path, cli_db_error(db));
+		die(path, cli_rd_error(db));
 		goto out;
 	}
 	if (!rank)
 		printf(by == BY_LEAKED ? "(no allocation with a stack was still live at exit)\n" : "(no sites)\n");
 	rc = 0;
 out:
-	cli_db_rows_free(q);
-	cli_db_close(db);
+	cli_rd_rows_free(q);
+	cli_rd_close(db);
 	return rc;
 }

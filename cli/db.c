@@ -76,7 +76,6 @@ struct cli_db {
 	sqlite3 *h;
 	int64_t ev[EV_BATCH][EV_COLS]; /* event rows not inserted yet */
 	int nev;
-	int version; /* schema version of a file opened for reading */
 	sqlite3_stmt *st[ST_COUNT];
 	char err[512];
 };
@@ -174,43 +173,6 @@ static int validate(cli_db *db, int64_t *tables, int64_t *version, char *err, si
 		}
 	}
 	return 0;
-}
-
-int cli_db_open_read(const char *path, cli_db **out, char *err, size_t errlen)
-{
-	*out = NULL;
-	if (access(path, F_OK) != 0) {
-		snprintf(err, errlen, "no such file");
-		return -1;
-	}
-	cli_db *db = calloc(1, sizeof *db);
-	if (!db) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s", db->h ? sqlite3_errmsg(db->h) : "cannot open");
-		cli_db_close(db);
-		return -1;
-	}
-	int64_t tables = 0, version = 0;
-	if (validate(db, &tables, &version, err, errlen) != 0) {
-		cli_db_close(db);
-		return -1;
-	}
-	if (tables == 0) {
-		snprintf(err, errlen, "not a goalloc database (empty)");
-		cli_db_close(db);
-		return -1;
-	}
-	db->version = (int)version;
-	*out = db;
-	return 0;
-}
-
-int cli_db_version(const cli_db *db)
-{
-	return db->version;
 }
 
 int cli_db_open(const char *path, bool create, bool *created, cli_db **out, char *err, size_t errlen)
@@ -556,80 +518,4 @@ int cli_db_site_stat(cli_db *db, int64_t run_id, int64_t stack_id, int cls, cons
 	sqlite3_bind_int64(s, 10, samples);
 	sqlite3_bind_int(s, 11, estimated);
 	return step(db, ST_SITE_STAT, "insert site stats");
-}
-
-/* ---- reading --------------------------------------------------------------- */
-
-struct cli_db_rows {
-	cli_db *db;
-	sqlite3_stmt *st;
-};
-
-int cli_db_query(cli_db *db, const char *sql, const int64_t *params, int nparams, cli_db_rows **out)
-{
-	*out = NULL;
-	cli_db_rows *q = calloc(1, sizeof *q);
-	if (!q) {
-		snprintf(db->err, sizeof db->err, "out of memory");
-		return -1;
-	}
-	q->db = db;
-	if (sqlite3_prepare_v2(db->h, sql, -1, &q->st, NULL) != SQLITE_OK) {
-		fail(db, "query");
-		free(q);
-		return -1;
-	}
-	bind_i64s(q->st, 1, params, nparams);
-	*out = q;
-	return 0;
-}
-
-int cli_db_next(cli_db_rows *q)
-{
-	int rc = sqlite3_step(q->st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	return fail(q->db, "query");
-}
-
-int64_t cli_db_col_int(cli_db_rows *q, int col)
-{
-	return sqlite3_column_int64(q->st, col);
-}
-
-double cli_db_col_double(cli_db_rows *q, int col)
-{
-	return sqlite3_column_double(q->st, col);
-}
-
-const char *cli_db_col_text(cli_db_rows *q, int col)
-{
-	return (const char *)sqlite3_column_text(q->st, col);
-}
-
-bool cli_db_col_null(cli_db_rows *q, int col)
-{
-	return sqlite3_column_type(q->st, col) == SQLITE_NULL;
-}
-
-void cli_db_rows_free(cli_db_rows *q)
-{
-	if (!q)
-		return;
-	sqlite3_finalize(q->st);
-	free(q);
-}
-
-int cli_db_query_int(cli_db *db, const char *sql, const int64_t *params, int nparams, int64_t *out)
-{
-	cli_db_rows *q;
-	if (cli_db_query(db, sql, params, nparams, &q) != 0)
-		return -1;
-	int rc = cli_db_next(q);
-	if (rc == 1)
-		*out = cli_db_col_int(q, 0);
-	cli_db_rows_free(q);
-	return rc < 0 ? -1 : rc == 1 ? 0 : 1;
 }

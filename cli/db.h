@@ -15,10 +15,6 @@ typedef struct cli_db cli_db;
  * does not exist.  A file that is not a goalloc database, or one written by
  * a newer version, is refused.  *created tells whether this call made it. */
 int cli_db_open(const char *path, bool create, bool *created, cli_db **out, char *err, size_t errlen);
-/* Open an existing goalloc database read-only (report and query commands);
- * never creates or migrates.  cli_db_version: its schema version. */
-int cli_db_open_read(const char *path, cli_db **out, char *err, size_t errlen);
-int cli_db_version(const cli_db *db);
 void cli_db_close(cli_db *db);
 const char *cli_db_error(cli_db *db);
 
@@ -82,19 +78,5 @@ int cli_db_stack_frame(cli_db *db, int64_t run_id, int64_t stack_id, int depth, 
 int cli_db_stack_alias(cli_db *db, int64_t run_id, int64_t ref, int64_t stack_id);
 int cli_db_site_stat(cli_db *db, int64_t run_id, int64_t stack_id, int cls, const int64_t fig[6], int64_t samples,
                      bool estimated);
-
-/* Reading (report and query commands): a prepared query with integer
- * parameters ?1..?n; cli_db_next returns 1 per row, 0 at the end, -1 on an
- * error (cli_db_error).  Column text lives until the next cli_db_next. */
-typedef struct cli_db_rows cli_db_rows;
-int cli_db_query(cli_db *db, const char *sql, const int64_t *params, int nparams, cli_db_rows **out);
-int cli_db_next(cli_db_rows *q);
-int64_t cli_db_col_int(cli_db_rows *q, int col);
-double cli_db_col_double(cli_db_rows *q, int col);
-const char *cli_db_col_text(cli_db_rows *q, int col);
-bool cli_db_col_null(cli_db_rows *q, int col);
-void cli_db_rows_free(cli_db_rows *q);
-/* The first column of the first row: 0, 1 if there is no row, -1 on error. */
-int cli_db_query_int(cli_db *db, const char *sql, const int64_t *params, int nparams, int64_t *out);
 
 #endif

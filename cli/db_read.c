@@ -25,6 +25,7 @@ extern const int cli_schema_version;
 
 struct cli_rd {
 	sqlite3 *h;
+	int version; /* the file's schema version */
 	char err[512];
 };
 
@@ -208,6 +209,7 @@ int cli_rd_open(const char *path, cli_rd **out, char *err, size_t errlen)
 		snprintf(err, errlen, "not a goalloc database (schema version %lld)", (long long)version);
 		goto fail;
 	}
+	rd->version = (int)version;
 	*out = rd;
 	return 0;
 fail:
@@ -546,4 +548,84 @@ int cli_rd_load(cli_rd *rd, const cli_rd_run *run, cli_rd_data *d)
 fail:
 	cli_rd_data_free(d);
 	return -1;
+}
+
+/* ---- any query: the sites and export commands --------------------------- */
+
+int cli_rd_select(cli_rd *rd, const char *spec, int64_t *run_id, char *name, size_t nn)
+{
+	cli_rd_run *runs;
+	int n;
+	if (cli_rd_runs(rd, &runs, &n) != 0)
+		return -1;
+	int ix = cli_rd_pick_run(runs, n, spec);
+	if (ix >= 0) {
+		*run_id = runs[ix].run_id;
+		snprintf(name, nn, "%s", runs[ix].name ? runs[ix].name : "");
+	}
+	cli_rd_runs_free(runs, n);
+	return ix >= 0;
+}
+
+int cli_rd_version(const cli_rd *rd)
+{
+	return rd->version;
+}
+
+int cli_rd_has(cli_rd *rd, const char *name, bool *yes)
+{
+	return exists(rd, name, yes);
+}
+
+struct cli_rd_rows {
+	cli_rd *rd;
+	sqlite3_stmt *st;
+};
+
+int cli_rd_query(cli_rd *rd, const char *sql, const int64_t *params, int nparams, cli_rd_rows **out)
+{
+	*out = NULL;
+	cli_rd_rows *q = calloc(1, sizeof *q);
+	if (!q)
+		abort();
+	q->rd = rd;
+	if (prepare(rd, sql, &q->st, "the database") != 0) {
+		free(q);
+		return -1;
+	}
+	for (int i = 0; i < nparams; i++)
+		if (bind(rd, q->st, i + 1, params[i], "the database") != 0) {
+			cli_rd_rows_free(q);
+			return -1;
+		}
+	*out = q;
+	return 0;
+}
+
+int cli_rd_next(cli_rd_rows *q)
+{
+	return next(q->rd, q->st, "the database");
+}
+
+int64_t cli_rd_int(cli_rd_rows *q, int col)
+{
+	return sqlite3_column_int64(q->st, col);
+}
+
+const char *cli_rd_text(cli_rd_rows *q, int col)
+{
+	return (const char *)sqlite3_column_text(q->st, col);
+}
+
+bool cli_rd_null(cli_rd_rows *q, int col)
+{
+	return sqlite3_column_type(q->st, col) == SQLITE_NULL;
+}
+
+void cli_rd_rows_free(cli_rd_rows *q)
+{
+	if (!q)
+		return;
+	sqlite3_finalize(q->st);
+	free(q);
 }

@@ -1,4 +1,5 @@
-/* db_read.h: reading a goalloc database for report and compare (db_read.c).
+/* db_read.h: reading a goalloc database for report, compare, sites and
+ * export (db_read.c).
  * Read-only: the file is never created, written or migrated.  Every
  * function returns 0 on success or -1 with a one-line reason in
  * cli_rd_error().  Only aggregates are read: never the event table. */
@@ -83,5 +84,22 @@ int cli_rd_pick_run(const cli_rd_run *runs, int n, const char *spec);
 /* Everything about one run; cli_rd_data_free releases it. */
 int cli_rd_load(cli_rd *rd, const cli_rd_run *run, cli_rd_data *out);
 void cli_rd_data_free(cli_rd_data *d);
+
+/* Any query (the sites and export commands): integer parameters ?1..?n;
+ * cli_rd_next gives 1 per row, 0 at the end, -1 on an error; text lives
+ * until the next cli_rd_next.  cli_rd_version: the file's schema version;
+ * cli_rd_has: whether a table or view exists. */
+typedef struct cli_rd_rows cli_rd_rows;
+/* cli_rd_pick_run's choice as a run id and name: 1, 0 if no such run, -1 on
+ * an error. */
+int cli_rd_select(cli_rd *rd, const char *spec, int64_t *run_id, char *name, size_t nn);
+int cli_rd_version(const cli_rd *rd);
+int cli_rd_has(cli_rd *rd, const char *name, bool *yes);
+int cli_rd_query(cli_rd *rd, const char *sql, const int64_t *params, int nparams, cli_rd_rows **out);
+int cli_rd_next(cli_rd_rows *q);
+int64_t cli_rd_int(cli_rd_rows *q, int col);
+const char *cli_rd_text(cli_rd_rows *q, int col);
+bool cli_rd_null(cli_rd_rows *q, int col);
+void cli_rd_rows_free(cli_rd_rows *q);
 
 #endif
