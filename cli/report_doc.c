@@ -222,3 +222,18 @@ void cli_record_null(cli_table *t, const char *key, const char *head, cli_col_ki
 	cli_table_col(t, key, head, kind, 0);
 	cli_table_null(t);
 }
+
+void cli_cell_number(FILE *f, const cli_col *c, const cli_cell *v)
+{
+	switch (c->kind) {
+	case CLI_COL_PCT:
+		fprintf(f, "%.2f", v->d);
+		break;
+	case CLI_COL_REAL:
+		fprintf(f, "%.4f", v->d);
+		break;
+	default:
+		fprintf(f, "%lld", (long long)v->i);
+		break;
+	}
+}

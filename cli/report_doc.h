@@ -92,6 +92,9 @@ void cli_record_text(cli_table *t, const char *key, const char *head, const char
 void cli_record_null(cli_table *t, const char *key, const char *head, cli_col_kind kind);
 
 const cli_cell *cli_table_cell(const cli_table *t, int row, int col);
+/* A number cell as the machine formats (json, csv) write it: integers and
+ * bytes whole, percentages with 2 decimals, reals with 4. */
+void cli_cell_number(FILE *f, const cli_col *c, const cli_cell *v);
 
 /* The emitters.  0, or -1 when the output could not be written. */
 int cli_doc_text(const cli_doc *d, FILE *out);

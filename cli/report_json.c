@@ -54,22 +54,10 @@ static void value(FILE *f, const cli_col *c, const cli_cell *v)
 		fputs("null", f);
 		return;
 	}
-	switch (c->kind) {
-	case CLI_COL_INT:
-	case CLI_COL_BYTES:
-	case CLI_COL_MS:
-		fprintf(f, "%lld", (long long)v->i);
-		break;
-	case CLI_COL_PCT:
-		fprintf(f, "%.2f", v->d);
-		break;
-	case CLI_COL_REAL:
-		fprintf(f, "%.4f", v->d);
-		break;
-	case CLI_COL_TEXT:
+	if (c->kind == CLI_COL_TEXT)
 		str(f, v->s);
-		break;
-	}
+	else
+		cli_cell_number(f, c, v);
 }
 
 static void row_object(FILE *f, const cli_table *t, int r, const char *indent)
