@@ -124,8 +124,11 @@ typedef struct req_acc {
 	cli_req_row *rows;
 } req_acc;
 
+enum { LIVE_OBJS, LIVE_BYTES, LIVE_REQ };
+
 typedef struct procfig {
 	int64_t fig[FIG_N]; /* this process's part of the totals */
+	int64_t live[CLI_CLASSES][3]; /* and of each class's live figures (LIVE_*) */
 	bool ended;
 	int pid;            /* for span rows; 0 until known */
 } procfig;
@@ -134,6 +137,7 @@ struct cli_agg {
 	procfig *procs;       /* by proc index */
 	uint32_t nprocs;
 	int64_t *pf;          /* the current event's process's figures */
+	int64_t (*pl)[3];     /* ... and its classes' live figures */
 	arenamap arenas;      /* (proc << 32 | arena index) + 1 -> page map */
 	uint64_t last_akey;   /* a one-entry cache of arenas */
 	arena_pages *last_arena;
@@ -372,11 +376,20 @@ static inline void fig_add(cli_agg *a, int i, int64_t v)
 	a->pf[i] += v;
 }
 
+/* Requested bytes of live objects of class cls (the run's and the process's). */
+static inline void live_req_add(cli_agg *a, int cls, int64_t v)
+{
+	a->cls[cls].live_req += v;
+	a->pl[cls][LIVE_REQ] += v;
+}
+
 static inline void live_add(cli_agg *a, int cls, int64_t objs, int64_t bytes)
 {
 	cls_acc *c = &a->cls[cls];
 	c->live_objs += objs;
 	c->live_bytes += bytes;
+	a->pl[cls][LIVE_OBJS] += objs;
+	a->pl[cls][LIVE_BYTES] += bytes;
 	if (c->live_objs > c->peak_objs)
 		c->peak_objs = c->live_objs;
 	if (c->live_bytes > c->peak_bytes)
@@ -664,7 +677,7 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 		c->allocs++;
 		c->requested += (int64_t)r->size;
 		c->allocated += class_size[cls];
-		c->live_req += (int64_t)r->size;
+		live_req_add(a, cls, (int64_t)r->size);
 		fig_add(a, FIG_REQ, ((int64_t)r->size));
 		live_add(a, cls, 1, class_size[cls]);
 		if (GT_LIKELY_AGG(r->size <= GA_MAX_SMALL)) {
@@ -685,7 +698,7 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 		a->tiny_objs++;
 		a->tiny_bytes += (int64_t)r->size;
 		a->cls[2].requested += (int64_t)r->size;
-		a->cls[2].live_req += (int64_t)r->size;
+		live_req_add(a, 2, (int64_t)r->size);
 		fig_add(a, FIG_REQ, ((int64_t)r->size));
 		if (GT_LIKELY_AGG(r->size <= GA_MAX_SMALL)) {
 			a->req->n[1][r->size][0]++;
@@ -718,7 +731,7 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 		c->allocs++;
 		c->requested += (int64_t)r->size;
 		c->allocated += bytes;
-		c->live_req += (int64_t)r->size;
+		live_req_add(a, 0, (int64_t)r->size);
 		fig_add(a, FIG_REQ, ((int64_t)r->size));
 		remember(a, proc, v, r, r->size);
 		span_live(v, 1);
@@ -753,7 +766,7 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 		}
 		if (r->flags & GT_F_TINY_OBJ) {
 			fig_add(a, FIG_REQ, -((int64_t)size));
-			a->cls[2].live_req -= (int64_t)size;
+			live_req_add(a, 2, -(int64_t)size);
 			if (GT_LIKELY_AGG(size <= GA_MAX_SMALL))
 				a->req->n[1][size][1]++;
 			out(a, r, pid, t_ns, CLI_EV_FREE_TINY, size);
@@ -763,7 +776,7 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 			uint8_t oc = v->cls;
 			cls_acc *c = &a->cls[oc];
 			c->frees++;
-			c->live_req -= (int64_t)size;
+			live_req_add(a, oc, -(int64_t)size);
 			if (oc && GT_LIKELY_AGG(size <= GA_MAX_SMALL))
 				a->req->n[0][size][1]++;
 			fig_add(a, FIG_REQ, -((int64_t)size));
@@ -822,7 +835,9 @@ static procfig *procfig_of(cli_agg *a, uint32_t proc)
 void cli_agg_event(cli_agg *a, uint32_t proc, int pid, int tid, const gt_record *r, int64_t t_ns)
 {
 	a->cur_tid = tid;
-	a->pf = procfig_of(a, proc)->fig;
+	procfig *pf = procfig_of(a, proc);
+	a->pf = pf->fig;
+	a->pl = pf->live;
 	do_event(a, proc, pid, r, t_ns);
 	if (a->peak_t < 0)
 		a->peak_t = t_ns;
@@ -872,6 +887,17 @@ void cli_agg_fork(cli_agg *a, uint32_t parent, uint32_t child, int child_pid)
 	memcpy(cp->fig, pp->fig, sizeof cp->fig);
 	for (int i = 0; i < FIG_N; i++)
 		a->fig[i] += pp->fig[i];
+	memcpy(cp->live, pp->live, sizeof cp->live);
+	for (int c = 0; c < CLI_CLASSES; c++) {
+		cls_acc *ca = &a->cls[c];
+		ca->live_objs += pp->live[c][LIVE_OBJS];
+		ca->live_bytes += pp->live[c][LIVE_BYTES];
+		ca->live_req += pp->live[c][LIVE_REQ];
+		if (ca->live_objs > ca->peak_objs)
+			ca->peak_objs = ca->live_objs;
+		if (ca->live_bytes > ca->peak_bytes)
+			ca->peak_bytes = ca->live_bytes;
+	}
 	uint64_t n = a->arenas.mask + 1;
 	struct {
 		uint64_t key;
@@ -908,6 +934,12 @@ void cli_agg_proc_end(cli_agg *a, uint32_t proc, int64_t t_ns)
 		a->fig[i] -= pf->fig[i];
 		pf->fig[i] = 0;
 	}
+	for (int c = 0; c < CLI_CLASSES; c++) {
+		a->cls[c].live_objs -= pf->live[c][LIVE_OBJS];
+		a->cls[c].live_bytes -= pf->live[c][LIVE_BYTES];
+		a->cls[c].live_req -= pf->live[c][LIVE_REQ];
+	}
+	memset(pf->live, 0, sizeof pf->live);
 	/* Its spans are listed as in use at its end; its model goes. */
 	uint64_t n = a->arenas.mask + 1;
 	uint64_t *keys = malloc(n * sizeof *keys);

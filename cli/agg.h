@@ -54,8 +54,10 @@ void cli_agg_event(cli_agg *a, uint32_t proc, int pid, int tid, const gt_record 
 void cli_agg_fork(cli_agg *a, uint32_t parent, uint32_t child, int child_pid);
 /* The pid of proc index proc, for its span rows. */
 void cli_agg_set_pid(cli_agg *a, uint32_t proc, int pid);
-/* A process (image) ended, by exit or exec: its heap leaves the totals and
- * its spans are listed as still in use at its end. */
+/* A process (image) ended, by exit or exec: its heap (figures and class live
+ * counts) leaves the totals and its spans are listed as still in use at its
+ * end.  A fork child's copy of its parent's heap joins the totals the same
+ * way (cli_agg_fork). */
 void cli_agg_proc_end(cli_agg *a, uint32_t proc, int64_t t_ns);
 
 /* Frees still waiting for their allocation (at the end: frees of objects

@@ -77,8 +77,13 @@ fork)
 	[ "$n" = 500 ] || die "the child's frees of inherited objects: $n, want 500"
 	# at the end only the parent's heap is counted: its 1000 objects were freed
 	live=$(q "SELECT heap_alloc FROM heap_timeline ORDER BY t_ns DESC LIMIT 1")
-	cls=$(q "SELECT sum(live_bytes) FROM class_stat WHERE class != 0")
+	req=$(q "SELECT requested FROM heap_timeline ORDER BY t_ns DESC LIMIT 1")
 	[ "$live" -lt 200000 ] || die "final HeapAlloc $live still holds the child's heap"
+	# the class figures at the end agree: the child's copies left them too
+	cls=$(q "SELECT sum(live_bytes) || ' ' || sum(live_requested) FROM class_stat")
+	[ "$cls" = "$live $req" ] || die "classes' live bytes and requested at the end: $cls, the heap's: $live $req"
+	neg=$(q "SELECT count(*) FROM class_stat WHERE live_objects < 0 OR live_bytes < 0 OR live_requested < 0")
+	[ "$neg" = 0 ] || die "$neg classes with negative live figures"
 	;;
 sigint)
 	# SIGINT sent to the CLI (as kill(1) does; a terminal's Ctrl-C reaches the
