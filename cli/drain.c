@@ -499,10 +499,12 @@ void cli_drain_reap_rings(cli_drain *d)
 			if (__atomic_compare_exchange_n(&r->state, &expect, GT_RING_FREE, false, __ATOMIC_ACQ_REL,
 			                                __ATOMIC_RELAXED)) {
 				/* the thread ended without telling (it never allocated, so no
-				 * exit hook ran, or its process ended): record its exit now */
+				 * exit hook ran, or its process ended): record its exit, at
+				 * the time of the last event (not later: the run's duration
+				 * and last sample are that time) */
 				gt_record ex = {.kind = GT_EV_THREAD_EXIT, .aux = (uint32_t)r->tid};
 				d->events++;
-				sink(d, &ex, r->pid, r->tid, cli_drain_now_ns(d), GT_EV_THREAD_EXIT, 0);
+				sink(d, &ex, r->pid, r->tid, d->last_t, GT_EV_THREAD_EXIT, 0);
 			}
 		}
 	}
