@@ -39,6 +39,19 @@ static void list_push(ga_mspan *h, ga_mspan *s)
 	h->next = s;
 }
 
+/* The partial list is a queue, as Go's partial spanSets are: spans join at
+ * the tail and refills take the head, so the span handed out is the one
+ * that has been collecting frees longest (with random frees, taking the
+ * newest instead gave ~1.5 objects per refill on bench-churn). */
+static void partial_push(ga_mcentral *c, ga_mspan *s)
+{
+	ga_mspan *h = &c->partial;
+	s->prev = h->prev;
+	s->next = h;
+	h->prev->next = s;
+	h->prev = s;
+}
+
 void _ga_mcentral_init(void)
 {
 	/* Critical sections here are a few list operations: spinning briefly
@@ -105,7 +118,10 @@ void _ga_mcentral_uncache_span(ga_mspan *s)
 	_ga_span_sweep(s);
 	pthread_mutex_lock(&c->lock);
 	bool full = s->alloc_count >= (int32_t)s->nelems;
-	list_push(full ? &c->full : &c->partial, s);
+	if (full)
+		list_push(&c->full, s);
+	else
+		partial_push(c, s);
 	set_state(s, full ? GA_SPAN_FULL : GA_SPAN_PARTIAL);
 	int32_t n = __atomic_load_n(&s->nfreed, __ATOMIC_SEQ_CST);
 	if (n == s->alloc_count) {
@@ -115,7 +131,7 @@ void _ga_mcentral_uncache_span(ga_mspan *s)
 	}
 	if (full && n > 0) {
 		list_remove(s);
-		list_push(&c->partial, s);
+		partial_push(c, s);
 		set_state(s, GA_SPAN_PARTIAL);
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -144,7 +160,7 @@ void _ga_mcentral_free_slow(ga_mspan *s)
 	}
 	if (st == GA_SPAN_FULL && n > 0) {
 		list_remove(s);
-		list_push(&c->partial, s);
+		partial_push(c, s);
 		set_state(s, GA_SPAN_PARTIAL);
 	}
 	pthread_mutex_unlock(&c->lock);
