@@ -68,7 +68,8 @@ ga_mspan *_ga_fixalloc_span(void)
 	if (s) {
 		GA_STORE(&s->state, (uint8_t)GA_SPAN_FREE);
 		GA_STORE(&s->owner, NULL);
-		s->alloc_bits = s->freed_bits = s->local_bits = NULL;
+		s->alloc_bits = s->local_bits = NULL;
+		__atomic_store_n(&s->freed_bits, NULL, __ATOMIC_RELEASE); /* read late: see _ga_span_bits_alloc */
 		s->tiny_words = NULL;
 	}
 	return s;
@@ -97,10 +98,16 @@ void _ga_span_bits_alloc(ga_mspan *s)
 	uint64_t *w = fix_alloc(&fix.bits[s->spc], bytes);
 	if (!w)
 		_ga_fatal("malloc", "out of memory for span metadata", NULL);
-	memset(w, 0, bytes);
 	size_t words = (s->nelems + 63) / 64;
+	/* A freer that raced with this buffer's previous span may still read its
+	 * freed words (_ga_span_nfreed): they and the pointer to them are
+	 * written atomically, the rest plainly. */
+	memset(w, 0, words * sizeof *w);
+	for (size_t i = 0; i < words; i++)
+		__atomic_store_n(&w[words + i], 0, __ATOMIC_RELAXED);
+	memset(w + 2 * words, 0, bytes - 2 * words * sizeof *w);
 	s->alloc_bits = w;
-	s->freed_bits = w + words;
+	__atomic_store_n(&s->freed_bits, w + words, __ATOMIC_RELEASE);
 	s->local_bits = w + 2 * words;
 	s->tiny_words = s->spc == GA_SPANCLASS_TINY ? (uint32_t *)(w + 3 * words) : NULL;
 }
@@ -109,7 +116,8 @@ void _ga_span_bits_free(ga_mspan *s)
 {
 	if (s->alloc_bits)
 		fix_free(&fix.bits[s->spc], s->alloc_bits);
-	s->alloc_bits = s->freed_bits = s->local_bits = NULL;
+	s->alloc_bits = s->local_bits = NULL;
+	__atomic_store_n(&s->freed_bits, NULL, __ATOMIC_RELEASE);
 	s->tiny_words = NULL;
 }
 

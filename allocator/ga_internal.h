@@ -88,7 +88,6 @@ typedef struct ga_mspan {
 
 	/* Written by any thread but the owner. */
 	uint64_t *freed_bits;    /* atomic OR: object freed since the last sweep */
-	int32_t nfreed;          /* atomic: popcount(freed_bits), transiently off by in-flight frees */
 	uint32_t *tiny_words;    /* tiny spans: one word per block (above) */
 
 	/* mcentral list links: mcentral lock.  Free spans reuse them in fixalloc. */
@@ -238,6 +237,10 @@ GA_HIDDEN void _ga_span_init_small(ga_mspan *s, uint8_t spc);
 GA_HIDDEN uint32_t _ga_span_next_free_index(ga_mspan *s);
 GA_HIDDEN void _ga_span_sweep(ga_mspan *s);
 GA_HIDDEN void _ga_span_free_index(ga_mspan *s, uint32_t idx, const void *p, const char *call);
+/* Remote frees not swept yet (popcount of freed_bits). */
+GA_HIDDEN int32_t _ga_span_nfreed(ga_mspan *s);
+/* Most 64-bit words in a span's bitmaps: class 1 (8 B) has 1024 slots. */
+#define GA_MAX_BITWORDS 16
 GA_HIDDEN _Noreturn void _ga_span_bad_free(ga_mspan *s, uint32_t idx, const void *p, const char *call);
 
 /* Free slot idx of a span the calling thread's mcache owns: no atomic

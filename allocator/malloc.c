@@ -104,7 +104,7 @@ static GA_NOINLINE void *large_alloc(ga_mcache *c, size_t size, uint32_t align_p
 	if (!s)
 		return NULL;
 	s->elemsize = 0;
-	s->nelems = 1;
+	GA_STORE(&s->nelems, 1);
 	s->req_size = size;
 	__atomic_store_n(&s->state, (uint8_t)GA_SPAN_LARGE, __ATOMIC_RELEASE);
 	void *p = (void *)s->base;

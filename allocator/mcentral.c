@@ -10,9 +10,10 @@
  *   PARTIAL --cache_span--> CACHED
  *   FULL --first free--> PARTIAL
  *   PARTIAL | FULL --last free--> back to mheap
- * Publication: the state is stored with seq_cst and then nfreed re-read;
- * a freer adds to nfreed with seq_cst and then reads the state; so at least
- * one side sees the other and no free is left unhandled (Dekker).
+ * Publication: the state is stored with seq_cst and then the freed bits are
+ * counted (seq_cst loads); a freer ORs its bit with seq_cst and then reads
+ * the state; so at least one side sees the other and no free is left
+ * unhandled (Dekker).
  */
 #define _GNU_SOURCE /* PTHREAD_MUTEX_ADAPTIVE_NP */
 #include "ga_internal.h"
@@ -123,7 +124,7 @@ void _ga_mcentral_uncache_span(ga_mspan *s)
 	else
 		partial_push(c, s);
 	set_state(s, full ? GA_SPAN_FULL : GA_SPAN_PARTIAL);
-	int32_t n = __atomic_load_n(&s->nfreed, __ATOMIC_SEQ_CST);
+	int32_t n = _ga_span_nfreed(s);
 	if (n == s->alloc_count) {
 		list_remove(s);
 		release_span(c, s);
@@ -152,7 +153,7 @@ void _ga_mcentral_free_slow(ga_mspan *s)
 		pthread_mutex_unlock(&c->lock);
 		return;
 	}
-	int32_t n = __atomic_load_n(&s->nfreed, __ATOMIC_SEQ_CST);
+	int32_t n = _ga_span_nfreed(s);
 	if (n == s->alloc_count) {
 		list_remove(s);
 		release_span(c, s);

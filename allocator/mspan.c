@@ -6,19 +6,21 @@
  * Go frees objects by sweeping mark bits; a C program frees explicitly.  A
  * free by the thread whose mcache owns the span sets the object's bit in
  * local_bits (plain stores: only the owner writes them); a free by any other
- * thread sets it in freed_bits (atomic OR) and then counts it in nfreed.  The
- * owner folds both into alloc_bits when it sweeps (at uncache and at cache
- * time), which is when Go would reuse the slots too: freed slots are reused
- * after the next sweep, not at once.
+ * thread sets it in freed_bits with one atomic OR, and nothing else: the
+ * number of remote frees is the population count of freed_bits, read when
+ * it matters (an atomic RMW costs ~20 ns on this kind of VM; a second one
+ * for a counter doubled the cost of a remote free).  The owner folds both
+ * into alloc_bits when it sweeps (at uncache and at cache time), which is
+ * when Go would reuse the slots too: freed slots are reused after the next
+ * sweep, not at once.
  *
  * Invariants:
  *   allocated(i) == i < freeindex || alloc_bits[i]      (owner's view)
- *   live objects == alloc_count - nlocal - nfreed         (once frees settle)
- *   A freer's increment of nfreed is its last write to the span, so a span
- *   whose nfreed equals alloc_count while it is listed has no free in flight
- *   and may go back to the heap.  A sweep may see a freed bit before its
- *   increment lands, leaving nfreed briefly negative; nothing is released
- *   until it settles.
+ *   live objects == alloc_count - nlocal - popcount(freed_bits)
+ *   A freer's OR is its only write to the span, so a listed span whose
+ *   freed bits count alloc_count has no free in flight and may go back to
+ *   the heap.  With seq_cst ORs and loads, the freer whose OR comes last
+ *   sees every other bit when it counts, so the last free is never missed.
  */
 #include "ga_internal.h"
 
@@ -28,12 +30,11 @@ void _ga_span_init_small(ga_mspan *s, uint8_t spc)
 {
 	unsigned cls = spc == GA_SPANCLASS_TINY ? 2 : spc;
 	s->elemsize = ga_class_to_size[cls];
-	s->nelems = (uint32_t)s->npages * GA_PAGE_SIZE / s->elemsize;
+	GA_STORE(&s->nelems, (uint32_t)s->npages * GA_PAGE_SIZE / s->elemsize); /* read late by _ga_span_nfreed */
 	s->divmagic = ga_class_to_divmagic[cls];
 	s->freeindex = 0;
 	GA_STORE(&s->alloc_count, 0);
 	s->alloc_cache = ~0ull;
-	s->nfreed = 0;
 	s->nlocal = 0;
 	s->owner = NULL;
 	_ga_span_bits_alloc(s);
@@ -82,10 +83,15 @@ uint32_t _ga_span_next_free_index(ga_mspan *s)
  * off an mcentral list). */
 void _ga_span_sweep(ga_mspan *s)
 {
-	if (s->nlocal == 0 && __atomic_load_n(&s->nfreed, __ATOMIC_ACQUIRE) == 0)
-		return;
 	uint32_t words = (s->nelems + 63) / 64, fi = s->freeindex;
-	int32_t remote = 0, total = 0;
+	if (s->nlocal == 0) {
+		uint32_t w = 0;
+		while (w < words && !GA_LOAD(&s->freed_bits[w]))
+			w++;
+		if (w == words)
+			return;
+	}
+	int32_t total = 0;
 	for (uint32_t w = 0; w < words; w++) {
 		uint64_t below = 0;
 		if (fi >= (w + 1) * 64)
@@ -95,12 +101,9 @@ void _ga_span_sweep(ga_mspan *s)
 		uint64_t r = GA_LOAD(&s->freed_bits[w]) ? __atomic_exchange_n(&s->freed_bits[w], 0, __ATOMIC_ACQ_REL) : 0;
 		uint64_t f = r | s->local_bits[w];
 		s->local_bits[w] = 0;
-		remote += _ga_popcount64(r);
 		total += _ga_popcount64(f);
 		GA_STORE(&s->alloc_bits[w], (s->alloc_bits[w] | below) & ~f);
 	}
-	if (remote)
-		__atomic_fetch_sub(&s->nfreed, remote, __ATOMIC_SEQ_CST);
 	if (total)
 		s->needzero = 1;
 	s->nlocal = 0;
@@ -127,16 +130,34 @@ void _ga_span_free_index(ga_mspan *s, uint32_t idx, const void *p, const char *c
 	uint32_t fi = GA_LOAD_ACQ(&s->freeindex);
 	if (idx >= fi && !(GA_LOAD(&s->alloc_bits[w]) & bit))
 		_ga_fatal(call, "invalid pointer (not allocated, or already freed)", p);
-	uint64_t old = __atomic_fetch_or(&s->freed_bits[w], bit, __ATOMIC_ACQ_REL);
+	uint64_t old = __atomic_fetch_or(&s->freed_bits[w], bit, __ATOMIC_SEQ_CST);
 	if (old & bit)
 		_ga_fatal(call, "double free", p);
-	int32_t n = __atomic_add_fetch(&s->nfreed, 1, __ATOMIC_SEQ_CST);
 	/* From here on the span may be released by another thread: only reads
 	 * of fields that stay meaningful, and the locked slow path. */
 	uint8_t st = __atomic_load_n(&s->state, __ATOMIC_SEQ_CST);
-	if (st == GA_SPAN_CACHED)
-		return;
-	int32_t ac = GA_LOAD(&s->alloc_count);
-	if (n == ac || (n == 1 && st == GA_SPAN_FULL))
-		_ga_mcentral_free_slow(s);
+	if (st == GA_SPAN_FULL)
+		_ga_mcentral_free_slow(s); /* a full span has a free slot now */
+	else if (st == GA_SPAN_PARTIAL && _ga_span_nfreed(s) == GA_LOAD(&s->alloc_count))
+		_ga_mcentral_free_slow(s); /* the span may be empty */
+}
+
+/* Remote frees not swept yet: the population count of freed_bits.  A
+ * freer may call this on a span another thread has just released (and
+ * whose struct may be in use again): the bitmap pointer is read once and
+ * may be NULL, the word count is bounded, and bitmaps live in fixalloc
+ * memory, which is never unmapped; a wrong count there only sends the
+ * freer to the locked path, which checks again. */
+int32_t _ga_span_nfreed(ga_mspan *s)
+{
+	uint64_t *bits = __atomic_load_n(&s->freed_bits, __ATOMIC_ACQUIRE);
+	if (!bits)
+		return -1;
+	uint32_t words = (GA_LOAD(&s->nelems) + 63) / 64;
+	if (words > GA_MAX_BITWORDS)
+		words = GA_MAX_BITWORDS;
+	int32_t n = 0;
+	for (uint32_t w = 0; w < words; w++)
+		n += _ga_popcount64(__atomic_load_n(&bits[w], __ATOMIC_SEQ_CST));
+	return n;
 }
