@@ -30,6 +30,9 @@ enum {
 	ST_PROCESS,
 	ST_EVENT,
 	ST_THREAD,
+	ST_KVIEW,
+	ST_KSAMPLE,
+	ST_MMCALL,
 	ST_COUNT
 };
 
@@ -47,6 +50,9 @@ static const char *const st_sql[ST_COUNT] = {
 	[ST_PROCESS] = "INSERT OR REPLACE INTO process VALUES(?,?,?,?,?,?,?,?)",
 	[ST_EVENT] = "INSERT INTO event VALUES(?,?,?,?,?,?,?,?,?,?)",
 	[ST_THREAD] = "INSERT OR REPLACE INTO thread VALUES(?,?,?,?)",
+	[ST_KVIEW] = "INSERT OR REPLACE INTO kernel_view VALUES(?,?,?,?)",
+	[ST_KSAMPLE] = "INSERT OR REPLACE INTO kernel_sample VALUES(?,?,?,?,?)",
+	[ST_MMCALL] = "INSERT INTO mm_call VALUES(?,?,?,?,?,?,?,?,?)",
 };
 
 struct cli_db {
@@ -374,4 +380,48 @@ int cli_db_event(cli_db *db, int64_t run_id, int64_t seq, int64_t t_ns, int tno,
 	const int64_t v[] = {seq, run_id, t_ns, tno, kind, cls, (int64_t)size, (int64_t)addr, span, stack};
 	bind_i64s(db->st[ST_EVENT], 1, v, 10);
 	return step(db, ST_EVENT, "insert event");
+}
+
+/* Bind v, or NULL when v is the sentinel. */
+static void bind_i64_or_null(sqlite3_stmt *s, int i, int64_t v, int64_t null_value)
+{
+	if (v == null_value)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_int64(s, i, v);
+}
+
+int cli_db_kernel_view(cli_db *db, int64_t run_id, const char *state, const char *detail, int64_t lost)
+{
+	sqlite3_stmt *s = db->st[ST_KVIEW];
+	sqlite3_bind_int64(s, 1, run_id);
+	bind_text(s, 2, state);
+	bind_text(s, 3, detail);
+	sqlite3_bind_int64(s, 4, lost);
+	return step(db, ST_KVIEW, "insert kernel view");
+}
+
+int cli_db_kernel_sample(cli_db *db, int64_t run_id, int64_t t_ns, int pid, int64_t rss_bytes,
+                         int64_t page_faults)
+{
+	sqlite3_stmt *s = db->st[ST_KSAMPLE];
+	const int64_t v[] = {run_id, pid, t_ns};
+	bind_i64s(s, 1, v, 3);
+	bind_i64_or_null(s, 4, rss_bytes, -1);
+	sqlite3_bind_int64(s, 5, page_faults);
+	return step(db, ST_KSAMPLE, "insert kernel sample");
+}
+
+int cli_db_mm_call(cli_db *db, int64_t run_id, int64_t t_ns, int pid, int tid, const char *call, int64_t addr,
+                   int64_t len, int64_t arg, int64_t ret)
+{
+	sqlite3_stmt *s = db->st[ST_MMCALL];
+	const int64_t v[] = {run_id, t_ns, pid, tid};
+	bind_i64s(s, 1, v, 4);
+	bind_text(s, 5, call);
+	sqlite3_bind_int64(s, 6, addr);
+	bind_i64_or_null(s, 7, len, INT64_MIN);
+	bind_i64_or_null(s, 8, arg, INT64_MIN);
+	sqlite3_bind_int64(s, 9, ret);
+	return step(db, ST_MMCALL, "insert mm call");
 }

@@ -58,4 +58,14 @@ int cli_db_thread(cli_db *db, int64_t run_id, int tno, int pid, int tid);
 int cli_db_event(cli_db *db, int64_t run_id, int64_t seq, int64_t t_ns, int tno, int kind, int cls, uint64_t size,
                  uint64_t addr, int64_t span, int64_t stack);
 
+/* The kernel view (run --bpf, kview.c).  state: 'on', 'off' or
+ * 'unavailable' (detail says why); lost: records its ring buffer dropped. */
+int cli_db_kernel_view(cli_db *db, int64_t run_id, const char *state, const char *detail, int64_t lost);
+/* RSS (-1: unknown) and cumulative user page faults of pid at t_ns. */
+int cli_db_kernel_sample(cli_db *db, int64_t run_id, int64_t t_ns, int pid, int64_t rss_bytes,
+                         int64_t page_faults);
+/* One mm system call; len and arg INT64_MIN: NULL (not applicable). */
+int cli_db_mm_call(cli_db *db, int64_t run_id, int64_t t_ns, int pid, int tid, const char *call, int64_t addr,
+                   int64_t len, int64_t arg, int64_t ret);
+
 #endif
