@@ -12,14 +12,23 @@
 #   refused  without CAP_BPF/CAP_PERFMON/CAP_SYS_ADMIN: --bpf=on fails in one
 #            line before starting the program and leaves no file; --bpf=auto
 #            says why in one line and records the run without the view
-# Exits 77 (ctest: skipped) only when BPF cannot be had here: a build
-# without the kernel view, not root, or no kernel BTF.
+# rss and tree exit 77 (ctest: skipped) only when BPF cannot be had here: a
+# build without the kernel view, not root, or no kernel BTF; off and refused
+# run everywhere (refused then checks the failure BPF's absence causes).
 set -uo pipefail
 cli=$(realpath "$1") touch=$(realpath "$2") have_bpf=$3 case=$4
 skip() { echo "SKIP: $*"; exit 77; }
-[ "$have_bpf" = ON ] || skip "goalloc-trace was built without the eBPF kernel view (see cmake's 'eBPF kernel view' line)"
-[ "$(id -u)" = 0 ] || skip "not root: loading BPF programs needs root (or CAP_BPF and CAP_PERFMON)"
-[ -r /sys/kernel/btf/vmlinux ] || skip "this kernel has no BTF (/sys/kernel/btf/vmlinux)"
+bpf_here=yes # whether BPF can be had here; off and refused run either way
+if [ "$have_bpf" != ON ]; then
+	bpf_here="goalloc-trace was built without the eBPF kernel view (see cmake's 'eBPF kernel view' line)"
+elif [ "$(id -u)" != 0 ]; then
+	bpf_here="not root: loading BPF programs needs root (or CAP_BPF and CAP_PERFMON)"
+elif [ ! -r /sys/kernel/btf/vmlinux ]; then
+	bpf_here="this kernel has no BTF (/sys/kernel/btf/vmlinux)"
+fi
+case $case in
+rss | tree) [ "$bpf_here" = yes ] || skip "$bpf_here" ;;
+esac
 
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -117,20 +126,29 @@ off)
 	[ "$(q "SELECT state FROM runs")" = done ] || die "run not done"
 	;;
 refused)
-	command -v setpriv >/dev/null || die "setpriv (util-linux) is missing"
-	nocap=(setpriv --bounding-set=-bpf,-perfmon,-sys_admin --inh-caps=-bpf,-perfmon,-sys_admin)
-	"${nocap[@]}" true || die "setpriv cannot drop capabilities here"
+	# Where BPF works, take it away honestly: drop the capabilities it needs.
+	# Elsewhere the reason it is missing must be the one reported.
+	nocap=() why='not permitted'
+	if [ "$bpf_here" = yes ]; then
+		command -v setpriv >/dev/null || die "setpriv (util-linux) is missing"
+		nocap=(setpriv --bounding-set=-bpf,-perfmon,-sys_admin --inh-caps=-bpf,-perfmon,-sys_admin)
+		"${nocap[@]}" true || die "setpriv cannot drop capabilities here"
+	elif [ "$have_bpf" != ON ]; then
+		why='built without eBPF'
+	elif [ "$(id -u)" = 0 ]; then
+		why='no BTF'
+	fi
 	"${nocap[@]}" "$cli" run -q --bpf=on -o "$dir/t.db" -- "$touch" flag "$dir/ran" >"$dir/out" 2>"$dir/err"
 	rc=$?
 	[ $rc != 0 ] || die "--bpf=on without the capabilities exited 0"
 	[ "$(wc -l <"$dir/err")" = 1 ] || die "want one line on stderr, got: $(cat "$dir/err")"
-	grep -q 'kernel view.*not permitted' "$dir/err" || die "unclear error: $(cat "$dir/err")"
+	grep -q "kernel view.*$why" "$dir/err" || die "unclear error (want '$why'): $(cat "$dir/err")"
 	[ ! -e "$dir/ran" ] || die "--bpf=on started the program although the kernel view failed"
 	[ ! -e "$dir/t.db" ] || die "--bpf=on left a database behind"
 	echo "--bpf=on: exit $rc: $(cat "$dir/err")"
 	"${nocap[@]}" "$cli" run -q -o "$dir/t.db" -- "$touch" flag "$dir/ran" >"$dir/out" 2>"$dir/err" ||
 		die "--bpf=auto without the capabilities failed: $(cat "$dir/err")"
-	[ "$(wc -l <"$dir/err")" = 1 ] && grep -q '^goalloc-trace: kernel view off: not permitted' "$dir/err" ||
+	[ "$(wc -l <"$dir/err")" = 1 ] && grep -q "^goalloc-trace: kernel view off: .*$why" "$dir/err" ||
 		die "want one line 'goalloc-trace: kernel view off: ...', got: $(cat "$dir/err")"
 	[ -e "$dir/ran" ] || die "--bpf=auto did not run the program"
 	[ "$(q "SELECT state FROM kernel_view")" = unavailable ] || die "kernel_view: $(q 'SELECT * FROM kernel_view')"
