@@ -219,6 +219,13 @@ static gt_region *make_region(int *fd_out, bool lossy)
 	return r;
 }
 
+/* A buffer for a reason nobody will read. */
+static char *why_unused(void)
+{
+	static char buf[1];
+	return buf;
+}
+
 static int status_code(int st)
 {
 	if (WIFEXITED(st))
@@ -325,12 +332,21 @@ int cli_cmd_run(int argc, char **argv)
 	const char *env_tiny = getenv("GOALLOC_TINY");
 	bool tiny = !(env_tiny && env_tiny[0] == '0');
 
-	cli_db *db;
+	/* The kernel view loads while the database and the trace region are
+	 * made; it is ready (or has failed) before the target exists, so
+	 * --bpf=on fails with nothing started. */
 	cli_kview *kv = NULL;
+	cli_kview_loader *kv_loader = o.bpf != BPF_OFF ? cli_kview_open_start() : NULL;
+	struct rlimit memlock;
+	getrlimit(RLIMIT_MEMLOCK, &memlock); /* libbpf may raise it: the target gets ours */
+
+	cli_db *db;
 	bool created;
 	char err[600];
 	if (cli_db_open(path, true, &created, &db, err, sizeof err) != 0) {
 		fprintf(stderr, "goalloc-trace: cannot write %s: %s\n", path, err);
+		if (kv_loader && cli_kview_open_wait(kv_loader, &kv, why_unused(), 1) == 0)
+			cli_kview_close(kv);
 		return 2;
 	}
 	/* The command as one line. */
@@ -362,14 +378,19 @@ int cli_cmd_run(int argc, char **argv)
 		}
 	}
 
-	/* The kernel view is loaded before the target exists: --bpf=on fails
-	 * here, with nothing started. */
-	struct rlimit memlock;
-	getrlimit(RLIMIT_MEMLOCK, &memlock); /* libbpf may raise it: the target gets ours */
+	int fd;
+	gt_region *reg = make_region(&fd, o.lossy);
+	if (!reg) {
+		fprintf(stderr, "goalloc-trace: cannot create the trace region: %s\n", strerror(errno));
+		goto fail_db;
+	}
+
 	const char *kv_state = "off", *kv_detail = NULL;
 	char why[512];
 	if (o.bpf != BPF_OFF) {
-		if (cli_kview_open(&kv, why, sizeof why) != 0) {
+		cli_kview_loader *l = kv_loader;
+		kv_loader = NULL;
+		if (cli_kview_open_wait(l, &kv, why, sizeof why) != 0) {
 			if (o.bpf == BPF_ON) {
 				fprintf(stderr, "goalloc-trace: cannot start the kernel view (--bpf=on): %s\n", why);
 				goto fail_db;
@@ -383,13 +404,6 @@ int cli_cmd_run(int argc, char **argv)
 	}
 	if (cli_db_kernel_view(db, run_id, kv_state, kv_detail, 0) != 0) {
 		fprintf(stderr, "goalloc-trace: cannot write %s: %s\n", path, cli_db_error(db));
-		goto fail_db;
-	}
-
-	int fd;
-	gt_region *reg = make_region(&fd, o.lossy);
-	if (!reg) {
-		fprintf(stderr, "goalloc-trace: cannot create the trace region: %s\n", strerror(errno));
 		goto fail_db;
 	}
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -570,6 +584,8 @@ int cli_cmd_run(int argc, char **argv)
 	return code;
 
 fail_db:
+	if (kv_loader && cli_kview_open_wait(kv_loader, &kv, why_unused(), 1) != 0)
+		kv = NULL;
 	cli_kview_close(kv);
 	cli_db_close(db);
 	if (created)

@@ -17,6 +17,7 @@
 #include "kview.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@ typedef struct kv_pid {
 	int64_t faults;   /* the last count read */
 	int64_t last_brk; /* the last brk result, or -1 */
 	uint64_t ended;   /* CLOCK_MONOTONIC ns of its exit record, or 0 */
+	uint64_t sampled; /* ... of its last sample */
 } kv_pid;
 
 U64MAP_DEFINE(kvpidmap, kv_pid) /* pid + 1 -> what we last knew of it */
@@ -165,7 +167,7 @@ static kv_pid *pid_state(cli_kview *kv, int pid)
 	bool isnew;
 	kv_pid *s = kvpidmap_put(&kv->pids, (uint64_t)(uint32_t)pid + 1, &isnew);
 	if (isnew)
-		*s = (kv_pid){.faults = 0, .last_brk = -1, .ended = 0};
+		*s = (kv_pid){.faults = 0, .last_brk = -1, .ended = 0, .sampled = 0};
 	return s;
 }
 
@@ -201,7 +203,7 @@ static int on_record(void *ctx, void *data, size_t len)
 		/* BPF deletes the pid from procs just after submitting this: a
 		 * sample in between must not count it again. */
 		kv_pid *s = pid_state(kv, pid);
-		*s = (kv_pid){.faults = 0, .last_brk = -1, .ended = r->t_ns};
+		*s = (kv_pid){.faults = 0, .last_brk = -1, .ended = r->t_ns, .sampled = 0};
 		return 0;
 	}
 	if (r->kind != KV_REC_MM || r->call < KV_MMAP || r->call > KV_MREMAP)
@@ -265,29 +267,37 @@ static int64_t statm_rss(const cli_kview *kv, int pid)
 
 static int sample(cli_kview *kv, uint64_t now)
 {
-	int fd = bpf_map__fd(kv->skel->maps.procs);
-	__u32 key, next;
-	__u32 *prev = NULL;
+	/* The keys first: the kernel deletes entries while we walk, and a
+	 * deleted key makes get_next_key start over from the first. */
+	static __u32 keys[KV_MAX_PROCS];
+	int fd = bpf_map__fd(kv->skel->maps.procs), n = 0;
+	__u32 *prev = NULL, next;
+	while (n < KV_MAX_PROCS && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		keys[n] = next;
+		prev = &keys[n++];
+	}
 	int64_t t = rel_ns(kv, now);
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		struct kv_proc v;
-		if (bpf_map_lookup_elem(fd, &key, &v) != 0)
-			continue; /* it exited meanwhile: its exit record has the last figures */
-		kv_pid *s = pid_state(kv, (int)key);
+	for (int i = 0; i < n; i++) {
+		int pid = (int)keys[i];
+		kv_pid *s = pid_state(kv, pid);
+		if (s->sampled == now)
+			continue; /* seen twice in one walk */
+		s->sampled = now;
 		if (s->ended && now - s->ended < 1000 * 1000000ull)
 			continue; /* its exit record is in already */
 		s->ended = 0; /* (a pid used again much later is another process) */
-		int64_t rss = statm_rss(kv, (int)key);
+		struct kv_proc v;
+		if (bpf_map_lookup_elem(fd, &keys[i], &v) != 0)
+			continue; /* it exited meanwhile: its exit record has the last figures */
+		int64_t rss = statm_rss(kv, pid);
 		if (rss < 0)
 			continue;
-		if (cli_db_kernel_sample(kv->db, kv->run_id, t, (int)key, rss, (int64_t)v.faults) != 0) {
+		if (cli_db_kernel_sample(kv->db, kv->run_id, t, pid, rss, (int64_t)v.faults) != 0) {
 			kv->error = true;
 			return -1;
 		}
 		kv->st.samples++;
-		note_rss(kv, (int)key, rss);
+		note_rss(kv, pid, rss);
 		s->faults = (int64_t)v.faults;
 	}
 	return 0;
@@ -328,6 +338,48 @@ void cli_kview_close(cli_kview *kv)
 	free(kv);
 }
 
+struct cli_kview_loader {
+	pthread_t thread;
+	bool started;
+	int rc;
+	cli_kview *kv;
+	char why[512];
+};
+
+static void *loader_main(void *arg)
+{
+	cli_kview_loader *l = arg;
+	l->rc = cli_kview_open(&l->kv, l->why, sizeof l->why);
+	return NULL;
+}
+
+cli_kview_loader *cli_kview_open_start(void)
+{
+	cli_kview_loader *l = calloc(1, sizeof *l);
+	if (!l)
+		return NULL;
+	l->started = pthread_create(&l->thread, NULL, loader_main, l) == 0;
+	if (!l->started)
+		loader_main(l); /* no thread: load here */
+	return l;
+}
+
+int cli_kview_open_wait(cli_kview_loader *l, cli_kview **out, char *why, size_t whylen)
+{
+	*out = NULL;
+	if (!l) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	if (l->started)
+		pthread_join(l->thread, NULL);
+	int rc = l->rc;
+	*out = l->kv;
+	snprintf(why, whylen, "%s", l->why);
+	free(l);
+	return rc;
+}
+
 #else /* !GOALLOC_HAVE_BPF: the CLI was built without the kernel view */
 
 #ifndef GOALLOC_NO_BPF_REASON
@@ -339,6 +391,20 @@ int cli_kview_open(cli_kview **out, char *why, size_t whylen)
 	*out = NULL;
 	snprintf(why, whylen, "%s", GOALLOC_NO_BPF_REASON);
 	return -1;
+}
+
+struct cli_kview_loader {
+	int unused;
+};
+
+cli_kview_loader *cli_kview_open_start(void)
+{
+	return NULL;
+}
+
+int cli_kview_open_wait(cli_kview_loader *l, cli_kview **out, char *why, size_t whylen)
+{
+	return cli_kview_open(out, why, whylen);
 }
 
 int cli_kview_track(cli_kview *kv, int pid)

@@ -71,6 +71,12 @@ typedef struct cli_kview cli_kview;
  * 0, or -1 with a one-line reason in why (not root, no BTF, refused by the
  * verifier, built without eBPF). */
 int cli_kview_open(cli_kview **out, char *why, size_t whylen);
+/* The same, in a thread: loading takes ~20-40 ms (libbpf parses the
+ * kernel's BTF for the CO-RE relocations), which `run` overlaps with its own
+ * start-up.  Every cli_kview_open_start() is followed by one _wait(). */
+typedef struct cli_kview_loader cli_kview_loader;
+cli_kview_loader *cli_kview_open_start(void);
+int cli_kview_open_wait(cli_kview_loader *l, cli_kview **out, char *why, size_t whylen);
 /* Trace pid and every process it forks from now on (call before it execs). */
 int cli_kview_track(cli_kview *kv, int pid);
 /* Where the records go: db and run, and the CLOCK_MONOTONIC ns at which the
