@@ -5,9 +5,11 @@
 #
 #   glibc      the workload with no preload (heaptrack's own baseline)
 #   plain      the workload under LD_PRELOAD=libgoalloc.so, no tracing
-#   traced     goalloc-trace run -o DB -- WORKLOAD          (aggregates only)
-#   events     goalloc-trace run --events -o DB -- WORKLOAD (raw events stored)
+#   traced     goalloc-trace run --bpf=off -o DB -- WORKLOAD (aggregates only)
+#   events     goalloc-trace run --bpf=off --events -o DB -- WORKLOAD (raw events)
 #   heaptrack  heaptrack -o FILE WORKLOAD                   (over glibc's malloc)
+#   bpf        goalloc-trace run --bpf=on -o DB -- WORKLOAD  (only with --bpf:
+#              aggregates plus the eBPF kernel view; compared with traced)
 #
 # and prints median wall times, the slowdown of each traced mode against
 # plain, the events recorded, the rates the drainer reached, the size of the
@@ -71,9 +73,10 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as rb  # noqa: E402  (bench/run.py: workloads, runner, machine facts)
 
-MODES = ["glibc", "plain", "traced", "events", "heaptrack"]
+MODES = ["glibc", "plain", "traced", "events", "heaptrack", "bpf"]
 LABEL = {"glibc": "glibc (no preload)", "plain": "plain (goalloc)", "traced": "traced",
-         "events": "traced --events", "heaptrack": "heaptrack (glibc)"}
+         "events": "traced --events", "heaptrack": "heaptrack (glibc)", "bpf": "traced --bpf=on"}
+TRACED = ("traced", "events", "bpf")
 
 # The issue's targets.
 T_SLOWDOWN = 2.0          # traced / plain, at most
@@ -81,6 +84,7 @@ T_VS_HEAPTRACK = 3.0      # heaptrack / traced, at least
 T_DRAIN_RATE = 30e6       # events per second into the aggregates
 T_STORE_RATE = 1.5e6      # raw events per second with --events
 T_STORE_BYTES = 40.0      # bytes per stored raw event, at most
+T_BPF = 1.05              # bpf / traced: the kernel view adds at most 5%
 
 SUMMARY_RE = re.compile(r"events\s+(\d+) \((\d+) dropped\); drainer CPU ([0-9.]+) s, "
                         r"([0-9.]+)M events/CPU-s")
@@ -138,6 +142,13 @@ def read_run(db, count_events):
 		if len(rows) != 1:
 			raise ValueError("%d runs in the database, expected 1" % len(rows))
 		row = dict(rows[0])
+		try:
+			kv = con.execute("SELECT state FROM kernel_view").fetchone()
+			row["kernel_view"] = kv[0] if kv else None
+			row["ksamples"] = con.execute("SELECT count(*) FROM kernel_timeline").fetchone()[0]
+			row["mm_calls"] = con.execute("SELECT count(*) FROM mm_calls").fetchone()[0]
+		except sqlite3.Error:
+			row["kernel_view"] = None  # a CLI without schema 004
 		if count_events:
 			row["stored"] = con.execute("SELECT count(*) FROM events").fetchone()[0]
 		return row
@@ -236,6 +247,8 @@ class Cell:
 		self.cpu = []         # drainer CPU seconds, from the summary
 		self.own_rate = []    # the summary's own events per drainer CPU-second
 		self.db_bytes = []
+		self.ksamples = []    # bpf: kernel_timeline rows
+		self.mm_calls = []    # bpf: mm_calls rows
 		self.pids = None
 		self.error = None
 
@@ -255,6 +268,12 @@ def main():
 	                help="scale the workloads' work (iterations, input sizes) by this factor; "
 	                "1 is run.py's size (default: 0.5, about five minutes on 2 cores)")
 	ap.add_argument("--no-heaptrack", action="store_true", help="skip the heaptrack mode")
+	ap.add_argument("--bpf", action="store_true",
+	                help="also run goalloc-trace run --bpf=on (the eBPF kernel view) and compare it "
+	                "with traced (--bpf=off); needs root and kernel BTF")
+	ap.add_argument("--only", metavar="MODES",
+	                help="comma-separated modes to run (of %s; plain and traced always run), e.g. "
+	                "--bpf --only bpf for a short kernel-view comparison" % ", ".join(MODES))
 	ap.add_argument("-t", "--timeout", type=float, default=300,
 	                help="seconds before one run is killed and counted as failed (default: 300)")
 	ap.add_argument("-k", "--keep", action="store_true",
@@ -287,6 +306,8 @@ def main():
 			return 1
 
 	modes = list(MODES)
+	if not args.bpf:
+		modes.remove("bpf")
 	heaptrack = None
 	ht_note = ""
 	if args.no_heaptrack:
@@ -302,6 +323,14 @@ def main():
 		else:
 			ht_note = "%s (heaptrack %s), over glibc's malloc" % (
 				heaptrack, rb.package_version("heaptrack") or "?")
+	if args.only:
+		want = set(args.only.split(",")) | {"plain", "traced"}
+		bad = want - set(MODES)
+		if bad:
+			ap.error("--only: no mode %s" % ", ".join(sorted(bad)))
+		modes = [m for m in modes if m in want]
+		if "heaptrack" not in modes:
+			ht_note = ht_note or "skipped (--only)"
 
 	glibc = Mode("glibc", None)
 	plain = Mode("plain", lib)
@@ -353,9 +382,9 @@ def main():
 					return spec, plain, None
 				if mode == "glibc":
 					return spec, glibc, None
-				if mode in ("traced", "events"):
-					argv = [cli, "run"] + (["--events"] if mode == "events" else []) + \
-					       ["-o", db, "--"] + spec.argv
+				if mode in TRACED:
+					argv = [cli, "run", "--bpf=on" if mode == "bpf" else "--bpf=off"] + \
+					       (["--events"] if mode == "events" else []) + ["-o", db, "--"] + spec.argv
 					return (rb.Spec(argv, spec.env, spec.stdin, spec.cwd, spec.artefacts),
 					        noload, None)
 				if os.path.basename(spec.argv[0]) == "gcc":
@@ -372,7 +401,7 @@ def main():
 					env["LD_PRELOAD"] = m.lib
 				q = lambda a: a if re.match(r"^[\w@%+=:,./-]+$", a) else "'%s'" % a.replace("'", "'\\''")
 				return ("cd %s && %s%s%s%s" % (
-					s.cwd or ".", "rm -f trace.db* && " if mode in ("traced", "events") else "",
+					s.cwd or ".", "rm -f trace.db* && " if mode in TRACED else "",
 					"".join("%s=%s " % (k, q(v)) for k, v in sorted(env.items())),
 					" ".join(q(a) for a in s.argv), " < " + s.stdin if s.stdin else ""))
 
@@ -402,7 +431,7 @@ def main():
 					if r.ok and ref.ok and r.digest != ref.digest:
 						r = rb.Result(False, error="output differs from the glibc run" +
 						              first_difference(ref_out, os.path.join(tmp, "stdout"), filt))
-					if r.ok and mode in ("traced", "events"):
+					if r.ok and mode in TRACED:
 						err = None
 						try:
 							row = read_run(db, count_events=(mode == "events" and rep == 0))
@@ -418,6 +447,8 @@ def main():
 							elif "stored" in row and row["stored"] != row["events"]:
 								err = "events view holds %d rows, runs.events says %d" % (
 									row["stored"], row["events"])
+							elif mode == "bpf" and row.get("kernel_view") != "on":
+								err = "the kernel view is %s" % row.get("kernel_view")
 						m_sum = SUMMARY_RE.search(r.stderr)
 						if not err and not m_sum:
 							err = "no summary line on stderr"
@@ -429,6 +460,9 @@ def main():
 						else:
 							c.events.append(row["events"])
 							c.pids = row["pids"]
+							if mode == "bpf":
+								c.ksamples.append(row.get("ksamples") or 0)
+								c.mm_calls.append(row.get("mm_calls") or 0)
 							c.cpu.append(float(m_sum.group(3)))
 							c.own_rate.append(float(m_sum.group(4)) * 1e6)
 							if mode == "events":
@@ -495,6 +529,11 @@ def report_workload(cells, modes):
 		# what the program produces untraced: the store/drain rates are bounded by it
 		rb.out("  %-18s %53s" % ("", "untraced event rate %s (traced events / plain time)" %
 		                         fmt_rate(med(cells["traced"].events) / base)))
+	if "bpf" in modes and not cells["bpf"].error and not cells["traced"].error:
+		b = cells["bpf"]
+		rb.out("  kernel view: --bpf=on / --bpf=off %.3fx; %s kernel_timeline rows, %s mm_calls rows"
+		       % (med(b.secs) / med(cells["traced"].secs), fmt_count(med(b.ksamples)),
+		          fmt_count(med(b.mm_calls))))
 	if "heaptrack" in modes and not cells["heaptrack"].error and not cells["traced"].error:
 		rb.out("  heaptrack / traced: %.2fx;  processes traced by goalloc-trace: %s" %
 		       (med(cells["heaptrack"].secs) / med(cells["traced"].secs), cells["traced"].pids))
@@ -531,8 +570,10 @@ def summary(ran, results, modes, problems, ht_note, keep):
 			row += "%17s" % fmt_rate(med(tr.own_rate)).replace("/s", "")
 		else:
 			row += "%17s" % "FAILED"
-		ev = cells["events"]
-		if t["events"] is not None:
+		ev = cells.get("events")
+		if ev is None:
+			row += "%17s%17s" % ("-", "-")
+		elif t["events"] is not None:
 			n = med(ev.events)
 			bpe = med(ev.db_bytes) / n
 			untraced = n / t["plain"] if t["plain"] else None
@@ -548,6 +589,18 @@ def summary(ran, results, modes, problems, ht_note, keep):
 	rb.out("  %-9s" % "counted" + "".join("%17s" % ("%d of %d" % (len(ratios[c]), len(ran)))
 	                                     for c in cols[:4]))
 	rb.out("  * drainer: all workloads' events / all their drainer CPU seconds (traced mode)")
+	bpf = []
+	if "bpf" in modes:
+		rb.out()
+		rb.out("Kernel view (--bpf): run --bpf=on / run --bpf=off, median wall times")
+		for w in ran:
+			cells = results[w.name]
+			if cells["bpf"].error or cells["traced"].error:
+				rb.out("  %-9s %17s" % (w.name, "FAILED"))
+				continue
+			x = med(cells["bpf"].secs) / med(cells["traced"].secs)
+			bpf.append((w.name, x))
+			rb.out("  %-9s %17s" % (w.name, "%.3f" % x))
 
 	rb.out()
 	rb.out("Targets (from the issue), judged on this run:")
@@ -602,9 +655,21 @@ def summary(ran, results, modes, problems, ht_note, keep):
 		if slow:
 			rb.out("    (rate not judged on %s: fewer than %.1fM events/s untraced)" %
 			       (", ".join(s[0] for s in slow), T_STORE_RATE / 1e6))
+	elif "events" not in modes:
+		rb.out("  --events stores >= %.1fM events/s: not run (--only)" % (T_STORE_RATE / 1e6))
 	else:
 		rb.out("  --events stores >= %.1fM events/s: no figure (runs failed)  NOT MET" %
 		       (T_STORE_RATE / 1e6))
+	if "bpf" in modes:
+		if bpf:
+			g = rb.geomean([x for _, x in bpf])
+			worst = max(bpf, key=lambda b: b[1])
+			rb.out("  the kernel view adds at most %.0f%% to run: --bpf=on/--bpf=off geomean %.3fx "
+			       "(worst %.3fx, %s)  %s" % ((T_BPF - 1) * 100, g, worst[1], worst[0],
+			                                  verdict(g <= T_BPF)))
+		else:
+			rb.out("  the kernel view adds at most %.0f%%: no figure (runs failed)  NOT MET" %
+			       ((T_BPF - 1) * 100))
 	if problems:
 		rb.out()
 		rb.out("Problems (runs not timed, left out of the figures):")
