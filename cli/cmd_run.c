@@ -219,6 +219,18 @@ static gt_region *make_region(int *fd_out, bool lossy)
 	return r;
 }
 
+int cli_write_class_table(cli_db *db, int64_t run_id, bool go_exact)
+{
+	for (int c = 0; c < GA_CLASSES; c++) {
+		int64_t size = c ? ga_class_size((unsigned)c) : 0, np = c ? ga_class_npages((unsigned)c) : 0;
+		int64_t objs = c ? ga_class_nelems((unsigned)c) : 0;
+		if (cli_db_size_class(db, run_id, c, size, np, objs, c ? np * 8192 - objs * size : 0,
+		                      c && !(c == 3 && !go_exact)) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* A buffer for a reason nobody will read. */
 static char *why_unused(void)
 {
@@ -368,14 +380,9 @@ int cli_cmd_run(int argc, char **argv)
 		fprintf(stderr, "goalloc-trace: cannot write %s: %s\n", path, cli_db_error(db));
 		goto fail_db;
 	}
-	for (int c = 0; c < GA_CLASSES; c++) {
-		int64_t size = c ? ga_class_size((unsigned)c) : 0, np = c ? ga_class_npages((unsigned)c) : 0;
-		int64_t objs = c ? ga_class_nelems((unsigned)c) : 0;
-		if (cli_db_size_class(db, run_id, c, size, np, objs, c ? np * 8192 - objs * size : 0,
-		                      c && !(c == 3 && !go_exact)) != 0) {
-			fprintf(stderr, "goalloc-trace: cannot write %s: %s\n", path, cli_db_error(db));
-			goto fail_db;
-		}
+	if (cli_write_class_table(db, run_id, go_exact) != 0) {
+		fprintf(stderr, "goalloc-trace: cannot write %s: %s\n", path, cli_db_error(db));
+		goto fail_db;
 	}
 
 	int fd;

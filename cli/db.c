@@ -33,6 +33,7 @@ enum {
 	ST_KVIEW,
 	ST_KSAMPLE,
 	ST_MMCALL,
+	ST_MODELLED,
 	ST_COUNT
 };
 
@@ -53,6 +54,7 @@ static const char *const st_sql[ST_COUNT] = {
 	[ST_KVIEW] = "INSERT OR REPLACE INTO kernel_view VALUES(?,?,?,?)",
 	[ST_KSAMPLE] = "INSERT OR REPLACE INTO kernel_sample VALUES(?,?,?,?,?)",
 	[ST_MMCALL] = "INSERT INTO mm_call VALUES(?,?,?,?,?,?,?,?,?)",
+	[ST_MODELLED] = "INSERT OR REPLACE INTO modelled_run VALUES(?,?,?)",
 };
 
 struct cli_db {
@@ -279,6 +281,9 @@ int cli_db_run_update(cli_db *db, int64_t run_id, const cli_run_end *re)
 		sqlite3_bind_null(s, 5);
 	bind_text(s, 6, re->state);
 	bind_i64s(s, 7, peak, 8);
+	for (int i = 0; i < 7; i++)
+		if (peak[i] < 0)
+			sqlite3_bind_null(s, 7 + i);
 	return step(db, ST_RUN_UPDATE, "update run");
 }
 
@@ -424,4 +429,13 @@ int cli_db_mm_call(cli_db *db, int64_t run_id, int64_t t_ns, int pid, int tid, c
 	bind_i64_or_null(s, 8, arg, INT64_MIN);
 	sqlite3_bind_int64(s, 9, ret);
 	return step(db, ST_MMCALL, "insert mm call");
+}
+
+int cli_db_modelled_run(cli_db *db, int64_t run_id, int pid, const char *source)
+{
+	sqlite3_stmt *s = db->st[ST_MODELLED];
+	sqlite3_bind_int64(s, 1, run_id);
+	sqlite3_bind_int(s, 2, pid);
+	bind_text(s, 3, source);
+	return step(db, ST_MODELLED, "insert modelled run");
 }

@@ -44,7 +44,7 @@ typedef struct kv_pid {
 U64MAP_DEFINE(kvpidmap, kv_pid) /* pid + 1 -> what we last knew of it */
 
 struct cli_kview {
-	struct kview *skel;
+	struct kview_bpf *skel;
 	struct ring_buffer *rb;
 	cli_db *db;
 	int64_t run_id;
@@ -116,12 +116,12 @@ int cli_kview_open(cli_kview **out, char *why, size_t whylen)
 	kv->page_bytes = sysconf(_SC_PAGESIZE);
 	libbpf_set_print(on_libbpf_print);
 	last_msg[0] = 0;
-	kv->skel = kview__open();
+	kv->skel = kview_bpf__open();
 	if (!kv->skel) {
 		snprintf(why, whylen, "cannot open the BPF object: %s", strerror(errno));
 		goto fail;
 	}
-	int err = kview__load(kv->skel);
+	int err = kview_bpf__load(kv->skel);
 	if (err) {
 		int e = -err;
 		if (e == EPERM || e == EACCES)
@@ -132,7 +132,7 @@ int cli_kview_open(cli_kview **out, char *why, size_t whylen)
 			         last_msg[0] ? ": " : "", last_msg);
 		goto fail;
 	}
-	err = kview__attach(kv->skel);
+	err = kview_bpf__attach(kv->skel);
 	if (err) {
 		snprintf(why, whylen, "cannot attach the BPF programs: %s%s%s", strerror(-err),
 		         last_msg[0] ? ": " : "", last_msg);
@@ -333,7 +333,7 @@ void cli_kview_close(cli_kview *kv)
 	if (!kv)
 		return;
 	ring_buffer__free(kv->rb);
-	kview__destroy(kv->skel);
+	kview_bpf__destroy(kv->skel);
 	kvpidmap_destroy(&kv->pids);
 	free(kv);
 }

@@ -11,6 +11,7 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{"run", cli_cmd_run, "run a program on the Go-style heap and record what the heap did"},
+	{"attach", cli_cmd_attach, "record a running process's malloc calls (uprobes) and model Go's classes"},
 	{"classes", cli_cmd_classes, "print the size-class table in use (Go's sizeclasses.go layout)"},
 };
 

@@ -1,6 +1,6 @@
 -- 004_kernel.sql: the kernel's view of a run (eBPF, `run --bpf`): RSS and
 -- user page faults of each process over time, and the memory-mapping system
--- calls the processes made.  t_ns is on heap_timeline's clock (ns since the
+-- calls the processes made; and runs modelled from uprobes (`attach`).  t_ns is on heap_timeline's clock (ns since the
 -- run started).  (002 and 003 are other migrations.)
 
 -- Whether the run has a kernel view, and why not.
@@ -30,6 +30,16 @@ CREATE TABLE mm_call (
   len    INTEGER,                   -- second argument (mremap: old length; brk: new - old break)
   arg    INTEGER,                   -- mmap/mprotect: prot; madvise: advice; mremap: new length
   ret    INTEGER NOT NULL           -- the result: an address, 0, or -errno
+);
+
+-- Runs whose heap figures are modelled, not measured: `attach` recorded the
+-- malloc-family requests of a process on its own allocator (uprobes) and
+-- applied Go's size classes to them.  Only class_stat, the run's peak
+-- HeapAlloc/requested and the events are filled; absent for `run`.
+CREATE TABLE modelled_run (
+  run_id INTEGER PRIMARY KEY,
+  pid    INTEGER NOT NULL,
+  source TEXT NOT NULL              -- e.g. 'uprobes on /proc/PID/root/usr/lib/x86_64-linux-gnu/libc.so.6'
 );
 
 CREATE VIEW kernel_timeline AS

@@ -1,5 +1,6 @@
 #!/bin/bash
-# check_kview.sh CLI TOUCH HAVE_BPF CASE: the eBPF kernel view of `run`.
+# check_kview.sh CLI TOUCH HAVE_BPF CASE [ATTACH_TARGET]: the eBPF kernel
+# view of `run`, and `attach`.
 #   rss      --bpf=on on a program that touches 64 MiB then 256 MiB and frees
 #            both: kernel_timeline's RSS is within 10% of what the program
 #            read from /proc/self/statm at each step, its page faults grow
@@ -12,11 +13,15 @@
 #   refused  without CAP_BPF/CAP_PERFMON/CAP_SYS_ADMIN: --bpf=on fails in one
 #            line before starting the program and leaves no file; --bpf=auto
 #            says why in one line and records the run without the view
+#   attach   `attach -p` to a running glibc program making known requests:
+#            every request is in the run with its size, Go's class and its
+#            thread, frees match, class_stats agree with the size table, and
+#            the run is marked modelled
 # rss and tree exit 77 (ctest: skipped) only when BPF cannot be had here: a
 # build without the kernel view, not root, or no kernel BTF; off and refused
 # run everywhere (refused then checks the failure BPF's absence causes).
 set -uo pipefail
-cli=$(realpath "$1") touch=$(realpath "$2") have_bpf=$3 case=$4
+cli=$(realpath "$1") touch=$(realpath "$2") have_bpf=$3 case=$4 target=${5:-}
 skip() { echo "SKIP: $*"; exit 77; }
 bpf_here=yes # whether BPF can be had here; off and refused run either way
 if [ "$have_bpf" != ON ]; then
@@ -28,6 +33,10 @@ elif [ ! -r /sys/kernel/btf/vmlinux ]; then
 fi
 case $case in
 rss | tree) [ "$bpf_here" = yes ] || skip "$bpf_here" ;;
+attach)
+	[ "$bpf_here" = yes ] || skip "$bpf_here"
+	[ -e /sys/bus/event_source/devices/uprobe ] || skip "no uprobe PMU (/sys/bus/event_source/devices/uprobe)"
+	;;
 esac
 
 dir=$(mktemp -d)
@@ -155,6 +164,49 @@ refused)
 	[ -n "$(q "SELECT detail FROM kernel_view")" ] || die "kernel_view has no reason"
 	[ "$(q "SELECT count(*) FROM kernel_timeline")" = 0 ] || die "kernel rows without a kernel view"
 	echo "--bpf=auto: $(cat "$dir/err")"
+	;;
+attach)
+	"$target" "$dir/go" >"$dir/out" &
+	tpid=$!
+	"$cli" attach -p $tpid --events -o "$dir/t.db" 2>"$dir/err" &
+	apid=$!
+	for i in $(seq 1 200); do
+		grep -q 'attached to' "$dir/err" && break
+		kill -0 $apid 2>/dev/null || break
+		sleep 0.05
+	done
+	grep -q 'attached to' "$dir/err" || { kill $tpid; cat "$dir/err"; die "attach did not start"; }
+	touch "$dir/go"
+	wait $tpid || die "the target failed"
+	wait $apid || { cat "$dir/err"; die "attach exited $?"; }
+	cat "$dir/err"
+	[ "$(q "SELECT pid FROM modelled_run")" = $tpid ] || die "run not marked modelled: $(q 'SELECT * FROM modelled_run')"
+	[ "$(q "SELECT state FROM runs")" = done ] || die "state $(q 'SELECT state FROM runs')"
+	n() { q "SELECT count(*) FROM events WHERE kind=$1 AND size=$2"; }
+	[ "$(n 1 100)" = 1000 ] || die "$(n 1 100) allocations of 100 B recorded, the program made 1000"
+	[ "$(n 4 100)" = 300 ] || die "$(n 4 100) frees of 100 B objects, the program made 300"
+	[ "$(n 1 2000)" = 501 ] || die "$(n 1 2000) objects of 2000 B, want 500 callocs + 1 realloc"
+	[ "$(n 4 2000)" = 501 ] || die "$(n 4 2000) frees of 2000 B objects, want 501"
+	[ "$(n 3 100000)" = 10 ] && [ "$(n 4 100000)" = 10 ] || die "large objects: $(n 3 100000) allocs, $(n 4 100000) frees, want 10, 10"
+	for sz in 1000 4000; do [ "$(n 1 $sz)" -ge 1 ] || die "the realloc chain's $sz B block is missing"; done
+	# calls glibc makes inside realloc are part of it, not requests of their own
+	[ "$(n 1 600)" = 1 ] && [ "$(n 4 600)" = 1 ] || die "realloc(NULL, 600): $(n 1 600) allocs, $(n 4 600) frees, want 1, 1"
+	[ "$(n 1 300)" = 1 ] && [ "$(n 4 300)" = 1 ] || die "realloc(p, 0) of 300 B: $(n 1 300) allocs, $(n 4 300) frees, want 1, 1"
+	[ "$(n 1 700)" = 200 ] && [ "$(n 4 700)" = 200 ] || die "second thread: $(n 1 700) allocs, $(n 4 700) frees of 700 B, want 200, 200"
+	[ "$(q "SELECT count(DISTINCT tid) FROM events WHERE size=700")" = 1 ] &&
+		[ "$(q "SELECT count(*) FROM events a JOIN events b ON a.tid=b.tid WHERE a.size=700 AND b.size=100 LIMIT 1")" = 0 ] ||
+		die "the 700 B requests are not on a thread of their own"
+	bad=$(q "SELECT count(*) FROM events e WHERE e.kind=1 AND e.class != (SELECT min(class) FROM size_class s
+	          WHERE s.run_id=e.run_id AND s.used AND s.size >= e.size)")
+	[ "$bad" = 0 ] || die "$bad allocations not in the smallest C-safe class that holds them"
+	bad=$(q "SELECT count(*) FROM class_stat c JOIN size_class s USING(run_id, class) WHERE c.class > 0 AND
+	          c.allocated_bytes != c.allocs * s.size")
+	[ "$bad" = 0 ] || die "$bad classes whose allocated bytes are not allocs x class size"
+	bad=$(q "SELECT count(*) FROM class_stat c WHERE c.allocs != (SELECT count(*) FROM events e WHERE e.class=c.class
+	          AND e.kind IN (1,3)) OR c.frees != (SELECT count(*) FROM events e WHERE e.class=c.class AND e.kind=4)")
+	[ "$bad" = 0 ] || die "$bad classes whose counts differ from the request stream"
+	c100=$(q "SELECT class FROM size_class WHERE used AND size >= 100 ORDER BY size LIMIT 1")
+	echo "100 B requests: class $c100; class_stats: $(q "SELECT allocs, frees, requested_bytes, allocated_bytes FROM class_stats WHERE class=$c100")"
 	;;
 *)
 	die "unknown case $case"
