@@ -453,8 +453,9 @@ int cli_cmd_run(int argc, char **argv)
 	if (kv) {
 		close(gofd[0]);
 		if (cli_kview_track(kv, child) != 0) {
-			fprintf(stderr, "goalloc-trace: %s the kernel view: cannot trace pid %d: %s\n",
-			        o.bpf == BPF_ON ? "cannot start" : "kernel view off:", (int)child, strerror(errno));
+			fprintf(stderr, "goalloc-trace: %s: cannot trace pid %d: %s\n",
+			        o.bpf == BPF_ON ? "cannot start the kernel view (--bpf=on)" : "kernel view off", (int)child,
+			        strerror(errno));
 			if (o.bpf == BPF_ON) {
 				kill(child, SIGKILL);
 				waitpid(child, NULL, 0);
