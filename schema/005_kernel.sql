@@ -1,7 +1,9 @@
--- 004_kernel.sql: the kernel's view of a run (eBPF, `run --bpf`): RSS and
+-- 005_kernel.sql: the kernel's view of a run (eBPF, `run --bpf`): RSS and
 -- user page faults of each process over time, and the memory-mapping system
--- calls the processes made; and runs modelled from uprobes (`attach`).  t_ns is on heap_timeline's clock (ns since the
--- run started).  (002 and 003 are other migrations.)
+-- calls the processes made; and runs modelled from uprobes (`attach`).
+-- t_ns is on heap_timeline's clock (ns since the run started).
+-- Numbered 005: main holds 002_sites, 003_packed_events and
+-- 004_request_sizes, and migrations are numbered without gaps.
 
 -- Whether the run has a kernel view, and why not.
 CREATE TABLE kernel_view (
