@@ -10,6 +10,9 @@
 #   allstacks  goalloc-trace run --stacks=all -o DB -- WORKLOAD (every allocation's stack)
 #   events     goalloc-trace run --events --stacks=off -o DB -- WORKLOAD (raw events stored)
 #   heaptrack  heaptrack -o FILE WORKLOAD                   (over glibc's malloc)
+#   bpf        goalloc-trace run --bpf=on --stacks=off -o DB -- WORKLOAD (only with --bpf or
+#              --modes bpf: the eBPF kernel view on, compared with traced)
+# (every traced mode but bpf runs with --bpf=off)
 #
 # and prints median wall times, the slowdown of each traced mode against
 # plain, the events recorded, the rates the drainer reached, the size of the
@@ -73,19 +76,21 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as rb  # noqa: E402  (bench/run.py: workloads, runner, machine facts)
 
-MODES = ["glibc", "plain", "traced", "sampled", "allstacks", "events", "heaptrack"]
+MODES = ["glibc", "plain", "traced", "sampled", "allstacks", "events", "heaptrack", "bpf"]
 LABEL = {"glibc": "glibc (no preload)", "plain": "plain (goalloc)", "traced": "traced, no stacks",
          "sampled": "traced, sampled", "allstacks": "traced, all stacks",
-         "events": "traced --events", "heaptrack": "heaptrack (glibc)"}
+         "events": "traced --events", "heaptrack": "heaptrack (glibc)", "bpf": "traced --bpf=on"}
 # goalloc-trace run's options per traced mode
-RUN_FLAGS = {"traced": ["--stacks=off"], "sampled": [], "allstacks": ["--stacks=all"],
-             "events": ["--events", "--stacks=off"]}
+RUN_FLAGS = {"traced": ["--bpf=off", "--stacks=off"], "sampled": ["--bpf=off"],
+             "allstacks": ["--bpf=off", "--stacks=all"], "events": ["--bpf=off", "--events", "--stacks=off"],
+             "bpf": ["--bpf=on", "--stacks=off"]}
 
 # The issue's targets.
 T_SLOWDOWN = 2.0          # traced / plain, at most
 T_VS_HEAPTRACK = 3.0      # heaptrack / traced, at least
 T_SAMPLED = 1.2           # sampled / traced (stacks off), at most
 T_ALL_VS_HEAPTRACK = 2.0  # heaptrack / allstacks, at least
+T_BPF = 1.05              # bpf / traced: the kernel view adds at most 5%
 T_DRAIN_RATE = 30e6       # events per second into the aggregates
 T_STORE_RATE = 1.5e6      # raw events per second with --events
 T_STORE_BYTES = 40.0      # bytes per stored raw event, at most
@@ -146,6 +151,13 @@ def read_run(db, count_events):
 		if len(rows) != 1:
 			raise ValueError("%d runs in the database, expected 1" % len(rows))
 		row = dict(rows[0])
+		try:
+			kv = con.execute("SELECT state FROM kernel_view").fetchone()
+			row["kernel_view"] = kv[0] if kv else None
+			row["ksamples"] = con.execute("SELECT count(*) FROM kernel_timeline").fetchone()[0]
+			row["mm_calls"] = con.execute("SELECT count(*) FROM mm_calls").fetchone()[0]
+		except sqlite3.Error:
+			row["kernel_view"] = None  # a CLI without the kernel view's schema
 		if count_events:
 			row["stored"] = con.execute("SELECT count(*) FROM events").fetchone()[0]
 		return row
@@ -244,6 +256,8 @@ class Cell:
 		self.cpu = []         # drainer CPU seconds, from the summary
 		self.own_rate = []    # the summary's own events per drainer CPU-second
 		self.db_bytes = []
+		self.ksamples = []    # bpf: kernel_timeline rows
+		self.mm_calls = []    # bpf: mm_calls rows
 		self.pids = None
 		self.error = None
 
@@ -263,9 +277,12 @@ def main():
 	                help="scale the workloads' work (iterations, input sizes) by this factor; "
 	                "1 is run.py's size (default: 0.5, about five minutes on 2 cores)")
 	ap.add_argument("--no-heaptrack", action="store_true", help="skip the heaptrack mode")
-	ap.add_argument("-m", "--modes", default=",".join(MODES),
-	                help="comma-separated modes to run (default: all: %s); plain is always run"
-	                % ",".join(MODES))
+	ap.add_argument("-m", "--modes", "--only", default=",".join(m for m in MODES if m != "bpf"),
+	                help="comma-separated modes to run (default: all but bpf: %s); plain is always "
+	                "run, and traced with bpf" % ",".join(MODES))
+	ap.add_argument("--bpf", action="store_true",
+	                help="also run goalloc-trace run --bpf=on (the eBPF kernel view) and compare it "
+	                "with traced (--bpf=off); needs root and kernel BTF")
 	ap.add_argument("-t", "--timeout", type=float, default=300,
 	                help="seconds before one run is killed and counted as failed (default: 300)")
 	ap.add_argument("-k", "--keep", action="store_true",
@@ -297,7 +314,9 @@ def main():
 			       "cmake --build build)" % p)
 			return 1
 
-	want = set(args.modes.split(",")) | {"plain"}
+	want = set(args.modes.split(",")) | {"plain"} | ({"bpf"} if args.bpf else set())
+	if "bpf" in want:
+		want.add("traced")
 	bad = want - set(MODES)
 	if bad:
 		ap.error("unknown mode(s) %s (modes: %s)" % (",".join(sorted(bad)), ",".join(MODES)))
@@ -432,6 +451,8 @@ def main():
 							elif "stored" in row and row["stored"] != row["events"]:
 								err = "events view holds %d rows, runs.events says %d" % (
 									row["stored"], row["events"])
+							elif mode == "bpf" and row.get("kernel_view") != "on":
+								err = "the kernel view is %s" % row.get("kernel_view")
 						m_sum = SUMMARY_RE.search(r.stderr)
 						if not err and not m_sum:
 							err = "no summary line on stderr"
@@ -443,6 +464,9 @@ def main():
 						else:
 							c.events.append(row["events"])
 							c.pids = row["pids"]
+							if mode == "bpf":
+								c.ksamples.append(row.get("ksamples") or 0)
+								c.mm_calls.append(row.get("mm_calls") or 0)
 							c.cpu.append(float(m_sum.group(3)))
 							c.own_rate.append(float(m_sum.group(4)) * 1e6)
 							if mode == "events":
@@ -510,6 +534,11 @@ def report_workload(cells, modes):
 		# what the program produces untraced: the store/drain rates are bounded by it
 		rb.out("  %-18s %53s" % ("", "untraced event rate %s (traced events / plain time)" %
 		                         fmt_rate(med(cells["traced"].events) / base)))
+	if ok("bpf") and ok("traced"):
+		b = cells["bpf"]
+		rb.out("  kernel view: --bpf=on / --bpf=off %.3fx; %s kernel_timeline rows, %s mm_calls rows"
+		       % (med(b.secs) / med(cells["traced"].secs), fmt_count(med(b.ksamples)),
+		          fmt_count(med(b.mm_calls))))
 	if ok("heaptrack") and ok("traced"):
 		rb.out("  heaptrack / traced: %.2fx;  processes traced by goalloc-trace: %s" %
 		       (med(cells["heaptrack"].secs) / med(cells["traced"].secs), cells["traced"].pids))
@@ -571,6 +600,18 @@ def summary(ran, results, modes, problems, ht_note, keep):
 	rb.out("  %-9s" % "counted" + "".join("%17s" % ("%d of %d" % (len(ratios[c]), len(ran)))
 	                                     for c, _, _ in PAIRS))
 	rb.out("  * drainer: all workloads' events / all their drainer CPU seconds (traced mode)")
+	bpf = []
+	if "bpf" in modes:
+		rb.out()
+		rb.out("Kernel view (--bpf): run --bpf=on / run --bpf=off, median wall times")
+		for w in ran:
+			cells = results[w.name]
+			if cells["bpf"].error or cells["traced"].error:
+				rb.out("  %-9s %17s" % (w.name, "FAILED"))
+				continue
+			x = med(cells["bpf"].secs) / med(cells["traced"].secs)
+			bpf.append((w.name, x))
+			rb.out("  %-9s %17s" % (w.name, "%.3f" % x))
 	rb.out()
 	rb.out("Targets (from the issues), judged on this run:")
 	g = gm["traced/plain"]
@@ -640,6 +681,16 @@ def summary(ran, results, modes, problems, ht_note, keep):
 		                               verdict(g >= T_ALL_VS_HEAPTRACK)))
 	else:
 		rb.out("  --stacks=all at least %.0fx cheaper than heaptrack: no figure" % T_ALL_VS_HEAPTRACK)
+	if "bpf" in modes:
+		if bpf:
+			g = rb.geomean([x for _, x in bpf])
+			worst = max(bpf, key=lambda b: b[1])
+			rb.out("  the kernel view adds at most %.0f%% to run: --bpf=on/--bpf=off geomean %.3fx "
+			       "(worst %.3fx, %s)  %s" % ((T_BPF - 1) * 100, g, worst[1], worst[0],
+			                                  verdict(g <= T_BPF)))
+		else:
+			rb.out("  the kernel view adds at most %.0f%%: no figure (runs failed)  NOT MET" %
+			       ((T_BPF - 1) * 100))
 	if problems:
 		rb.out()
 		rb.out("Problems (runs not timed, left out of the figures):")

@@ -3,9 +3,12 @@
  * exit with its status.
  *
  * Lifecycle: parse -> open database (run row in an open transaction) ->
- * region -> fork/exec (exec failure reported through a CLOEXEC pipe, and
- * then nothing is left behind) -> drain loop (reaping every process of the
- * tree: the CLI is their subreaper) -> final drain -> summary.
+ * kernel view (kview.c: BPF loaded and attached before the target exists)
+ * -> region -> fork; the child waits until its pid is in the kernel view's
+ * process tree, then execs (exec failure reported through a CLOEXEC pipe,
+ * and then nothing is left behind) -> drain loop (reaping every process of
+ * the tree: the CLI is their subreaper; the kernel view polled without
+ * blocking) -> final drain -> summary.
  * Signals: SIGTERM, SIGHUP and a SIGINT sent to the CLI alone are passed to
  * the target; a terminal's Ctrl-C reaches the target directly.  Either way
  * the CLI keeps draining until the target is gone, then finishes the file.
@@ -16,6 +19,7 @@
 #include "drain.h"
 #include "fmt.h"
 #include "ga.h"
+#include "kview.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,8 +39,11 @@
 
 enum { NRINGS = 64, RING_CAP = 1 << 16 }; /* 64 x 65536 x 40 B = 160 MiB, touched as used */
 
+enum bpf_mode { BPF_AUTO, BPF_ON, BPF_OFF };
+
 typedef struct run_opts {
 	const char *out, *name;
+	enum bpf_mode bpf;
 	bool lossy, events, go_exact, force, quiet, debug_files;
 	uint32_t stacks;      /* GT_STACKS_* */
 	uint64_t sample_rate; /* bytes */
@@ -61,7 +68,8 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: goalloc-trace run [-o FILE] [--name LABEL] [--lossy] [--events] [--go-exact]\n"
 	        "                         [--stacks=sample|all|off] [--sample-rate BYTES]\n"
-	        "                         [--stack-depth N] [--force] [-q] -- PROG [ARGS...]\n\n"
+	        "                         [--stack-depth N] [--bpf=auto|on|off] [--force] [-q]\n"
+	        "                         -- PROG [ARGS...]\n\n"
 	        "Runs PROG with its malloc family served by the Go-style heap and records every\n"
 	        "decision the heap makes into FILE (SQLite).  Processes PROG forks or execs are\n"
 	        "traced too.  Exits with PROG's status (128+N if a signal N ended it).\n\n"
@@ -85,6 +93,12 @@ static void usage(FILE *f)
 	        "                they are compressed (0.1-0.3 s more per run).  Without it such\n"
 	        "                frames show the function and library; programs built with -g\n"
 	        "                always get file:line\n"
+	        "  --bpf=MODE    the kernel's view through eBPF: RSS and user page faults of every\n"
+	        "                process of the tree every 50 ms and at its end (kernel_timeline),\n"
+	        "                and its mmap/munmap/mprotect/madvise/brk/mremap calls (mm_calls).\n"
+	        "                auto (default): on if BPF can be loaded (root, kernel BTF), else\n"
+	        "                one line says why and the run goes on without it; on: fail\n"
+	        "                before starting PROG if it cannot be loaded; off: none\n"
 	        "  --force       overwrite FILE if it exists\n"
 	        "  -q            no status line and no summary\n");
 }
@@ -112,6 +126,20 @@ static int parse(int argc, char **argv, run_opts *o)
 			o->lossy = true;
 		} else if (!strcmp(a, "--events")) {
 			o->events = true;
+		} else if (!strncmp(a, "--bpf", 5) && (a[5] == '=' || a[5] == 0)) {
+			const char *m = a[5] == '=' ? a + 6 : (++i < argc ? argv[i] : NULL);
+			if (!m)
+				goto missing;
+			if (!strcmp(m, "auto"))
+				o->bpf = BPF_AUTO;
+			else if (!strcmp(m, "on"))
+				o->bpf = BPF_ON;
+			else if (!strcmp(m, "off"))
+				o->bpf = BPF_OFF;
+			else {
+				fprintf(stderr, "goalloc-trace: run: --bpf takes auto, on or off, not '%s'\n", m);
+				return -1;
+			}
 		} else if (!strcmp(a, "--go-exact")) {
 			o->go_exact = true;
 		} else if (!strncmp(a, "--stacks", 8) && (a[8] == '=' || a[8] == 0)) {
@@ -253,6 +281,25 @@ static gt_region *make_region(int *fd_out, const run_opts *o)
 	return r;
 }
 
+int cli_write_class_table(cli_db *db, int64_t run_id, bool go_exact)
+{
+	for (int c = 0; c < GA_CLASSES; c++) {
+		int64_t size = c ? ga_class_size((unsigned)c) : 0, np = c ? ga_class_npages((unsigned)c) : 0;
+		int64_t objs = c ? ga_class_nelems((unsigned)c) : 0;
+		if (cli_db_size_class(db, run_id, c, size, np, objs, c ? np * 8192 - objs * size : 0,
+		                      c && !(c == 3 && !go_exact)) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A buffer for a reason nobody will read. */
+static char *why_unused(void)
+{
+	static char buf[1];
+	return buf;
+}
+
 static int status_code(int st)
 {
 	if (WIFEXITED(st))
@@ -285,8 +332,8 @@ static void status_line(cli_drain *d, uint64_t t0, int64_t last_events, uint64_t
 	        cli_drain_nprocs(d));
 }
 
-static void summary(cli_drain *d, const char *prog, const char *path, int64_t run_id, int code, bool crashed,
-                    uint64_t wall_ns)
+static void summary(cli_drain *d, cli_kview *kv, const char *prog, const char *path, int64_t run_id, int code,
+                    bool crashed, uint64_t wall_ns)
 {
 	int64_t peak[FIG_N], t;
 	cli_agg_peak(cli_drain_agg(d), peak, &t);
@@ -313,6 +360,16 @@ static void summary(cli_drain *d, const char *prog, const char *path, int64_t ru
 	fprintf(stderr, "  at peak    HeapInuse %s (span waste %.1f%%), HeapSys %s\n", b3,
 	        peak[FIG_INUSE] ? 100.0 * (double)(peak[FIG_INUSE] - peak[FIG_ALLOC]) / (double)peak[FIG_INUSE] : 0.0,
 	        b4);
+	if (kv) {
+		cli_kview_stats ks;
+		cli_kview_stats_get(kv, &ks);
+		cli_fmt_bytes(b1, sizeof b1, ks.peak_rss_bytes);
+		fprintf(stderr, "  kernel     peak RSS %s (pid %d), %lld user page faults, %lld mm calls", b1,
+		        ks.peak_pid, (long long)ks.faults, (long long)ks.mm_calls);
+		if (ks.lost)
+			fprintf(stderr, " (%lld records lost)", (long long)ks.lost);
+		fputc('\n', stderr);
+	}
 	fprintf(stderr, "  database   %s (run %lld)\n", path, (long long)run_id);
 }
 
@@ -349,11 +406,21 @@ int cli_cmd_run(int argc, char **argv)
 	const char *env_tiny = getenv("GOALLOC_TINY");
 	bool tiny = !(env_tiny && env_tiny[0] == '0');
 
+	/* The kernel view loads while the database and the trace region are
+	 * made; it is ready (or has failed) before the target exists, so
+	 * --bpf=on fails with nothing started. */
+	cli_kview *kv = NULL;
+	cli_kview_loader *kv_loader = o.bpf != BPF_OFF ? cli_kview_open_start() : NULL;
+	struct rlimit memlock;
+	getrlimit(RLIMIT_MEMLOCK, &memlock); /* libbpf may raise it: the target gets ours */
+
 	cli_db *db;
 	bool created;
 	char err[600];
 	if (cli_db_open(path, true, &created, &db, err, sizeof err) != 0) {
 		fprintf(stderr, "goalloc-trace: cannot write %s: %s\n", path, err);
+		if (kv_loader && cli_kview_open_wait(kv_loader, &kv, why_unused(), 1) == 0)
+			cli_kview_close(kv);
 		return 2;
 	}
 	/* The command as one line. */
@@ -378,14 +445,9 @@ int cli_cmd_run(int argc, char **argv)
 		fprintf(stderr, "goalloc-trace: cannot write %s: %s\n", path, cli_db_error(db));
 		goto fail_db;
 	}
-	for (int c = 0; c < GA_CLASSES; c++) {
-		int64_t size = c ? ga_class_size((unsigned)c) : 0, np = c ? ga_class_npages((unsigned)c) : 0;
-		int64_t objs = c ? ga_class_nelems((unsigned)c) : 0;
-		if (cli_db_size_class(db, run_id, c, size, np, objs, c ? np * 8192 - objs * size : 0,
-		                      c && !(c == 3 && !go_exact)) != 0) {
-			fprintf(stderr, "goalloc-trace: cannot write %s: %s\n", path, cli_db_error(db));
-			goto fail_db;
-		}
+	if (cli_write_class_table(db, run_id, go_exact) != 0) {
+		fprintf(stderr, "goalloc-trace: cannot write %s: %s\n", path, cli_db_error(db));
+		goto fail_db;
 	}
 
 	int fd;
@@ -394,9 +456,31 @@ int cli_cmd_run(int argc, char **argv)
 		fprintf(stderr, "goalloc-trace: cannot create the trace region: %s\n", strerror(errno));
 		goto fail_db;
 	}
+
+	const char *kv_state = "off", *kv_detail = NULL;
+	char why[512];
+	if (o.bpf != BPF_OFF) {
+		cli_kview_loader *l = kv_loader;
+		kv_loader = NULL;
+		if (cli_kview_open_wait(l, &kv, why, sizeof why) != 0) {
+			if (o.bpf == BPF_ON) {
+				fprintf(stderr, "goalloc-trace: cannot start the kernel view (--bpf=on): %s\n", why);
+				goto fail_db;
+			}
+			fprintf(stderr, "goalloc-trace: kernel view off: %s\n", why);
+			kv_state = "unavailable";
+			kv_detail = why;
+		} else {
+			kv_state = "on";
+		}
+	}
+	if (cli_db_kernel_view(db, run_id, kv_state, kv_detail, 0) != 0) {
+		fprintf(stderr, "goalloc-trace: cannot write %s: %s\n", path, cli_db_error(db));
+		goto fail_db;
+	}
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	int pipefd[2];
-	if (pipe2(pipefd, O_CLOEXEC) != 0) {
+	int pipefd[2], gofd[2] = {-1, -1};
+	if (pipe2(pipefd, O_CLOEXEC) != 0 || (kv && pipe2(gofd, O_CLOEXEC) != 0)) {
 		fprintf(stderr, "goalloc-trace: cannot create a pipe: %s\n", strerror(errno));
 		goto fail_db;
 	}
@@ -408,6 +492,14 @@ int cli_cmd_run(int argc, char **argv)
 	}
 	if (child == 0) {
 		close(pipefd[0]);
+		if (kv) {
+			/* wait until the kernel view traces this pid */
+			char go;
+			close(gofd[1]);
+			if (read(gofd[0], &go, 1) != 1)
+				_exit(127);
+			setrlimit(RLIMIT_MEMLOCK, &memlock);
+		}
 		char preload[PATH_MAX * 2], fdstr[16];
 		const char *old = getenv("LD_PRELOAD");
 		snprintf(preload, sizeof preload, "%s%s%s", lib, old && *old ? ":" : "", old && *old ? old : "");
@@ -423,12 +515,32 @@ int cli_cmd_run(int argc, char **argv)
 		_exit(127);
 	}
 	close(pipefd[1]);
+	if (kv) {
+		close(gofd[0]);
+		if (cli_kview_track(kv, child) != 0) {
+			fprintf(stderr, "goalloc-trace: %s: cannot trace pid %d: %s\n",
+			        o.bpf == BPF_ON ? "cannot start the kernel view (--bpf=on)" : "kernel view off", (int)child,
+			        strerror(errno));
+			if (o.bpf == BPF_ON) {
+				kill(child, SIGKILL);
+				waitpid(child, NULL, 0);
+				goto fail_db;
+			}
+			cli_kview_close(kv);
+			kv = NULL;
+			cli_db_kernel_view(db, run_id, "unavailable", "cannot add the target to the process tree", 0);
+		}
+		if (write(gofd[1], "g", 1) != 1) {
+		}
+		close(gofd[1]);
+	}
 	int exec_errno = 0;
 	ssize_t got = read(pipefd[0], &exec_errno, sizeof exec_errno);
 	close(pipefd[0]);
 	if (got == (ssize_t)sizeof exec_errno) {
 		waitpid(child, NULL, 0);
 		fprintf(stderr, "goalloc-trace: cannot run %s: %s\n", prog, strerror(exec_errno));
+		cli_kview_close(kv);
 		cli_db_close(db); /* the open transaction is rolled back */
 		if (created)
 			remove_db(path);
@@ -446,6 +558,8 @@ int cli_cmd_run(int argc, char **argv)
 	cli_drain *d = cli_drain_new(reg, db, run_id, o.events, o.debug_files);
 	cli_drain_set_root(d, child);
 	cli_drain_set_progress(d, !o.quiet);
+	if (kv)
+		cli_kview_start(kv, db, run_id, reg->ns0);
 	bool live = !o.quiet && isatty(2);
 	uint64_t t0 = mono_ns(), last_flush = t0, last_status = t0, last_reap = t0, last_wait = 0;
 	int64_t last_events = 0;
@@ -466,6 +580,10 @@ int cli_cmd_run(int argc, char **argv)
 		if (n > 0 && tw - last_wait < 1000 * 1000 && !child_done)
 			continue; /* busy: reap at most every millisecond */
 		last_wait = tw;
+		if (kv && cli_kview_poll(kv, false) != 0) {
+			dberr = true;
+			break;
+		}
 		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
 			cli_drain_proc_exit(d, p, status_code(st));
 			if (p == child) {
@@ -513,22 +631,36 @@ int cli_cmd_run(int argc, char **argv)
 	while (!dberr && cli_drain_round(d) > 0)
 		;
 	cli_drain_reap_rings(d);
+	if (kv && !dberr) {
+		/* every process's exit record is in the ring buffer by now */
+		cli_kview_stats ks;
+		if (cli_kview_poll(kv, false) != 0)
+			dberr = true;
+		cli_kview_stats_get(kv, &ks);
+		if (!dberr && cli_db_kernel_view(db, run_id, "on", NULL, ks.lost) != 0)
+			dberr = true;
+	}
 	int code = child_status >= 0 ? status_code(child_status) : 1;
 	bool crashed = child_status >= 0 && WIFSIGNALED(child_status);
 	const char *state = crashed ? (got_signal ? "interrupted" : "crashed") : "done";
 	if (dberr || cli_drain_flush(d, true, state, code) != 0) {
 		fprintf(stderr, "goalloc-trace: cannot write %s: %s\n", path, cli_db_error(db));
 		cli_drain_free(d);
+		cli_kview_close(kv);
 		cli_db_close(db);
 		return code ? code : 1;
 	}
 	if (!o.quiet)
-		summary(d, pname, path, run_id, code, crashed, mono_ns() - t0);
+		summary(d, kv, pname, path, run_id, code, crashed, mono_ns() - t0);
 	cli_drain_free(d);
+	cli_kview_close(kv);
 	cli_db_close(db);
 	return code;
 
 fail_db:
+	if (kv_loader && cli_kview_open_wait(kv_loader, &kv, why_unused(), 1) != 0)
+		kv = NULL;
+	cli_kview_close(kv);
 	cli_db_close(db);
 	if (created)
 		remove_db(path);

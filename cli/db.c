@@ -44,6 +44,10 @@ enum {
 	ST_SITE_STAT,
 	ST_REQ_SIZE,
 	ST_CLASS_SPAN,
+	ST_KVIEW,
+	ST_KSAMPLE,
+	ST_MMCALL,
+	ST_MODELLED,
 	ST_COUNT
 };
 
@@ -68,6 +72,10 @@ static const char *const st_sql[ST_COUNT] = {
 	[ST_SITE_STAT] = "INSERT INTO site_stat VALUES(?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_REQ_SIZE] = "INSERT OR REPLACE INTO request_size VALUES(?,?,?,?,?)",
 	[ST_CLASS_SPAN] = "INSERT OR REPLACE INTO class_span VALUES(?,?,?)",
+	[ST_KVIEW] = "INSERT OR REPLACE INTO kernel_view VALUES(?,?,?,?)",
+	[ST_KSAMPLE] = "INSERT OR REPLACE INTO kernel_sample VALUES(?,?,?,?,?)",
+	[ST_MMCALL] = "INSERT INTO mm_call VALUES(?,?,?,?,?,?,?,?,?)",
+	[ST_MODELLED] = "INSERT OR REPLACE INTO modelled_run VALUES(?,?,?)",
 };
 
 enum { EV_COLS = 6, EV_BATCH = 64 };
@@ -324,6 +332,9 @@ int cli_db_run_update(cli_db *db, int64_t run_id, const cli_run_end *re)
 		sqlite3_bind_null(s, 5);
 	bind_text(s, 6, re->state);
 	bind_i64s(s, 7, peak, 8);
+	for (int i = 0; i < 7; i++)
+		if (peak[i] < 0)
+			sqlite3_bind_null(s, 7 + i);
 	return step(db, ST_RUN_UPDATE, "update run");
 }
 
@@ -518,4 +529,57 @@ int cli_db_site_stat(cli_db *db, int64_t run_id, int64_t stack_id, int cls, cons
 	sqlite3_bind_int64(s, 10, samples);
 	sqlite3_bind_int(s, 11, estimated);
 	return step(db, ST_SITE_STAT, "insert site stats");
+}
+
+/* Bind v, or NULL when v is the sentinel. */
+static void bind_i64_or_null(sqlite3_stmt *s, int i, int64_t v, int64_t null_value)
+{
+	if (v == null_value)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_int64(s, i, v);
+}
+
+int cli_db_kernel_view(cli_db *db, int64_t run_id, const char *state, const char *detail, int64_t lost)
+{
+	sqlite3_stmt *s = db->st[ST_KVIEW];
+	sqlite3_bind_int64(s, 1, run_id);
+	bind_text(s, 2, state);
+	bind_text(s, 3, detail);
+	sqlite3_bind_int64(s, 4, lost);
+	return step(db, ST_KVIEW, "insert kernel view");
+}
+
+int cli_db_kernel_sample(cli_db *db, int64_t run_id, int64_t t_ns, int pid, int64_t rss_bytes,
+                         int64_t page_faults)
+{
+	sqlite3_stmt *s = db->st[ST_KSAMPLE];
+	const int64_t v[] = {run_id, pid, t_ns};
+	bind_i64s(s, 1, v, 3);
+	bind_i64_or_null(s, 4, rss_bytes, -1);
+	sqlite3_bind_int64(s, 5, page_faults);
+	return step(db, ST_KSAMPLE, "insert kernel sample");
+}
+
+int cli_db_mm_call(cli_db *db, int64_t run_id, int64_t t_ns, int pid, int tid, const char *call, int64_t addr,
+                   int64_t len, int64_t arg, int64_t ret)
+{
+	sqlite3_stmt *s = db->st[ST_MMCALL];
+	const int64_t v[] = {run_id, t_ns, pid, tid};
+	bind_i64s(s, 1, v, 4);
+	bind_text(s, 5, call);
+	sqlite3_bind_int64(s, 6, addr);
+	bind_i64_or_null(s, 7, len, INT64_MIN);
+	bind_i64_or_null(s, 8, arg, INT64_MIN);
+	sqlite3_bind_int64(s, 9, ret);
+	return step(db, ST_MMCALL, "insert mm call");
+}
+
+int cli_db_modelled_run(cli_db *db, int64_t run_id, int pid, const char *source)
+{
+	sqlite3_stmt *s = db->st[ST_MODELLED];
+	sqlite3_bind_int64(s, 1, run_id);
+	sqlite3_bind_int(s, 2, pid);
+	bind_text(s, 3, source);
+	return step(db, ST_MODELLED, "insert modelled run");
 }

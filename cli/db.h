@@ -35,6 +35,7 @@ typedef struct cli_run_end {
 	int64_t duration_ns, events, dropped, unmatched_frees;
 	int exit_status; /* -1: unknown */
 	const char *state;
+	/* the peak; a negative figure is stored as NULL (not modelled) */
 	int64_t peak_t_ns, peak_heap_alloc, peak_requested, peak_heap_inuse, peak_heap_idle,
 	    peak_heap_released, peak_heap_sys;
 } cli_run_end;
@@ -78,5 +79,17 @@ int cli_db_stack_frame(cli_db *db, int64_t run_id, int64_t stack_id, int depth, 
 int cli_db_stack_alias(cli_db *db, int64_t run_id, int64_t ref, int64_t stack_id);
 int cli_db_site_stat(cli_db *db, int64_t run_id, int64_t stack_id, int cls, const int64_t fig[6], int64_t samples,
                      bool estimated);
+/* The kernel view (run --bpf, kview.c).  state: 'on', 'off' or
+ * 'unavailable' (detail says why); lost: records its ring buffer dropped. */
+int cli_db_kernel_view(cli_db *db, int64_t run_id, const char *state, const char *detail, int64_t lost);
+/* RSS (-1: unknown) and cumulative user page faults of pid at t_ns. */
+int cli_db_kernel_sample(cli_db *db, int64_t run_id, int64_t t_ns, int pid, int64_t rss_bytes,
+                         int64_t page_faults);
+/* A run whose heap figures are modelled from another allocator's request
+ * stream (attach), not measured on the Go-style heap. */
+int cli_db_modelled_run(cli_db *db, int64_t run_id, int pid, const char *source);
+/* One mm system call; len and arg INT64_MIN: NULL (not applicable). */
+int cli_db_mm_call(cli_db *db, int64_t run_id, int64_t t_ns, int pid, int tid, const char *call, int64_t addr,
+                   int64_t len, int64_t arg, int64_t ret);
 
 #endif

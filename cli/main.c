@@ -15,6 +15,7 @@ static const struct {
 	{"compare", cli_cmd_compare, "several runs side by side: waste per size class across workloads"},
 	{"sites", cli_cmd_sites, "the allocation sites of a run: who wastes, who allocates, who leaks"},
 	{"export", cli_cmd_export, "a run's allocation sites for pprof, flame graphs (folded) or JSON"},
+	{"attach", cli_cmd_attach, "record a running process's malloc calls (uprobes) and model Go's classes"},
 	{"classes", cli_cmd_classes, "print the size-class table in use (Go's sizeclasses.go layout)"},
 };
 

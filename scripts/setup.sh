@@ -1,11 +1,13 @@
 #!/bin/bash
 # setup.sh [--bench]: install what goalloc-trace needs to build and test on
-# Debian 12 (run as root).  --bench adds the peer allocators and tools the
-# benchmarks compare against.  Installs only what is missing.
+# Debian 12 (run as root).  clang, bpftool, libbpf-dev, libelf-dev and
+# zlib1g-dev build the eBPF kernel view (run --bpf; cli/kview.bpf.c).
+# --bench adds the peer allocators and tools the benchmarks compare against.
+# Installs only what is missing.
 set -euo pipefail
-pkgs=(build-essential cmake g++ pkg-config libunwind-dev libdw-dev libbpf-dev libsqlite3-dev
-      sqlite3 python3 libpython3.11-testsuite git jq perl redis-server redis-tools
-      golang-go)
+pkgs=(build-essential cmake g++ pkg-config libunwind-dev libdw-dev libbpf-dev libelf-dev zlib1g-dev
+      clang bpftool libsqlite3-dev sqlite3 python3 libpython3.11-testsuite git jq perl
+      redis-server redis-tools golang-go)
 if [ "${1:-}" = "--bench" ]; then
 	pkgs+=(libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 heaptrack hyperfine time)
 fi
