@@ -38,6 +38,8 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <gelf.h>
 
 #include "attach.skel.h"
 
@@ -179,11 +181,45 @@ static int write_classes(model *m)
 	return 0;
 }
 
-/* The C library mapped by pid (the file its probes go on), and whether the
- * process is under libgoalloc.so already. */
-static int find_libc(int pid, char *out, size_t n, bool *preloaded)
+/* Whether the ELF file at path defines (exports) a function `malloc`. */
+static bool defines_malloc(const char *path)
 {
-	char path[64], line[4096];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool found = false;
+	elf_version(EV_CURRENT);
+	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	for (Elf_Scn *scn = NULL; e && !found && (scn = elf_nextscn(e, scn));) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !sh.sh_entsize)
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *name;
+			if (gelf_getsym(d, (int)i, &sym) && sym.st_shndx != SHN_UNDEF &&
+			    GELF_ST_TYPE(sym.st_info) == STT_FUNC && (name = elf_strptr(e, sh.sh_link, sym.st_name)) &&
+			    !strcmp(name, "malloc")) {
+				found = true;
+				break;
+			}
+		}
+	}
+	if (e)
+		elf_end(e);
+	close(fd);
+	return found;
+}
+
+/* The object whose malloc family pid calls (the file its probes go on):
+ * the first object mapped, the program or a library, that defines malloc
+ * other than the C library (jemalloc for Debian's redis-server, tcmalloc,
+ * mimalloc...; the dynamic linker binds every malloc call to it), else the
+ * C library; and whether the process is under libgoalloc.so already. */
+static int find_allocator(int pid, char *out, size_t n, bool *preloaded)
+{
+	char path[64], line[4096], libc[4200] = "", seen[4200] = "";
 	snprintf(path, sizeof path, "/proc/%d/maps", pid);
 	FILE *f = fopen(path, "r");
 	if (!f)
@@ -195,13 +231,24 @@ static int find_libc(int pid, char *out, size_t n, bool *preloaded)
 		if (!p)
 			continue;
 		p[strcspn(p, "\n")] = 0;
+		if (!strcmp(p, seen))
+			continue; /* the next mapping of the same object */
+		snprintf(seen, sizeof seen, "%s", p);
 		const char *base = strrchr(p, '/') + 1;
+		char full[4200];
+		snprintf(full, sizeof full, "/proc/%d/root%s", pid, p);
 		if (strstr(base, "libgoalloc"))
 			*preloaded = true;
-		if (!out[0] && (!strncmp(base, "libc.so", 7) || !strncmp(base, "libc-2.", 7)))
-			snprintf(out, n, "/proc/%d/root%s", pid, p);
+		if (!strncmp(base, "libc.so", 7) || !strncmp(base, "libc-2.", 7)) {
+			if (!libc[0])
+				snprintf(libc, sizeof libc, "%s", full);
+		} else if (!out[0] && strncmp(base, "ld-linux", 8) && defines_malloc(full)) {
+			snprintf(out, n, "%s", full);
+		}
 	}
 	fclose(f);
+	if (!out[0])
+		snprintf(out, n, "%s", libc);
 	return out[0] ? 0 : -1;
 }
 
@@ -291,7 +338,7 @@ int cli_cmd_attach(int argc, char **argv)
 		fprintf(stderr, "goalloc-trace: cannot attach to %d: no such process\n", pid);
 		return 2;
 	}
-	if (find_libc(pid, libc, sizeof libc, &preloaded) != 0) {
+	if (find_allocator(pid, libc, sizeof libc, &preloaded) != 0) {
 		fprintf(stderr, "goalloc-trace: cannot attach to %d: no C library mapped (or /proc/%d/maps unreadable)\n",
 		        pid, pid);
 		return 2;
@@ -329,6 +376,8 @@ int cli_cmd_attach(int argc, char **argv)
 			struct bpf_link *l = bpf_program__attach_uprobe_opts(ret ? skel->progs.at_return
 			                                                         : entry[probes[i].which],
 			                                                     pid, libc, 0, &uo);
+			if (!l && probes[i].which != 0 && probes[i].which != 5 && errno == ENOENT)
+				break; /* an allocator without this entry point (only malloc and free are required) */
 			if (!l) {
 				fprintf(stderr, "goalloc-trace: cannot attach a uprobe to %s in %s: %s\n", probes[i].fn,
 				        libc, strerror(errno));

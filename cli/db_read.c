@@ -321,6 +321,7 @@ void cli_rd_data_free(cli_rd_data *d)
 	for (int i = 0; i < d->nsites; i++)
 		free(d->sites[i].frames);
 	free(d->sites);
+	free(d->modelled);
 	memset(d, 0, sizeof *d);
 }
 
@@ -518,6 +519,20 @@ int cli_rd_load(cli_rd *rd, const cli_rd_run *run, cli_rd_data *d)
 	             "AND s.stack_id = top.stack_id LIMIT 1) FROM top ORDER BY w DESC, top.stack_id",
 	             id, "site_stats", row_site, d) != 0)
 		goto fail;
+	/* Optional: a run modelled from another allocator's requests (attach). */
+	if (exists(rd, "modelled_run", &yes) != 0)
+		goto fail;
+	if (yes) {
+		sqlite3_stmt *s;
+		if (prepare(rd, "SELECT source FROM modelled_run WHERE run_id = ?1", &s, "modelled_run") != 0)
+			goto fail;
+		int rc = bind(rd, s, 1, id, "modelled_run") == 0 ? next(rd, s, "modelled_run") : -1;
+		if (rc == 1)
+			d->modelled = col_text(s, 0);
+		sqlite3_finalize(s);
+		if (rc < 0)
+			goto fail;
+	}
 	/* Optional: the kernel's view. */
 	if (exists(rd, "kernel_timeline", &yes) != 0)
 		goto fail;

@@ -62,6 +62,9 @@ typedef struct cli_rd_data {
 	/* optional tables, when they exist and hold rows for the run */
 	cli_rd_site *sites;
 	int nsites;
+	/* modelled_run (attach): how the requests were seen; NULL for a run
+	 * measured on the Go-style heap */
+	char *modelled;
 	bool has_kernel;
 	cli_rd_kernel kernel_peak, kernel_exit; /* at peak_t_ns and at the end */
 	int cap_samples, cap_sites;             /* db_read.c's */

@@ -122,6 +122,13 @@ static void section_run(cli_doc *doc, const char *file, const cli_rd_data *d)
 		cli_record_int(t, "exit_t_ns", "exit at", CLI_COL_MS, te);
 	else
 		cli_record_null(t, "exit_t_ns", "exit at", CLI_COL_MS);
+	cli_record_text(t, "figures", "figures", d->modelled ? "modelled" : "measured");
+	if (d->modelled)
+		cli_table_note(t, "MODELLED, not measured: recorded by attach from another allocator's malloc calls "
+		               "(%s); Go's size classes are applied to those requests.  Only allocations, "
+		               "requested bytes and HeapAlloc are modelled: spans, HeapInuse, HeapIdle, "
+		               "HeapReleased, HeapSys and tiny merging are not (shown as 0 or -).",
+		               d->modelled);
 	if (r->dropped > 0)
 		cli_table_note(t, "%lld events were dropped (--lossy): every figure below undercounts.",
 		               (long long)r->dropped);

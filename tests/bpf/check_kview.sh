@@ -17,6 +17,11 @@
 #            every request is in the run with its size, Go's class and its
 #            thread, frees match, class_stats agree with the size table, and
 #            the run is marked modelled
+#   attach_programs  `attach -p --duration 2` to a running python3 (glibc's
+#            malloc) and a running redis-server (Debian's links jemalloc:
+#            the probes go on the allocator the process really calls): both
+#            keep running, their requests are in the run, and `report`
+#            says the figures are modelled and shows the class waste
 # rss and tree exit 77 (ctest: skipped) only when BPF cannot be had here: a
 # build without the kernel view, not root, or no kernel BTF; off and refused
 # run everywhere (refused then checks the failure BPF's absence causes).
@@ -33,7 +38,7 @@ elif [ ! -r /sys/kernel/btf/vmlinux ]; then
 fi
 case $case in
 rss | tree) [ "$bpf_here" = yes ] || skip "$bpf_here" ;;
-attach)
+attach | attach_programs)
 	[ "$bpf_here" = yes ] || skip "$bpf_here"
 	[ -e /sys/bus/event_source/devices/uprobe ] || skip "no uprobe PMU (/sys/bus/event_source/devices/uprobe)"
 	;;
@@ -207,6 +212,53 @@ attach)
 	[ "$bad" = 0 ] || die "$bad classes whose counts differ from the request stream"
 	c100=$(q "SELECT class FROM size_class WHERE used AND size >= 100 ORDER BY size LIMIT 1")
 	echo "100 B requests: class $c100; class_stats: $(q "SELECT allocs, frees, requested_bytes, allocated_bytes FROM class_stats WHERE class=$c100")"
+	;;
+attach_programs)
+	# attach_check NAME PID: attach for 2 s, then the checks; PID keeps running
+	attach_check() {
+		local name=$1 pid=$2 db=$dir/$1.db
+		"$cli" attach -p "$pid" --duration 2 -o "$db" 2>"$dir/err" || { cat "$dir/err"; die "$name: attach exited $?"; }
+		cat "$dir/err"
+		kill -0 "$pid" 2>/dev/null || die "$name: the process is gone after attach"
+		local n
+		n=$(sqlite3 "$db" "SELECT sum(allocs) FROM class_stats")
+		[ "${n:-0}" -gt 100 ] || die "$name: $n allocations recorded in 2 s of a busy process"
+		bad=$(sqlite3 "$db" "SELECT count(*) FROM class_stat c JOIN size_class s USING(run_id, class)
+		                     WHERE c.class > 0 AND c.allocated_bytes != c.allocs * s.size")
+		[ "$bad" = 0 ] || die "$name: $bad classes whose allocated bytes are not allocs x class size"
+		"$cli" report "$db" >"$dir/report.txt" || die "$name: report failed"
+		grep -q "MODELLED, not measured" "$dir/report.txt" || die "$name: report does not say the figures are modelled"
+		grep -A3 "^Size classes" "$dir/report.txt"
+		fig=$("$cli" report "$db" --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["run"]["figures"])')
+		[ "$fig" = modelled ] || die "$name: report json says figures $fig"
+		echo "$name: $n requests modelled"
+	}
+	/usr/bin/python3 -c '
+import time
+t = time.time()
+while time.time() - t < 30:
+    d = {str(i): [i] * 10 for i in range(20000)}
+' &
+	ppid=$!
+	sleep 0.5
+	attach_check python3 $ppid
+	kill $ppid
+	if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
+		port=$((20000 + $$ % 20000))
+		redis-server --port $port --save '' --appendonly no >/dev/null 2>&1 &
+		rpid=$!
+		for i in $(seq 1 50); do redis-cli -p $port ping >/dev/null 2>&1 && break; sleep 0.1; done
+		redis-benchmark -p $port -q -n 2000000 -t set,get,lpush >/dev/null 2>&1 &
+		bpid=$!
+		sleep 0.3
+		attach_check redis-server $rpid
+		grep -q "libjemalloc" "$dir/err" || echo "note: redis-server's allocator: $(grep -o 'uprobes on [^ ]*' "$dir/err")"
+		kill $bpid 2>/dev/null
+		redis-cli -p $port shutdown nosave >/dev/null 2>&1 || kill $rpid
+		wait $rpid 2>/dev/null
+	else
+		echo "note: redis-server not installed: attach checked on python3 only"
+	fi
 	;;
 *)
 	die "unknown case $case"
