@@ -151,6 +151,8 @@ struct cli_agg {
 	int64_t peak[FIG_N], peak_t;
 	int64_t tiny_blocks, tiny_objs, tiny_bytes;
 	int64_t interval, last_sample;
+	int64_t last_event_t; /* time of the last event applied */
+	bool unsampled;       /* the figures changed since the last sample */
 	int64_t (*samples)[1 + FIG_N];
 	int nsamples, cap_samples;
 	cli_span_row *rows;
@@ -345,6 +347,7 @@ static void push_sample(cli_agg *a, int64_t t_ns)
 	memcpy(&a->samples[a->nsamples][1], a->fig, sizeof a->fig);
 	a->nsamples++;
 	a->last_sample = t_ns;
+	a->unsampled = false;
 }
 
 void cli_agg_sample(cli_agg *a, int64_t t_ns)
@@ -841,8 +844,19 @@ void cli_agg_event(cli_agg *a, uint32_t proc, int pid, int tid, const gt_record 
 	do_event(a, proc, pid, r, t_ns);
 	if (a->peak_t < 0)
 		a->peak_t = t_ns;
+	a->last_event_t = t_ns;
 	if (t_ns - a->last_sample >= a->interval)
 		push_sample(a, t_ns);
+	else
+		a->unsampled = true;
+}
+
+void cli_agg_quiet(cli_agg *a)
+{
+	/* Allocations carry the coarse clock and may be stamped a little before
+	 * the last sample (taken at a later-stamped event): then just after it. */
+	if (a->unsampled)
+		push_sample(a, a->last_event_t > a->last_sample ? a->last_event_t : a->last_sample + 1);
 }
 
 static spanv *span_clone(const spanv *v, uint32_t proc, int pid)

@@ -86,6 +86,11 @@ int cli_agg_take_samples(cli_agg *a, const int64_t (**out)[1 + FIG_N]);
 int cli_agg_take_spans(cli_agg *a, const cli_span_row **out);
 /* At the end: every span still in use, as rows with released_ns -1. */
 int cli_agg_live_spans(cli_agg *a, const cli_span_row **out);
+/* The program is quiet (no event waiting): if the figures changed since
+ * the last sample, sample them at the last event's time, so a change
+ * followed by silence is on the timeline when it happened, not at the next
+ * event (samples are otherwise taken at most every sample interval). */
+void cli_agg_quiet(cli_agg *a);
 /* Force a sample at t_ns (the end of the run). */
 void cli_agg_sample(cli_agg *a, int64_t t_ns);
 

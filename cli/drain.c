@@ -447,6 +447,8 @@ int64_t cli_drain_round(cli_drain *d)
 			proc_end(d, p, (uint32_t)i + 1, d->last_t, false);
 	}
 	d->round++;
+	if (n == 0)
+		cli_agg_quiet(d->agg);
 	/* Rings whose owner exited and that are now empty can be claimed again. */
 	for (uint32_t i = 1; i < reg->nrings; i++) {
 		gt_ring *r = gt_region_ring(reg, i);

@@ -5,7 +5,9 @@
  * tiny merging, several classes, large objects, realloc across classes, and
  * frees made by another thread than the allocating one.  With argv[2] ==
  * "crash" it dies by SIGSEGV half-way (after a known number of allocations
- * of 4321 bytes); with "spin N" it allocates and frees for N seconds. */
+ * of 4321 bytes); with "spin N" it allocates and frees for N seconds; with
+ * "quiet" it allocates 64 MiB, touches it, and is silent for 300 ms before
+ * freeing it. */
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -96,6 +98,16 @@ int main(int argc, char **argv)
 			F(inh[i]);
 		mflush();
 		return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+	}
+	if (!strcmp(mode, "quiet")) {
+		char *big = malloc(64 << 20);
+		if (!big)
+			return 1;
+		memset(big, 1, 64 << 20);
+		struct timespec ts = {0, 300 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+		free(big);
+		return 0;
 	}
 	if (!strcmp(mode, "spin")) {
 		int secs = argc > 3 ? atoi(argv[3]) : 3;

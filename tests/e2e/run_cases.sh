@@ -85,6 +85,16 @@ fork)
 	neg=$(q "SELECT count(*) FROM class_stat WHERE live_objects < 0 OR live_bytes < 0 OR live_requested < 0")
 	[ "$neg" = 0 ] || die "$neg classes with negative live figures"
 	;;
+quiet)
+	# a change followed by silence is on the timeline when it happened: the
+	# 64 MiB object shows within 100 ms, not at the free 300 ms later
+	"$cli" run -q -o "$dir/t.db" -- "$known" "$dir/m" quiet || die "run failed"
+	t=$(q "SELECT min(t_ns) FROM heap_timeline WHERE heap_alloc >= 67108864")
+	f=$(q "SELECT t_ns FROM heap_timeline ORDER BY t_ns DESC LIMIT 1")
+	[ -n "$t" ] || die "no sample holds the 64 MiB object (samples: $(q "SELECT group_concat(t_ns || ':' || heap_alloc, ' ') FROM heap_timeline"))"
+	[ "$t" -lt 100000000 ] || die "the 64 MiB object first sampled at $t ns (the program was silent from ~0 to 300 ms)"
+	[ "$f" -gt 250000000 ] || die "the last sample at $f ns, before the free"
+	;;
 sigint)
 	# SIGINT sent to the CLI (as kill(1) does; a terminal's Ctrl-C reaches the
 	# whole process group) stops the target; the database is then finished.
