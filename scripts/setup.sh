@@ -6,8 +6,8 @@
 # time, and its test drives Debian's chromium: Node.js and npm come from
 # Debian's nodejs and npm packages only when no npm is on the PATH (a
 # machine may have a newer Node.js of its own; Debian 12's is 18, and the
-# browser test pins playwright-core 1.57, the last line that declares
-# Node.js 18 support).
+# browser test pins playwright-core 1.57.0, which declares Node.js 18 or
+# later, where 1.65 wants 20).
 set -euo pipefail
 pkgs=(build-essential cmake g++ pkg-config libunwind-dev libdw-dev libbpf-dev libsqlite3-dev
       sqlite3 python3 libpython3.11-testsuite git jq perl redis-server redis-tools
