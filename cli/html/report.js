@@ -158,6 +158,10 @@
     const ds = series.map(([label, key], i) => ({label: label, data: tl.map((s) => ({x: s.t_ns / 1e6, y: s[key]})),
       borderColor: palette[i], backgroundColor: palette[i], pointRadius: tl.length > 60 ? 0 : 2, borderWidth: 1.5,
       stepped: "before", hidden: key === "heap_idle" || key === "heap_released"}));
+    /* The peak is exact (tracked at every event); samples are 10 ms apart and may miss it. */
+    if (run.peak_t_ns != null && doc.heap.heap_alloc.peak_bytes != null)
+      ds.push({label: "HeapAlloc at its peak", data: [{x: run.peak_t_ns / 1e6, y: doc.heap.heap_alloc.peak_bytes}],
+               type: "scatter", borderColor: palette[0], backgroundColor: "#fff", pointRadius: 5, pointStyle: "rectRot", borderWidth: 2});
     if (data.rss) ds.push({label: "RSS (kernel, all processes)", data: data.rss.map(([t, r]) => ({x: t / 1e6, y: r})),
       borderColor: "#000", backgroundColor: "#000", borderDash: [4, 3], pointRadius: 0, borderWidth: 1.5, stepped: "before"});
     const [tdiv, tc] = canvas("chart-timeline");
@@ -196,20 +200,37 @@
   }
 
   /* The flame graph of allocation sites: outermost frame at the bottom,
-   * width = bytes allocated (site_stats.allocated_bytes) under that frame. */
+   * width = the chosen per-site figure (site_stats) under that frame. */
+  const flameValues = [["allocated_bytes", "bytes allocated", true], ["waste_bytes", "size-class waste", true],
+                       ["allocs", "allocations", false], ["live_bytes_at_end", "bytes live at exit", true]];
   function flame() {
     const sites = data.sites || [];
-    const s = section("flamegraph", "Allocation sites: flame graph of bytes allocated");
+    const s = section("flamegraph", "Allocation sites: flame graph");
     if (data.stacks === "off" || !sites.length) {
       s.append(el("p", {class: "none", id: "flame-none", text: data.stacks === "off"
         ? "This run recorded no allocation stacks (run it with --stacks=sample or --stacks=all)."
         : "This run holds no allocation sites."}));
       return;
     }
-    const root = {name: "all", value: 0, children: [], index: new Map()};
+    const pick = el("select", {id: "flame-value"}, ...flameValues.map(([k, label]) => el("option", {value: k, text: label})));
+    const body = el("div");
+    s.append(el("p", {class: "note"}, "Stacks: " + data.stacks + (data.stacks === "sample" ? " (sampled: figures are estimates)" : "") +
+                     ". Width: ", pick, ". Click a frame to zoom in, the bottom frame to zoom out."), body);
+    pick.addEventListener("change", () => drawFlame(body, sites, pick.value));
+    drawFlame(body, sites, pick.value);
+  }
+  function drawFlame(body, sites, key) {
+    const [, what, isBytes] = flameValues.find((v) => v[0] === key);
+    const fmt = (v) => (isBytes ? bytes(v) : String(v));
+    body.textContent = "";
+    const root = {name: "all sites", value: 0, children: [], index: new Map()};
+    const total = new Map(); /* each frame's total: the sites whose stacks hold it, once per stack */
+    let nsites = 0;
     for (const site of sites) {
-      if (site.allocated_bytes <= 0) continue;
-      root.value += site.allocated_bytes;
+      const v = site[key];
+      if (!(v > 0)) continue;
+      nsites++;
+      root.value += v;
       let node = root;
       const frames = site.frames.length ? site.frames.slice().reverse().map((i) => data.names[i]) : ["(no frames)"];
       for (const name of frames) {
@@ -219,38 +240,37 @@
           node.index.set(name, child);
           node.children.push(child);
         }
-        child.value += site.allocated_bytes;
+        child.value += v;
         node = child;
       }
-    }
-    /* Every frame's total: the bytes of the sites whose stacks hold it (once per stack). */
-    const total = new Map();
-    for (const site of sites) {
-      if (site.allocated_bytes <= 0) continue;
-      for (const name of new Set(site.frames.map((i) => data.names[i]))) total.set(name, (total.get(name) || 0) + site.allocated_bytes);
+      for (const name of new Set(frames)) total.set(name, (total.get(name) || 0) + v);
     }
     const strip = (n) => ({name: n.name, value: n.value, children: n.children.map(strip)});
     const tree = strip(root);
     window.goallocFlame = tree;
     const holder = el("div", {id: "flame"});
-    s.append(note("Stacks: " + data.stacks + (data.stacks === "sample" ? " (sampled: figures are estimates)" : "") +
-                  ". Click a frame to zoom; width is bytes allocated under it."), holder);
-    const fg = flamegraph.default().width(Math.max(600, holder.clientWidth || 1100)).cellHeight(18)
-      .transitionDuration(0).minFrameSize(1).sort(true).title("")
-      .label((d) => d.data.name + ": " + bytes(d.value) + " (" + (100 * d.value / tree.value).toFixed(1) + "%)");
-    d3.select(holder).datum(tree).call(fg);
+    body.append(holder);
+    if (!tree.value) {
+      holder.append(el("p", {class: "none", text: "No site has any " + what + "."}));
+    } else {
+      const fg = flamegraph.default().width(Math.max(600, holder.clientWidth || 1100)).cellHeight(18)
+        .transitionDuration(0).minFrameSize(1).sort(true).title("")
+        .label((d) => d.data.name + ": " + fmt(d.value) + " (" + (100 * d.value / tree.value).toFixed(1) + "%)");
+      d3.select(holder).datum(tree).call(fg);
+    }
+    const pct = (v) => (tree.value ? (100 * v / tree.value).toFixed(1) : "-");
     const top = tree.children.slice().sort((a, b) => b.value - a.value || (a.name < b.name ? -1 : 1));
     const ft = el("table", {id: "flame-top"});
-    ft.append(el("tr", {}, el("th", {class: "text", text: "outermost frame"}), el("th", {text: "bytes allocated"}), el("th", {text: "%"})));
-    top.slice(0, 10).forEach((n) => ft.append(el("tr", {}, el("td", {class: "text frame", text: n.name}), numCell(n.value, true),
-                                                   el("td", {text: (100 * n.value / tree.value).toFixed(1)}))));
+    ft.append(el("tr", {}, el("th", {class: "text", text: "outermost frame"}), el("th", {text: what}), el("th", {text: "%"})));
+    top.slice(0, 10).forEach((n) => ft.append(el("tr", {}, el("td", {class: "text frame", text: n.name}), numCell(n.value, isBytes),
+                                                   el("td", {text: pct(n.value)}))));
     const hot = [...total.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
     const fh = el("table", {id: "flame-frames"});
-    fh.append(el("tr", {}, el("th", {class: "text", text: "frame"}), el("th", {text: "bytes allocated under it"})));
-    hot.slice(0, 15).forEach(([n, v]) => fh.append(el("tr", {}, el("td", {class: "text frame", text: n}), numCell(v, true))));
-    s.append(el("p", {class: "note"}, "Sites: ", el("span", {id: "flame-sites", text: String(sites.length)}),
-                "; bytes allocated at them: ", el("span", {id: "flame-total", text: String(tree.value)})),
-             el("h3", {text: "Outermost frames"}), ft, el("h3", {text: "Frames by bytes allocated under them"}), fh);
+    fh.append(el("tr", {}, el("th", {class: "text", text: "frame"}), el("th", {text: what + " under it"})));
+    hot.slice(0, 15).forEach(([n, v]) => fh.append(el("tr", {}, el("td", {class: "text frame", text: n}), numCell(v, isBytes))));
+    body.append(el("p", {class: "note"}, "Sites: ", el("span", {id: "flame-sites", text: String(nsites)}),
+                   "; " + what + " at them: ", el("span", {id: "flame-total", text: String(tree.value)})),
+                el("h3", {text: "Outermost frames"}), ft, el("h3", {text: "Frames by " + what + " under them"}), fh);
   }
 
   /* ---- compare ---------------------------------------------------------- */

@@ -85,7 +85,8 @@ function frameName(f) {
   if (f.module != null) return f.module.replace(/.*\//, "") + "+0x" + BigInt(f.offset).toString(16);
   return "0x" + BigInt.asUintN(64, BigInt(f.pc)).toString(16);
 }
-function expected(file, runId) {
+function expected(file, runId, col) {
+  col = col || "allocated_bytes";
   const e = {};
   const r = sql(file, `SELECT peak_heap_alloc, peak_heap_inuse, peak_heap_sys FROM run WHERE run_id = ${runId}`)[0];
   e.peakHeapAlloc = r.peak_heap_alloc;
@@ -102,7 +103,7 @@ function expected(file, runId) {
   // frame with the most bytes, and the frame under which the most bytes were
   // allocated (counted once per stack).
   const bytes = new Map();
-  for (const s of sql(file, `SELECT stack_id, sum(allocated_bytes) b FROM site_stats WHERE run_id = ${runId} GROUP BY stack_id`))
+  for (const s of sql(file, `SELECT stack_id, sum(${col}) b FROM site_stats WHERE run_id = ${runId} GROUP BY stack_id`))
     bytes.set(s.stack_id, s.b);
   const frames = new Map();
   for (const f of sql(file, `SELECT stack_id, depth, pc, module, offset, function FROM site_frames WHERE run_id = ${runId} ORDER BY stack_id, depth`)) {
@@ -110,17 +111,18 @@ function expected(file, runId) {
     frames.get(f.stack_id).push(frameName(f));
   }
   const outer = new Map(), under = new Map();
-  let total = 0;
+  let total = 0, nsites = 0;
   for (const [sid, b] of bytes) {
     if (b <= 0) continue;
     total += b;
+    nsites++;
     const fr = frames.get(sid) || ["(no frames)"];
     const o = fr[fr.length - 1];
     outer.set(o, (outer.get(o) || 0) + b);
     for (const n of new Set(fr)) under.set(n, (under.get(n) || 0) + b);
   }
   const best = (m) => [...m.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0];
-  e.sites = bytes.size;
+  e.sites = nsites;
   e.flameTotal = total;
   e.topOuter = best(outer);
   e.topUnder = best(under);
@@ -192,6 +194,8 @@ function inspect() {
     flameTop: cells("#flame-top tr:not(:first-child)"), flameFrames: cells("#flame-frames tr:not(:first-child)"),
     flameSites: text("#flame-sites"), flameTotal: text("#flame-total"), flameNone: text("#flame-none"),
     totals: cells("#totals-table tr:not(:first-child)"),
+    classWaste: (() => { const c = Chart.getChart(document.getElementById("chart-classwaste") || document.createElement("canvas"));
+                         return c ? c.data.labels.map((_, i) => c.data.datasets.map((d) => d.data[i])) : null; })(),
     title: document.title,
   };
 }
@@ -215,6 +219,16 @@ function inspect() {
       await ctx.route("**/*", (route) => (route.request().url() === url ? route.continue() : route.abort()));
       await page.goto(url, {waitUntil: "load"});
       const got = await page.evaluate(inspect);
+      let gotWaste = null;
+      if (await page.$("#flame-value")) {
+        await page.selectOption("#flame-value", "waste_bytes");
+        gotWaste = await page.evaluate(() => ({
+          top: [...document.querySelectorAll("#flame-top tr:not(:first-child)")].map((tr) => [tr.children[0].textContent, Number(tr.querySelector(".raw").textContent)]),
+          total: Number(document.querySelector("#flame-total").textContent),
+          frames: document.querySelectorAll("#flame svg rect").length,
+        }));
+        await page.selectOption("#flame-value", "allocated_bytes");
+      }
       const shot = path.join(buildDir, name + ".png");
       await page.screenshot({path: shot, fullPage: true});
       await ctx.close();
@@ -241,6 +255,17 @@ function inspect() {
         const n = sql(db, "SELECT count(DISTINCT class) n FROM class_stat WHERE allocs > 0")[0].n;
         check("compare: classes used by either run, bars per run", (got.charts.find((c) => c.id === "chart-share") || {}).lengths, [n, n]);
         check("compare: title", got.title, "goalloc-trace compare");
+        // Each class's waste % per run, as plotted, against SQL (2 decimals).
+        const plotted = got.classWaste;
+        const want = sql(db, "SELECT c.class, " + [1, 2].map((r) => `(SELECT CASE WHEN k.allocs > 0 AND k.allocated_bytes > 0 THEN ` +
+          `round(100.0 * (k.allocated_bytes - k.requested_bytes) / k.allocated_bytes, 2) END FROM class_stat k WHERE k.run_id = ${r} ` +
+          `AND k.class = c.class) r${r}`).join(", ") + " FROM (SELECT DISTINCT class FROM class_stat WHERE allocs > 0) c ORDER BY c.class");
+        // within 0.006 points: both sides round the same ratio to 2 decimals, perhaps differently at a tie
+        const near = (a, b) => (a === null || b === null ? a === b : Math.abs(a - b) < 0.006);
+        const wantRows = want.map((r) => [r.r1, r.r2]);
+        checkTrue(`compare: waste % per class and run, plotted, equal SQL's ${JSON.stringify(wantRows)}`,
+                  plotted && plotted.length === wantRows.length && plotted.every((r, i) => r.every((v, k) => near(v, wantRows[i][k]))),
+                  JSON.stringify(plotted));
         continue;
       }
       const e = expected(p.db, p.run);
@@ -277,6 +302,10 @@ function inspect() {
       checkTrue(`${name}: the flame graph's svg is drawn with frames`, got.svg && got.svg.width > 300 && got.svg.height > 50 && got.svg.frames >= e.sites,
                 got.svg && `${got.svg.width}x${got.svg.height}, ${got.svg.frames} frames`);
       checkTrue(`${name}: the svg holds the widest outermost frame`, got.svg && got.svg.names.includes(e.topOuter[0]));
+      const w = expected(p.db, p.run, "waste_bytes");
+      check(`${name}: flame graph of waste: total`, gotWaste && gotWaste.total, w.flameTotal);
+      check(`${name}: flame graph of waste: the widest outermost frame`, gotWaste && gotWaste.top[0], w.topOuter);
+      checkTrue(`${name}: flame graph of waste: drawn`, gotWaste && gotWaste.frames > 1, gotWaste && gotWaste.frames);
     }
   } finally {
     await browser.close();
