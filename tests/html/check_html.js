@@ -200,6 +200,12 @@ function inspect() {
   };
 }
 
+// Two animation frames and a timer tick: d3's zero-length transitions (the
+// flame graph's frame widths) have run.
+function settled() {
+  return new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 20))));
+}
+
 (async () => {
   const browser = await pw.launch({
     executablePath: chromium, headless: true,
@@ -218,19 +224,21 @@ function inspect() {
       page.on("request", (r) => { if (r.url() !== url) requests.push(r.url()); });
       await ctx.route("**/*", (route) => (route.request().url() === url ? route.continue() : route.abort()));
       await page.goto(url, {waitUntil: "load"});
+      await page.evaluate(settled);
       const got = await page.evaluate(inspect);
+      const shot = path.join(buildDir, name + ".png");
+      await page.screenshot({path: shot, fullPage: true});
       let gotWaste = null;
       if (await page.$("#flame-value")) {
         await page.selectOption("#flame-value", "waste_bytes");
+        await page.evaluate(settled);
         gotWaste = await page.evaluate(() => ({
           top: [...document.querySelectorAll("#flame-top tr:not(:first-child)")].map((tr) => [tr.children[0].textContent, Number(tr.querySelector(".raw").textContent)]),
           total: Number(document.querySelector("#flame-total").textContent),
-          frames: document.querySelectorAll("#flame svg rect").length,
+          frames: [...document.querySelectorAll("#flame svg rect")].filter((r) => +r.getAttribute("width") > 0).length,
         }));
         await page.selectOption("#flame-value", "allocated_bytes");
       }
-      const shot = path.join(buildDir, name + ".png");
-      await page.screenshot({path: shot, fullPage: true});
       await ctx.close();
 
       check(`${name}: console and page errors`, errors, []);
