@@ -1,5 +1,6 @@
 /* report_out.c: the output side report and compare share: --format names
- * and writing a rendered document to stdout or to -o OUT, with write errors (a full disk, a closed pipe) reported as one
+ * and writing a rendered document (text, json, csv or html) to stdout or to
+ * -o OUT, with write errors (a full disk, a closed pipe) reported as one
  * line. */
 #include "report_out.h"
 
