@@ -1,5 +1,5 @@
 /* cmd_compare.c: `goalloc-trace compare FILE[:RUN]... [--format
- * text|json|csv] [-o OUT]`: several runs side by side (from one file or
+ * text|json|csv|html] [-o OUT]`: several runs side by side (from one file or
  * many): the heap at each run's peak and its wastes, each class's share of
  * requests and waste, and the classes whose waste differs most
  * (report_data.c defines the figures).  FILE alone means every run of it.
@@ -20,7 +20,7 @@ enum { MAX_RUNS = 64 };
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: goalloc-trace compare FILE[:RUN]... [--format text|json|csv] [-o OUT]\n\n"
+	        "usage: goalloc-trace compare FILE[:RUN]... [--format text|json|csv|html] [-o OUT]\n\n"
 	        "Several runs side by side: the heap at each run's peak with its three kinds of waste,\n"
 	        "per size class each run's share of requests and its size-class waste, and the classes\n"
 	        "whose waste differs most between the runs.  Files are opened read-only.\n\n"
@@ -28,8 +28,9 @@ static void usage(FILE *f)
 	        "  FILE:RUN        one run of FILE: a run id, or a name (the last run of that name).\n"
 	        "                  An argument that names an existing file is always a whole FILE;\n"
 	        "                  otherwise it is split at its last ':'\n"
-	        "  --format F      text (default), json or csv (as in 'goalloc-trace report --help';\n"
-	        "                  the N-th run's CSV columns are headed runN:NAME)\n"
+	        "  --format F      text (default), json, csv or html (as in 'goalloc-trace report\n"
+	        "                  --help'; the N-th run's CSV columns are headed runN:NAME; html\n"
+	        "                  draws a chart of each table)\n"
 	        "  -o OUT          write to OUT instead of stdout\n\n"
 	        "The classes whose waste differs most: among the runs that used a class, spread = the\n"
 	        "most minus the least waste %% (points), weighted by the largest share of a run's\n"
@@ -132,7 +133,7 @@ int cli_cmd_compare(int argc, char **argv)
 			}
 			if (!strcmp(a, "--format")) {
 				if (cli_out_format_parse(argv[i], &fmt) != 0) {
-					fprintf(stderr, "goalloc-trace: compare: unknown format '%s' (text, json or csv)\n",
+					fprintf(stderr, "goalloc-trace: compare: unknown format '%s' (text, json, csv or html)\n",
 					        argv[i]);
 					goto out;
 				}
@@ -159,7 +160,7 @@ int cli_cmd_compare(int argc, char **argv)
 		rc = load_arg(&l, args[i], &names[i]);
 	if (!rc) {
 		cli_doc *doc = cli_compare_doc(l.n, l.files, l.data);
-		rc = cli_out_write(doc, fmt, out, "compare") == 0 ? 0 : 1;
+		rc = cli_out_write(doc, NULL, fmt, out, "compare") == 0 ? 0 : 1;
 		cli_doc_free(doc);
 	}
 	loaded_free(&l);

@@ -1,5 +1,5 @@
 /* cmd_report.c: `goalloc-trace report FILE [--run ID|NAME] [--format
- * text|json|csv] [-o OUT]`: one run's fragmentation report.  Opens FILE
+ * text|json|csv|html] [-o OUT]`: one run's fragmentation report.  Opens FILE
  * read-only (db_read.c), loads the run's aggregates, builds the document
  * (report_data.c) and renders it (report_out.c).  Errors are one line,
  * "goalloc-trace: report: FILE: reason"; exit 2 for usage errors, 1 for
@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "db_read.h"
 #include "report_data.h"
+#include "report_html.h"
 #include "report_out.h"
 
 #include <stdio.h>
@@ -16,7 +17,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: goalloc-trace report FILE [--run ID|NAME] [--format text|json|csv] [-o OUT]\n\n"
+	        "usage: goalloc-trace report FILE [--run ID|NAME] [--format text|json|csv|html] [-o OUT]\n\n"
 	        "The fragmentation report of one run of FILE (a database written by 'run'): the heap at\n"
 	        "its peak and at exit in Go's names with its three kinds of waste (size-class, span,\n"
 	        "page-heap), every size class used, the tiny allocator, what the other alignment mode\n"
@@ -26,7 +27,10 @@ static void usage(FILE *f)
 	        "                  of that name ('goalloc-trace run --name')\n"
 	        "  --format F      text (default: tables for people, at most 100 columns, bytes in\n"
 	        "                  KiB/MiB/GiB), json (one object, raw byte counts, null where a\n"
-	        "                  figure does not exist), csv (see below)\n"
+	        "                  figure does not exist), csv (see below), html (one self-contained\n"
+	        "                  page: charts of waste by class, the heap timeline, span use and a\n"
+	        "                  flame graph of the allocation sites, with the key figures as tables;\n"
+	        "                  it loads nothing from the network)\n"
 	        "  -o OUT          write to OUT instead of stdout\n\n"
 	        "CSV: one table per section; each section starts with a line '# section NAME' and a\n"
 	        "header row, and sections are separated by a blank line.  Byte counts are raw integers.\n\n"
@@ -53,7 +57,7 @@ int cli_cmd_report(int argc, char **argv)
 				run = argv[i];
 			else if (!strcmp(a, "--format")) {
 				if (cli_out_format_parse(argv[i], &fmt) != 0) {
-					fprintf(stderr, "goalloc-trace: report: unknown format '%s' (text, json or csv)\n",
+					fprintf(stderr, "goalloc-trace: report: unknown format '%s' (text, json, csv or html)\n",
 					        argv[i]);
 					return 2;
 				}
@@ -100,9 +104,16 @@ int cli_cmd_report(int argc, char **argv)
 		fprintf(stderr, "goalloc-trace: report: %s: %s\n", file, cli_rd_error(rd));
 		goto done;
 	}
+	cli_html_extra x = {0};
+	if (fmt == CLI_FMT_HTML && cli_html_load(rd, runs[pick].run_id, &x) != 0) {
+		fprintf(stderr, "goalloc-trace: report: %s: %s\n", file, cli_rd_error(rd));
+		cli_rd_data_free(&d);
+		goto done;
+	}
 	cli_doc *doc = cli_report_doc(file, &d);
-	rc = cli_out_write(doc, fmt, out, "report") == 0 ? 0 : 1;
+	rc = cli_out_write(doc, &x, fmt, out, "report") == 0 ? 0 : 1;
 	cli_doc_free(doc);
+	cli_html_extra_free(&x);
 	cli_rd_data_free(&d);
 done:
 	cli_rd_runs_free(runs, n);

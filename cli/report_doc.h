@@ -100,5 +100,8 @@ void cli_cell_number(FILE *f, const cli_col *c, const cli_cell *v);
 int cli_doc_text(const cli_doc *d, FILE *out);
 int cli_doc_json(const cli_doc *d, FILE *out);
 int cli_doc_csv(const cli_doc *d, FILE *out);
+/* A JSON string (report_json.c): UTF-8 passes through; bytes that are not
+ * UTF-8 (a damaged file) become U+FFFD, so the output is always valid JSON. */
+void cli_json_str(FILE *f, const char *s);
 
 #endif

@@ -20,9 +20,7 @@ static int utf8_len(const unsigned char *p)
 	return n;
 }
 
-/* A JSON string: UTF-8 passes through; bytes that are not UTF-8 (a damaged
- * file) become U+FFFD, so the output is always valid JSON. */
-static void str(FILE *f, const char *s)
+void cli_json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
@@ -55,7 +53,7 @@ static void value(FILE *f, const cli_col *c, const cli_cell *v)
 		return;
 	}
 	if (c->kind == CLI_COL_TEXT)
-		str(f, v->s);
+		cli_json_str(f, v->s);
 	else
 		cli_cell_number(f, c, v);
 }
@@ -69,7 +67,7 @@ static void row_object(FILE *f, const cli_table *t, int r, const char *indent)
 		if ((col->flags & CLI_COL_NO_DATA) || col->group)
 			continue;
 		fprintf(f, "%s\n%s  ", first ? "" : ",", indent);
-		str(f, col->key);
+		cli_json_str(f, col->key);
 		fputs(": ", f);
 		value(f, col, cli_table_cell(t, r, c));
 		first = false;
@@ -84,7 +82,7 @@ static void row_object(FILE *f, const cli_table *t, int r, const char *indent)
 				if (col->group != g)
 					continue;
 				fputs(gfirst ? "" : ", ", f);
-				str(f, col->key);
+				cli_json_str(f, col->key);
 				fputs(": ", f);
 				value(f, col, cli_table_cell(t, r, c));
 				gfirst = false;
@@ -100,11 +98,11 @@ static void row_object(FILE *f, const cli_table *t, int r, const char *indent)
 int cli_doc_json(const cli_doc *d, FILE *f)
 {
 	fprintf(f, "{\n  \"format\": \"goalloc-trace\",\n  \"kind\": ");
-	str(f, d->kind);
+	cli_json_str(f, d->kind);
 	for (int i = 0; i < d->ntables; i++) {
 		const cli_table *t = d->tables[i];
 		fputs(",\n  ", f);
-		str(f, t->key);
+		cli_json_str(f, t->key);
 		fputs(": ", f);
 		if (t->record) {
 			row_object(f, t, 0, "  ");
@@ -112,7 +110,7 @@ int cli_doc_json(const cli_doc *d, FILE *f)
 			fputc('{', f);
 			for (int r = 0; r < t->nrows; r++) {
 				fprintf(f, "%s\n    ", r ? "," : "");
-				str(f, t->row_keys[r]);
+				cli_json_str(f, t->row_keys[r]);
 				fputs(": ", f);
 				row_object(f, t, r, "    ");
 			}
@@ -130,7 +128,7 @@ int cli_doc_json(const cli_doc *d, FILE *f)
 			fprintf(f, "\"%s_notes\": [", t->key);
 			for (int n = 0; n < t->nnotes; n++) {
 				fputs(n ? ",\n    " : "\n    ", f);
-				str(f, t->notes[n]);
+				cli_json_str(f, t->notes[n]);
 			}
 			fputs("\n  ]", f);
 		}

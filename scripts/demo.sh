@@ -3,7 +3,8 @@
 # `goalloc-trace run` into one database, as two runs: demo/wordfreq (a
 # word-frequency count: strings of many sizes, a growing array of lines)
 # and demo/records (mostly 17..48-byte objects).  Then show the
-# fragmentation report of one run and the two side by side.
+# fragmentation report of one run and the two side by side, as text and as
+# HTML pages (build/demo-report.html, build/demo-compare.html).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -24,6 +25,14 @@ echo "== goalloc-trace report $db --run records"
 echo
 echo "== goalloc-trace compare $db"
 "$cli" compare "$db"
+echo
+echo "== goalloc-trace report $db --run records --format html -o build/demo-report.html"
+"$cli" report "$db" --run records --format html -o build/demo-report.html
+echo "== goalloc-trace compare $db --format html -o build/demo-compare.html"
+"$cli" compare "$db" --format html -o build/demo-compare.html
+echo "Open in a browser (self-contained, no network):"
+echo "  $PWD/build/demo-report.html"
+echo "  $PWD/build/demo-compare.html"
 echo
 echo "The database is $db: 'goalloc-trace report $db --format json' (or csv) for"
 echo "machines; schema/README.md documents the views for SQL."

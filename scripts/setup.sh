@@ -2,12 +2,21 @@
 # setup.sh [--bench]: install what goalloc-trace needs to build and test on
 # Debian 12 (run as root).  clang, bpftool, libbpf-dev, libelf-dev and
 # zlib1g-dev build the eBPF kernel view (run --bpf; cli/kview.bpf.c).
+# The HTML report inlines chart.js and d3 that `npm ci` fetches at build
+# time, and its test drives Debian's chromium: Node.js and npm come from
+# Debian's nodejs and npm packages only when no npm is on the PATH (a
+# machine may have a newer Node.js of its own; Debian 12's is 18, and the
+# browser test pins playwright-core 1.57.0, which declares Node.js 18 or
+# later, where 1.65 wants 20).
 # --bench adds the peer allocators and tools the benchmarks compare against.
 # Installs only what is missing.
 set -euo pipefail
 pkgs=(build-essential cmake g++ pkg-config libunwind-dev libdw-dev libbpf-dev libelf-dev zlib1g-dev
       clang bpftool libsqlite3-dev sqlite3 python3 libpython3.11-testsuite git jq perl
-      redis-server redis-tools golang-go)
+      redis-server redis-tools golang-go chromium)
+if ! command -v npm >/dev/null; then
+	pkgs+=(nodejs npm)
+fi
 if [ "${1:-}" = "--bench" ]; then
 	pkgs+=(libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 heaptrack hyperfine time)
 fi

@@ -42,6 +42,7 @@ for cmd in report compare; do
 	expect 2 "^goalloc-trace: $cmd: --format needs a value" "$cli" $cmd good.db --format
 	expect 2 "^goalloc-trace: $cmd: no FILE given" "$cli" $cmd
 	expect 1 "^goalloc-trace: $cmd: /no/such/dir/out.txt: cannot write" "$cli" $cmd good.db -o /no/such/dir/out.txt
+	expect 1 "^goalloc-trace: $cmd: /dev/full: cannot write: No space left on device" "$cli" $cmd good.db --format html -o /dev/full
 	"$cli" $cmd --help >out 2>err && grep -q "^usage: goalloc-trace $cmd" out && [ ! -s err ] ||
 		{ echo "FAIL: $cmd --help"; fail=1; }
 done

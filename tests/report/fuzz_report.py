@@ -8,8 +8,8 @@ four a well-formed copy whose numbers are made absurd (NULL, negative,
 int64 extremes, text, blobs).  Runs
 `report` (the last run, and run 1) and `compare` on each in every format,
 and fails if a run is killed by a signal, hangs, prints more than one line
-on stderr (or nothing when it fails), writes JSON that does not parse, or
-leaves a -wal/-shm file behind."""
+on stderr (or nothing when it fails), writes JSON that does not parse (in
+html: the page's data element), or leaves a -wal/-shm file behind."""
 import json
 import os
 import random
@@ -87,7 +87,7 @@ for i in range(n):
     else:
         with open(path, "wb") as f:
             f.write(mutate(orig))
-    for fmt in ("text", "json", "csv"):
+    for fmt in ("text", "json", "csv", "html"):
         for extra in ([], ["--run", "1"], ["compare"]):
             args = ["compare", path, "--format", fmt] if extra == ["compare"] else \
                 ["report", path, "--format", fmt, *extra]
@@ -103,9 +103,13 @@ for i in range(n):
                 failures.append(f"m{i} {fmt} {extra}: exit {p.returncode}, stderr {err!r}")
             elif p.returncode == 0 and not p.stdout:
                 failures.append(f"m{i} {fmt} {extra}: exit 0 with no output")
-            elif p.returncode == 0 and fmt == "json":
+            elif p.returncode == 0 and fmt in ("json", "html"):
                 try:
-                    json.loads(p.stdout.decode("utf-8"))
+                    text = p.stdout.decode("utf-8")
+                    if fmt == "html":
+                        start = text.index('id="goalloc-data">') + len('id="goalloc-data">')
+                        text = text[start:text.index("</script>", start)]
+                    json.loads(text)
                 except (ValueError, UnicodeDecodeError) as e:
                     failures.append(f"m{i} {fmt} {extra}: not valid JSON: {e}")
             outcomes["ok" if p.returncode == 0 else "error"] += 1
