@@ -332,8 +332,8 @@ static double probe_cost_us(void)
 		LIBBPF_OPTS(bpf_uprobe_opts, e, .func_name = "malloc");
 		LIBBPF_OPTS(bpf_uprobe_opts, r, .func_name = "malloc", .retprobe = true);
 		LIBBPF_OPTS(bpf_uprobe_opts, f, .func_name = "free");
-		l[0] = bpf_program__attach_uprobe_opts(skel->progs.at_malloc, child, libc, 0, &e);
 		l[1] = bpf_program__attach_uprobe_opts(skel->progs.at_return, child, libc, 0, &r);
+		l[0] = bpf_program__attach_uprobe_opts(skel->progs.at_malloc, child, libc, 0, &e);
 		l[2] = bpf_program__attach_uprobe_opts(skel->progs.at_free, child, libc, 0, &f);
 	}
 	if (write(down[1], "g", 1) == 1 && read(up[0], t, sizeof t) == (ssize_t)sizeof t && l[0] && l[1] && l[2])
@@ -449,7 +449,13 @@ int cli_cmd_attach(int argc, char **argv)
 		struct bpf_program *entry[] = {skel->progs.at_malloc, skel->progs.at_calloc, skel->progs.at_realloc,
 		                               skel->progs.at_memalign, skel->progs.at_posix_memalign,
 		                               skel->progs.at_free};
-		for (int ret = 0; ret < (probes[i].which == 5 ? 1 : 2); ret++) {
+		/* The return probe first: a call that enters between the two would
+		 * otherwise leave an entry whose return is never seen, and the BPF
+		 * side would take every later call of that thread for a nested one
+		 * (redis-server's busy thread then recorded nothing at all). */
+		int nprobes = probes[i].which == 5 ? 1 : 2;
+		for (int k = 0; k < nprobes; k++) {
+			int ret = nprobes == 2 && k == 0;
 			LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = probes[i].fn, .retprobe = ret == 1);
 			struct bpf_link *l = bpf_program__attach_uprobe_opts(ret ? skel->progs.at_return
 			                                                         : entry[probes[i].which],

@@ -5,7 +5,9 @@
 #include "cli.h"
 #include "db_read.h"
 #include "fmt.h"
+#include "frame_name.h"
 #include "pprof.h"
+#include "report_doc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -132,21 +134,10 @@ static const site *find_site(const site *v, int n, int64_t sid)
 	return NULL;
 }
 
-static const char *base_name(const char *p)
-{
-	const char *b = p ? strrchr(p, '/') : NULL;
-	return b ? b + 1 : p;
-}
-
 /* A frame's name as the folded format and pprof show it. */
 static void frame_name(const frame *f, char *buf, size_t n)
 {
-	if (f->function)
-		snprintf(buf, n, "%s", f->function);
-	else if (f->module)
-		snprintf(buf, n, "%s+0x%llx", base_name(f->module), (unsigned long long)f->offset);
-	else
-		snprintf(buf, n, "0x%llx", (unsigned long long)f->pc);
+	cli_frame_name(buf, n, f->function, f->module, f->offset, f->pc);
 }
 
 #define STAT_COLS "stack_id, class, allocs, allocated_bytes, live_objects_at_end, live_bytes_at_end, waste_bytes, requested_bytes"
@@ -245,23 +236,13 @@ static int write_folded(cli_rd *db, const char *path, int64_t run_id, const site
 	return rc < 0 ? err_db(path, db) : 0;
 }
 
-static void json_str(FILE *f, const char *s)
+/* A JSON string, or null for a missing one (no symbol, no module). */
+static void json_opt(FILE *f, const char *s)
 {
-	if (!s) {
+	if (s)
+		cli_json_str(f, s);
+	else
 		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
 }
 
 static int write_json(cli_rd *db, const char *path, int64_t run_id, const char *name, const char *stacks,
@@ -273,9 +254,9 @@ static int write_json(cli_rd *db, const char *path, int64_t run_id, const char *
 	                 &q) != 0)
 		return err_db(path, db);
 	fprintf(f, "{\"run_id\": %lld, \"name\": ", (long long)run_id);
-	json_str(f, name);
+	json_opt(f, name);
 	fprintf(f, ", \"stacks\": ");
-	json_str(f, stacks);
+	json_opt(f, stacks);
 	fprintf(f, ", \"estimated\": %s, \"sites\": [", strcmp(stacks, "sample") ? "false" : "true");
 	int64_t cur = -1;
 	int rc, nsite = 0;
@@ -289,11 +270,11 @@ static int write_json(cli_rd *db, const char *path, int64_t run_id, const char *
 			for (int k = 0; s && k < s->nframes; k++) {
 				const frame *fr = &s->frames[k];
 				fprintf(f, "%s{\"pc\": %llu, \"module\": ", k ? ", " : "", (unsigned long long)fr->pc);
-				json_str(f, fr->module);
+				json_opt(f, fr->module);
 				fprintf(f, ", \"function\": ");
-				json_str(f, fr->function);
+				json_opt(f, fr->function);
 				fprintf(f, ", \"file\": ");
-				json_str(f, fr->file);
+				json_opt(f, fr->file);
 				if (fr->file)
 					fprintf(f, ", \"line\": %lld}", (long long)fr->line);
 				else

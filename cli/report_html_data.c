@@ -6,6 +6,8 @@
  * module+0xoffset, else 0xpc; each name is stored once. */
 #include "report_html.h"
 
+#include "frame_name.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,12 +52,6 @@ static int intern(cli_html_extra *x, namemap *m, const char *name)
 	if (isnew)
 		*slot = x->nnames;
 	return x->nnames++;
-}
-
-static const char *base_name(const char *p)
-{
-	const char *b = strrchr(p, '/');
-	return b ? b + 1 : p;
 }
 
 static cli_html_site *find_site(cli_html_extra *x, int64_t sid)
@@ -119,13 +115,8 @@ static int load_sites(cli_rd *rd, int64_t run_id, cli_html_extra *x)
 		if (!s)
 			continue; /* frames of a stack without figures */
 		char name[1024];
-		const char *fn = cli_rd_text(q, 5), *mod = cli_rd_text(q, 3);
-		if (fn)
-			snprintf(name, sizeof name, "%s", fn);
-		else if (mod)
-			snprintf(name, sizeof name, "%s+0x%llx", base_name(mod), (unsigned long long)cli_rd_int(q, 4));
-		else
-			snprintf(name, sizeof name, "0x%llx", (unsigned long long)cli_rd_int(q, 2));
+		cli_frame_name(name, sizeof name, cli_rd_text(q, 5), cli_rd_text(q, 3), (uint64_t)cli_rd_int(q, 4),
+		               (uint64_t)cli_rd_int(q, 2));
 		s->frames = grow(s->frames, &cap, s->nframes + 1, sizeof *s->frames);
 		s->frames[s->nframes++] = intern(x, &names, name);
 	}

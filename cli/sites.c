@@ -25,6 +25,7 @@
 #define _GNU_SOURCE
 #include "sites.h"
 
+#include "frame_name.h"
 #include "symbolize.h"
 #include "u64map.h"
 
@@ -396,22 +397,15 @@ typedef struct frame {
 	int line;
 } frame;
 
-static const char *base_name(const char *p)
-{
-	const char *b = strrchr(p, '/');
-	return b ? b + 1 : p;
-}
-
+/* A frame as the sites view shows it: its name, then where it is. */
 static void frame_text(char *buf, size_t n, const frame *f)
 {
 	if (f->function && f->file)
 		snprintf(buf, n, "%s (%s:%d)", f->function, f->file, f->line);
-	else if (f->function)
-		snprintf(buf, n, "%s (%s)", f->function, base_name(f->module));
-	else if (f->module)
-		snprintf(buf, n, "%s+0x%llx", base_name(f->module), (unsigned long long)f->offset);
+	else if (f->function && f->module)
+		snprintf(buf, n, "%s (%s)", f->function, cli_base_name(f->module));
 	else
-		snprintf(buf, n, "0x%llx", (unsigned long long)f->pc);
+		cli_frame_name(buf, n, f->function, f->module, f->offset, f->pc);
 }
 
 typedef struct canon {

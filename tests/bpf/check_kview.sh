@@ -248,9 +248,19 @@ while time.time() - t < 30:
 		redis-server --port $port --save '' --appendonly no >/dev/null 2>&1 &
 		rpid=$!
 		for i in $(seq 1 50); do redis-cli -p $port ping >/dev/null 2>&1 && break; sleep 0.1; done
-		redis-benchmark -p $port -q -n 2000000 -t set,get,lpush >/dev/null 2>&1 &
+		redis-benchmark -p $port -q -l -r 1000000 -t set,lpush >/dev/null 2>"$dir/bench.err" &
 		bpid=$!
-		sleep 0.3
+		# SETs of random keys (-r) and LPUSHes allocate on every command (GETs
+		# and SETs of one key reuse buffers: a 2 s window could see none);
+		# attach once redis is serving the benchmark
+		busy=0
+		for i in $(seq 1 100); do
+			busy=$(redis-cli -p $port info stats 2>/dev/null | tr -d '\r' |
+			       awk -F: '$1 == "total_commands_processed" { print $2 + 0 }')
+			[ "${busy:-0}" -gt 5000 ] && break
+			sleep 0.1
+		done
+		[ "${busy:-0}" -gt 5000 ] || { cat "$dir/bench.err"; die "redis-server is not busy ($busy commands): the benchmark did not run"; }
 		attach_check redis-server $rpid
 		grep -q "libjemalloc" "$dir/err" || echo "note: redis-server's allocator: $(grep -o 'uprobes on [^ ]*' "$dir/err")"
 		kill $bpid 2>/dev/null
