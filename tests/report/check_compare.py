@@ -12,20 +12,10 @@ import subprocess
 import sys
 import tempfile
 
+from figcheck import Checks, pct
+
 cli, prog = sys.argv[1], sys.argv[2]
-failures = []
-
-
-def check(name, got, want):
-    ok = got == want
-    if isinstance(want, float) or isinstance(got, float):
-        ok = got is not None and want is not None and abs(got - want) <= 0.0051 + 1e-9 * abs(want)
-    if not ok:
-        failures.append(f"{name}: compare {got!r}, want {want!r}")
-
-
-def pct(part, whole):
-    return None if not whole else round(100.0 * part / whole, 2)
+check = Checks('compare', 'want')
 
 
 def run(*args, check_rc=True):
@@ -124,7 +114,4 @@ check("unknown run: message", p.stderr.startswith(f"goalloc-trace: compare: {one
 
 con.close()
 subprocess.run(["rm", "-rf", tmp])
-for f in failures:
-    print("FAIL:", f)
-print(f"{'FAIL' if failures else 'ok'}: {len(failures)} compare figures differ")
-sys.exit(1 if failures else 0)
+check.finish('compare figures differ')

@@ -19,16 +19,10 @@ import subprocess
 import sys
 import tempfile
 
+from figcheck import Checks
+
 cli, prog = sys.argv[1], sys.argv[2]
-failures = []
-
-
-def check(name, got, want):
-    ok = got == want
-    if isinstance(want, float):
-        ok = got is not None and abs(got - want) <= 0.00051 + 1e-9 * abs(want)
-    if not ok:
-        failures.append(f"{name}: report {got!r}, want {want!r}")
+check = Checks('report', 'want', tol=0.00051, either=False)
 
 
 def report(db, fmt="json"):
@@ -125,7 +119,4 @@ check("text: kernel section", "The kernel's view" in text, True)
 check("text fits 100 columns", max(len(l) for l in text.splitlines()) <= 100, True)
 con.close()
 subprocess.run(["rm", "-rf", tmp])
-for f in failures:
-    print("FAIL:", f)
-print(f"{'FAIL' if failures else 'ok'}: {len(failures)} figures of the optional sections differ")
-sys.exit(1 if failures else 0)
+check.finish('figures of the optional sections differ')

@@ -24,21 +24,11 @@ import sys
 import tempfile
 import os
 
+from figcheck import Checks, pct
+
 cli, prog = sys.argv[1], sys.argv[2]
 extra = sys.argv[3:]
-failures = []
-
-
-def check(name, got, want):
-    ok = got == want
-    if isinstance(want, float) or isinstance(got, float):
-        ok = got is not None and want is not None and abs(got - want) <= 0.0051 + 1e-9 * abs(want)
-    if not ok:
-        failures.append(f"{name}: report {got!r}, events {want!r}")
-
-
-def pct(part, whole):
-    return None if whole == 0 else round(100.0 * part / whole, 2)
+check = Checks('report', 'events')
 
 
 tmp = tempfile.mkdtemp()
@@ -361,7 +351,4 @@ rep2 = json.loads(subprocess.run([cli, "report", noev, "--format", "json"], chec
 rep2["run"]["file"] = rep["run"]["file"]
 check("the report does not read the event table", rep2 == rep, True)
 subprocess.run(["rm", "-rf", tmp])
-for f in failures:
-    print("FAIL:", f)
-print(f"{'FAIL' if failures else 'ok'}: {len(failures)} of the report's figures differ from the events")
-sys.exit(1 if failures else 0)
+check.finish("of the report's figures differ from the events")
