@@ -23,11 +23,30 @@
 /* C++ names: libstdc++'s demangler (C linkage). */
 extern char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
 
+typedef struct symrec {
+	uint64_t addr, size;
+	const char *name; /* dwfl's string, alive with the Dwfl */
+	int rank;         /* which of several names at one address to show */
+} symrec;
+
+/* Of aliases at one address, as dwfl_module_addrinfo chooses: global over
+ * weak over local, then a default symbol version (name@@V) or none over an
+ * old one (name@V). */
+static int sym_rank(const GElf_Sym *sym, const char *name)
+{
+	int bind = GELF_ST_BIND(sym->st_info);
+	const char *at = strchr(name, '@');
+	return (bind == STB_GLOBAL ? 4 : bind == STB_WEAK ? 2 : 0) + (!at || at[1] == '@');
+}
+
 typedef struct object {
 	char *path;
 	Dwfl *dwfl;      /* NULL if the file could not be read */
 	Dwfl_Module *mod;
 	bool lines;      /* look lines up (its own DWARF, or debug files allowed) */
+	bool syms_read;
+	symrec *syms;    /* its functions by address (read once: see find_sym) */
+	size_t nsyms;
 } object;
 
 typedef struct entry {
@@ -80,6 +99,7 @@ void cli_sym_free(cli_symbolizer *z)
 		if (z->objs[i].dwfl)
 			dwfl_end(z->objs[i].dwfl);
 		free(z->objs[i].path);
+		free(z->objs[i].syms);
 	}
 	for (size_t i = 0; i < z->nstrs; i++)
 		free(z->strs[i]);
@@ -161,14 +181,58 @@ static char *demangle(const char *name)
 	return strdup(name);
 }
 
-static void lookup(cli_symbolizer *z, const object *o, uint64_t rel, cli_sym *out)
+static int sym_cmp(const void *a, const void *b)
+{
+	const symrec *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr ? 1 : 0;
+}
+
+/* The function whose code holds rel.  dwfl_module_addrinfo scans the whole
+ * symbol table on every call (cc1: ~10 s for one gcc run's stacks), so each
+ * object's function symbols are read once, sorted by address and searched
+ * by bisection; a symbol of size 0 covers up to the next one. */
+static const char *find_sym(object *o, uint64_t rel)
+{
+	if (!o->syms_read) {
+		o->syms_read = true;
+		int n = dwfl_module_getsymtab(o->mod);
+		size_t cap = n > 0 ? (size_t)n : 0;
+		o->syms = cap ? malloc(cap * sizeof *o->syms) : NULL;
+		for (int i = 1; o->syms && i < n; i++) {
+			GElf_Sym sym;
+			GElf_Addr addr;
+			const char *name = dwfl_module_getsym_info(o->mod, i, &sym, &addr, NULL, NULL, NULL);
+			if (name && *name && GELF_ST_TYPE(sym.st_info) == STT_FUNC && sym.st_shndx != SHN_UNDEF)
+				o->syms[o->nsyms++] = (symrec){addr, sym.st_size, name, sym_rank(&sym, name)};
+		}
+		if (o->nsyms)
+			qsort(o->syms, o->nsyms, sizeof *o->syms, sym_cmp);
+	}
+	size_t lo = 0, hi = o->nsyms;
+	while (lo < hi) { /* the first symbol above rel */
+		size_t mid = lo + (hi - lo) / 2;
+		if (o->syms[mid].addr <= rel)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* among the symbols at the highest address <= rel that cover it, the best
+	 * ranked (a symbol of size 0 covers up to the next address) */
+	const symrec *best = NULL;
+	for (size_t i = lo; i-- > 0 && o->syms[i].addr == o->syms[lo - 1].addr;) {
+		const symrec *r = &o->syms[i];
+		if ((r->size ? rel < r->addr + r->size : true) && (!best || r->rank > best->rank))
+			best = r;
+	}
+	return best ? best->name : NULL;
+}
+
+static void lookup(cli_symbolizer *z, object *o, uint64_t rel, cli_sym *out)
 {
 	memset(out, 0, sizeof *out);
 	if (!o->mod)
 		return;
-	GElf_Off off;
-	GElf_Sym sym;
-	const char *name = dwfl_module_addrinfo(o->mod, rel, &off, &sym, NULL, NULL, NULL);
+	const char *name = find_sym(o, rel);
 	if (name)
 		out->function = keep(z, demangle(name));
 	Dwfl_Line *line = o->lines ? dwfl_module_getsrc(o->mod, rel) : NULL;
