@@ -45,7 +45,8 @@ attach | attach_programs)
 esac
 
 dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+bg="" # background processes a case started: stopped however it ends
+trap '[ -z "$bg" ] || kill $bg 2>/dev/null; rm -rf "$dir"' EXIT
 die() { echo "FAIL: $*"; exit 1; }
 q() { sqlite3 "$dir/t.db" "$1"; }
 pct_off() { # pct_off GOT WANT: |GOT - WANT| as a percentage of WANT
@@ -240,6 +241,7 @@ while time.time() - t < 30:
     d = {str(i): [i] * 10 for i in range(20000)}
 ' &
 	ppid=$!
+	bg="$bg $ppid"
 	sleep 0.5
 	attach_check python3 $ppid
 	kill $ppid
@@ -247,9 +249,11 @@ while time.time() - t < 30:
 		port=$((20000 + $$ % 20000))
 		redis-server --port $port --save '' --appendonly no >/dev/null 2>&1 &
 		rpid=$!
+		bg="$bg $rpid"
 		for i in $(seq 1 50); do redis-cli -p $port ping >/dev/null 2>&1 && break; sleep 0.1; done
 		redis-benchmark -p $port -q -l -r 1000000 -t set,lpush >/dev/null 2>"$dir/bench.err" &
 		bpid=$!
+		bg="$bg $bpid"
 		# SETs of random keys (-r) and LPUSHes allocate on every command (GETs
 		# and SETs of one key reuse buffers: a 2 s window could see none);
 		# attach once redis is serving the benchmark
