@@ -246,12 +246,12 @@ while time.time() - t < 30:
 	attach_check python3 $ppid
 	kill $ppid
 	if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
-		port=$((20000 + $$ % 20000))
-		redis-server --port $port --save '' --appendonly no >/dev/null 2>&1 &
+		sock=$dir/redis.sock # a socket of its own: no TCP port to collide with
+		redis-server --port 0 --unixsocket "$sock" --save '' --appendonly no >/dev/null 2>&1 &
 		rpid=$!
 		bg="$bg $rpid"
-		for i in $(seq 1 50); do redis-cli -p $port ping >/dev/null 2>&1 && break; sleep 0.1; done
-		redis-benchmark -p $port -q -l -r 1000000 -t set,lpush >/dev/null 2>"$dir/bench.err" &
+		for i in $(seq 1 50); do redis-cli -s "$sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
+		redis-benchmark -s "$sock" -q -l -r 1000000 -t set,lpush >/dev/null 2>"$dir/bench.err" &
 		bpid=$!
 		bg="$bg $bpid"
 		# SETs of random keys (-r) and LPUSHes allocate on every command (GETs
@@ -259,7 +259,7 @@ while time.time() - t < 30:
 		# attach once redis is serving the benchmark
 		busy=0
 		for i in $(seq 1 100); do
-			busy=$(redis-cli -p $port info stats 2>/dev/null | tr -d '\r' |
+			busy=$(redis-cli -s "$sock" info stats 2>/dev/null | tr -d '\r' |
 			       awk -F: '$1 == "total_commands_processed" { print $2 + 0 }')
 			[ "${busy:-0}" -gt 5000 ] && break
 			sleep 0.1
@@ -268,7 +268,7 @@ while time.time() - t < 30:
 		attach_check redis-server $rpid
 		grep -q "libjemalloc" "$dir/err" || echo "note: redis-server's allocator: $(grep -o 'uprobes on [^ ]*' "$dir/err")"
 		kill $bpid 2>/dev/null
-		redis-cli -p $port shutdown nosave >/dev/null 2>&1 || kill $rpid
+		redis-cli -s "$sock" shutdown nosave >/dev/null 2>&1 || kill $rpid
 		wait $rpid 2>/dev/null
 	else
 		echo "note: redis-server not installed: attach checked on python3 only"
