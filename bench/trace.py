@@ -665,6 +665,8 @@ def summary(ran, results, modes, problems, ht_note, keep):
 		if slow:
 			rb.out("    (rate not judged on %s: fewer than %.1fM events/s untraced)" %
 			       (", ".join(s[0] for s in slow), T_STORE_RATE / 1e6))
+	elif "events" not in modes:
+		rb.out("  --events stores >= %.1fM events/s: not run (--modes)" % (T_STORE_RATE / 1e6))
 	else:
 		rb.out("  --events stores >= %.1fM events/s: no figure (runs failed)  NOT MET" %
 		       (T_STORE_RATE / 1e6))
