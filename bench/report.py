@@ -20,6 +20,10 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run as rb  # noqa: E402  (bench/run.py: machine facts)
+
 T_REPORT_S = 2.0
 EVENTS_PER_ITER = 2.91  # bench-churn: allocator events per iteration (measured: 99.2M for 34.1M)
 
@@ -52,7 +56,7 @@ def main():
 	db = args.db
 	print("goalloc-trace report/compare speed")
 	print("command:  bench/report.py %s" % " ".join(sys.argv[1:]))
-	print("load:     %s (1/5/15 min at start)" % " ".join(open("/proc/loadavg").read().split()[:3]))
+	print("load:     %s (1/5/15 min at start)" % rb.loadavg())
 	if not db:
 		db = os.path.join(tmp, "big.db")
 		iters = int(args.events / EVENTS_PER_ITER * 1.02) + 1  # a margin: the rate varies a little

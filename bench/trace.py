@@ -265,8 +265,9 @@ class Cell:
 def main():
 	ap = argparse.ArgumentParser(
 		description="Tracing overhead: each workload plain under libgoalloc.so, under "
-		"goalloc-trace run (aggregates), under goalloc-trace run --events, and under heaptrack; "
-		"median wall times, slowdowns, event rates, database size, and the issue's targets.")
+		"goalloc-trace run (no stacks, sampled stacks, all stacks, --events, optionally --bpf=on) "
+		"and under heaptrack; median wall times, slowdowns, event rates, database size, and the "
+		"issues' targets.")
 	ap.add_argument("filters", nargs="*", metavar="WORKLOAD",
 	                help="run only workloads whose name contains one of these (default: all)")
 	ap.add_argument("-b", "--build", default="build",

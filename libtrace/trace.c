@@ -133,9 +133,9 @@ static GT_NOINLINE void shared_put(const gt_record *rec)
 
 static void emit_thread_event(uint8_t kind);
 
-/* Claim a free ring for the calling thread; NULL when all are taken. */
 static bool stacks_on; /* allocations carry stacks (stack.c) */
 
+/* Claim a free ring for the calling thread; NULL when all are taken. */
 static GT_NOINLINE gt_ring *ring_claim(void)
 {
 	if (tls_exited)
