@@ -451,6 +451,10 @@ def main():
 	                "(glibc always runs: it is the reference)")
 	ap.add_argument("-t", "--timeout", type=float, default=300,
 	                help="seconds before one run is killed and counted as failed (default: 300)")
+	ap.add_argument("--baseline", metavar="LIB",
+	                help="also run this libgoalloc.so (e.g. one built from the previous commit) "
+	                "as allocator 'gobase', to measure a change of the allocator in the "
+	                "same invocation")
 	ap.add_argument("-l", "--list", action="store_true", help="list the workloads and exit")
 	args = ap.parse_args()
 
@@ -473,6 +477,13 @@ def main():
 		if unknown:
 			ap.error("unknown allocator(s): %s" % ",".join(sorted(unknown)))
 		allocs = [a for a in allocs if a.name in want]
+	if args.baseline:
+		b = Allocator("gobase", None, [])
+		b.lib = os.path.abspath(args.baseline)
+		b.version = "baseline"
+		if not os.path.exists(b.lib):
+			b.missing = "not found (%s)" % b.lib
+		allocs.append(b)
 	active = [a for a in allocs if not a.missing]
 	spawner = os.path.join(build, "bin", "bench-spawn")
 	if not os.path.exists(spawner):
