@@ -87,7 +87,7 @@ static size_t bits_bytes(uint8_t spc)
 	size_t words = (nelems + 63) / 64;
 	size_t bytes = 3 * words * sizeof(uint64_t);
 	if (spc == GA_SPANCLASS_TINY)
-		bytes += nelems * sizeof(uint32_t);
+		bytes += 2 * nelems * sizeof(uint32_t);
 	return bytes;
 }
 

@@ -54,54 +54,66 @@ enum {
  * class-0 object.  FREE spans are back in the page heap. */
 enum ga_span_state { GA_SPAN_FREE = 0, GA_SPAN_CACHED, GA_SPAN_PARTIAL, GA_SPAN_FULL, GA_SPAN_LARGE };
 
-/* Tiny-block metadata word (one per 16-byte block of a tiny span):
- *   bits 0..15   an object starts at this byte offset
- *   bits 16..30  an object ends at byte offset (bit - 16); an object with no
- *                end bit at or after its start ends at offset 15
- *   bit 31       the block is some thread's current tiny block
- * The block goes back to its span when no start bit and no current bit are
- * left.  Updated with atomic read-modify-write by any thread. */
-#define GA_TINY_CUR (1u << 31)
+/* Tiny-block metadata: two words per 16-byte block of a tiny span,
+ * tiny_words[2*i] (A, "allocated") and tiny_words[2*i+1] (F, "freed").
+ *   A bits 0..15   an object starts at this byte offset
+ *   A bits 16..30  an object ends at byte offset (bit - 16); an object with
+ *                  no end bit at or after its start ends at offset 15
+ *   F bits 0..15   the object starting at this offset has been freed
+ *   F bit 31       the block is no thread's current block (retired)
+ * A is written only by the thread whose current block it is, with plain
+ * (relaxed) stores, and is final once F's retired bit is set: a tiny
+ * allocation makes no atomic read-modify-write.  F is changed only by
+ * atomic OR (a free, or the owner retiring the block); the OR that leaves
+ * F's freed bits equal to A's start bits with the retired bit set is the
+ * last one, and whoever made it returns the block to its span. */
+#define GA_TINY_RETIRED (1u << 31)
 #define GA_TINY_STARTS 0xffffu
 
 typedef struct ga_mspan {
-	uintptr_t base;
-	uint32_t npages;
+	/* First cache line: every field a free reads (fixalloc hands out
+	 * 64-byte-aligned structs), so a free of an object in a span no cache
+	 * holds touches one line of the struct, not two. */
+	uintptr_t base;   /* a free struct's free-list link overlays it */
 	uint8_t spc;      /* span class: 0 large, 1..67, GA_SPANCLASS_TINY */
 	uint8_t cls;      /* size class (2 for tiny spans) */
 	uint8_t state;    /* atomic: enum ga_span_state */
 	uint8_t needzero; /* owner/lock: some free slot may be dirty */
+	uint32_t divmagic; /* idx = (off * divmagic) >> 32, Go's divMul */
 	uint32_t elemsize;
 	uint32_t nelems;
-	uint32_t divmagic; /* idx = (off * divmagic) >> 32, Go's divMul */
-	uint64_t id;       /* unique per span allocation, for events */
 
 	/* Owner-private while CACHED, mcentral lock while listed.  Read by any
 	 * thread (relaxed) for double-free detection. */
 	uint32_t freeindex;   /* objects below it are all allocated */
 	int32_t alloc_count;  /* objects allocated as of the last sweep + since */
-	uint64_t alloc_cache; /* ~alloc_bits shifted so bit 0 is freeindex */
 	uint64_t *alloc_bits; /* 1 = allocated at the last sweep */
 	uint64_t *local_bits; /* owner only: freed by the owner since the last sweep */
-	int32_t nlocal;       /* owner only: popcount(local_bits) */
-	struct ga_mcache *owner; /* atomic: the caching mcache, NULL when listed */
-
 	/* Written by any thread but the owner. */
 	uint64_t *freed_bits;    /* atomic OR: object freed since the last sweep */
-	uint32_t *tiny_words;    /* tiny spans: one word per block (above) */
+	struct ga_mcache *owner; /* atomic: the caching mcache, NULL when listed */
+
+	/* Second line: the owner's allocation state and the rest. */
+	uint64_t alloc_cache; /* ~alloc_bits shifted so bit 0 is freeindex */
+	int32_t nlocal;       /* owner only: popcount(local_bits) */
+	uint32_t npages;
+	uint64_t id;          /* unique per span allocation, for events */
+	uint32_t *tiny_words; /* tiny spans: two words per block (above) */
 
 	/* mcentral list links: mcentral lock.  Free spans reuse them in fixalloc. */
 	struct ga_mspan *next, *prev;
 	uint64_t req_size;       /* large spans: requested bytes */
 	uint32_t scav_pages;     /* pages of the last mheap allocation that had been released */
 } ga_mspan;
+_Static_assert(__builtin_offsetof(ga_mspan, alloc_cache) == 64, "the free path's fields fill line 0");
 
 /* Per-thread cache (Go's mcache is per P; ours is per thread). */
 typedef struct ga_mcache {
 	ga_mspan *alloc[GA_SPANCLASSES]; /* never NULL: &ga_empty_span when none */
 	uintptr_t tiny;                  /* current tiny block or 0 */
 	uint32_t tinyoffset;
-	uint32_t *tiny_word;             /* metadata word of the current block */
+	uint32_t *tiny_word;             /* A word of the current block */
+	uint32_t tiny_abits;             /* its value (this thread is its only writer) */
 	ga_mspan *tiny_span;
 	uint32_t tiny_count;              /* objects placed in the current block */
 	bool dead;
@@ -163,6 +175,56 @@ GA_HIDDEN void _ga_emit_slow(const ga_event *ev);
 			_ga_emit_slow(&ev_);                              \
 		}                                                     \
 	} while (0)
+
+/* stmode.c: the single-threaded mode (see there).  The helpers below are
+ * the only read-modify-writes of metadata that other threads also write:
+ * plain on T0 while no other thread has used the heap, atomic otherwise. */
+extern GA_HIDDEN bool ga_mt;
+extern GA_HIDDEN int ga_st_busy;
+extern GA_HIDDEN __thread bool ga_tls_t0 __attribute__((tls_model("initial-exec")));
+/* Tests only (test_stmode): called inside T0's plain read-modify-write,
+ * to hold the window open while another thread ends the mode. */
+extern GA_HIDDEN void (*ga_st_test_hook)(void);
+GA_HIDDEN void _ga_stmode_init(void);
+GA_HIDDEN void _ga_stmode_new_cache(void);
+GA_HIDDEN void _ga_stmode_fork_child(void);
+GA_HIDDEN void _ga_go_mt(void);
+#define GA_COMPILER_BARRIER() __asm__ volatile("" ::: "memory")
+
+/* A thread that is not T0 is about to act on the heap: leave the mode. */
+static inline void _ga_stmode_check(void)
+{
+	if (GA_UNLIKELY(!GA_LOAD(&ga_mt)) && !ga_tls_t0)
+		_ga_go_mt();
+}
+
+#define GA_ST_RMW(type, name, plain_expr, atomic_call)                         \
+	static inline type name(type *w, type v)                                   \
+	{                                                                          \
+		if (ga_tls_t0 && !GA_LOAD(&ga_mt)) {                                   \
+			int busy = ga_st_busy;                                             \
+			GA_STORE(&ga_st_busy, 1);                                          \
+			GA_COMPILER_BARRIER();                                             \
+			if (GA_LIKELY(!GA_LOAD(&ga_mt))) {                                 \
+				type old = GA_LOAD(w);                                         \
+				if (GA_UNLIKELY(ga_st_test_hook != NULL))                      \
+					ga_st_test_hook();                                         \
+				GA_STORE(w, (type)(plain_expr));                               \
+				GA_COMPILER_BARRIER();                                         \
+				GA_STORE(&ga_st_busy, busy);                                   \
+				return old;                                                    \
+			}                                                                  \
+			GA_STORE(&ga_st_busy, busy);                                       \
+		} else {                                                               \
+			_ga_stmode_check();                                                \
+		}                                                                      \
+		return atomic_call;                                                    \
+	}
+/* *w |= v, returning the old value (seq_cst when atomic: mspan.c's Dekker). */
+GA_ST_RMW(uint64_t, _ga_or64, old | v, __atomic_fetch_or(w, v, __ATOMIC_SEQ_CST))
+GA_ST_RMW(uint32_t, _ga_or32, old | v, __atomic_fetch_or(w, v, __ATOMIC_ACQ_REL))
+/* *w = v, returning the old value. */
+GA_ST_RMW(uint64_t, _ga_xchg64, v, __atomic_exchange_n(w, v, __ATOMIC_ACQ_REL))
 
 /* sizeclass.c */
 extern GA_HIDDEN const uint16_t ga_class_to_size[GA_CLASSES];
@@ -279,7 +341,7 @@ static inline uint32_t _ga_span_index(const ga_mspan *s, uintptr_t p)
 }
 
 /* mcentral.c */
-GA_HIDDEN ga_mspan *_ga_mcentral_cache_span(uint8_t spc);
+GA_HIDDEN ga_mspan *_ga_mcentral_exchange(ga_mspan *old, uint8_t spc);
 GA_HIDDEN void _ga_mcentral_uncache_span(ga_mspan *s);
 GA_HIDDEN void _ga_mcentral_free_slow(ga_mspan *s);
 GA_HIDDEN void _ga_mcentral_init(void);

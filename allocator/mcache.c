@@ -75,6 +75,7 @@ ga_mcache *_ga_mcache_get_slow(void)
 	if (!c)
 		_ga_fatal("malloc", "out of memory for a thread cache", NULL);
 	cache_init(c);
+	_ga_stmode_new_cache(); /* before this thread publishes any span */
 	pthread_mutex_lock(&all_lock);
 	all_link_locked(c);
 	pthread_mutex_unlock(&all_lock);
@@ -99,11 +100,8 @@ void _ga_orphan_leave(void)
 ga_mspan *_ga_mcache_refill(ga_mcache *c, uint8_t spc)
 {
 	ga_mspan *s = c->alloc[spc];
-	if (s != &ga_empty_span) {
-		c->alloc[spc] = &ga_empty_span;
-		_ga_mcentral_uncache_span(s);
-	}
-	s = _ga_mcentral_cache_span(spc);
+	c->alloc[spc] = &ga_empty_span;
+	s = _ga_mcentral_exchange(s != &ga_empty_span ? s : NULL, spc);
 	if (!s)
 		return NULL;
 	__atomic_store_n(&s->owner, c, __ATOMIC_RELAXED); /* read only by this thread to match itself */

@@ -1,13 +1,14 @@
 /* mcentral.c: per span class, the spans not owned by any mcache (Go's
  * mcentral): `partial` (free slots at their last sweep, or frees pending)
- * and `full`.  An mcache refills from here (cache_span) and gives back its
- * exhausted span (uncache_span); spans come from and return to mheap.
+ * and `full`.  An mcache gives back its exhausted span and takes one with
+ * room in one call (exchange), and gives back all its spans at thread exit
+ * (uncache_span); spans come from and return to mheap.
  * See malloc.c for the overview.
  *
  * State machine of a small span (every transition under c->lock, except
  * CACHED -> the owner's private fields):
  *   mheap --grow--> CACHED --uncache--> PARTIAL | FULL | back to mheap (empty)
- *   PARTIAL --cache_span--> CACHED
+ *   PARTIAL --exchange--> CACHED
  *   FULL --first free--> PARTIAL
  *   PARTIAL | FULL --last free--> back to mheap
  * Publication: the state is stored with seq_cst and then the freed bits are
@@ -73,28 +74,66 @@ static void set_state(ga_mspan *s, uint8_t st)
 	__atomic_store_n(&s->state, st, __ATOMIC_SEQ_CST);
 }
 
-static void release_span(ga_mcentral *c, ga_mspan *s)
+/* Take the span off the lists for good; the caller unlocks c and gives it
+ * to mheap. */
+static void drop_span_locked(ga_mcentral *c, ga_mspan *s)
 {
+	list_remove(s);
 	c->nspans--;
 	set_state(s, GA_SPAN_FREE);
-	pthread_mutex_unlock(&c->lock);
-	_ga_mheap_free_span(s);
 }
 
-/* A span with at least one free slot, owned by the caller (Go's cacheSpan). */
-ga_mspan *_ga_mcentral_cache_span(uint8_t spc)
+/* List a span its owner has just swept and given up (Go's uncacheSpan);
+ * true when it turned out empty and was dropped instead. */
+static bool uncache_locked(ga_mcentral *c, ga_mspan *s)
+{
+	bool full = s->alloc_count >= (int32_t)s->nelems;
+	if (full)
+		list_push(&c->full, s);
+	else
+		partial_push(c, s);
+	set_state(s, full ? GA_SPAN_FULL : GA_SPAN_PARTIAL);
+	int32_t n = _ga_span_nfreed(s);
+	if (n == s->alloc_count) {
+		drop_span_locked(c, s);
+		return true;
+	}
+	if (full && n > 0) {
+		list_remove(s);
+		partial_push(c, s);
+		set_state(s, GA_SPAN_PARTIAL);
+	}
+	return false;
+}
+
+/* An mcache's exhausted span `old` (or NULL) back, a span with at least one
+ * free slot out, owned by the caller (Go's mcache.refill: uncacheSpan then
+ * cacheSpan), under one hold of the lock.  NULL when the heap is out of
+ * memory. */
+ga_mspan *_ga_mcentral_exchange(ga_mspan *old, uint8_t spc)
 {
 	ga_mcentral *c = &ga_central[spc];
+	ga_mspan *dead = NULL;
+	if (old) {
+		__atomic_store_n(&old->owner, NULL, __ATOMIC_RELAXED); /* frees by this thread go remote from now */
+		_ga_span_sweep(old);
+	}
 	pthread_mutex_lock(&c->lock);
+	if (old && uncache_locked(c, old))
+		dead = old;
 	ga_mspan *s = c->partial.next;
 	if (s != &c->partial) {
 		list_remove(s);
 		set_state(s, GA_SPAN_CACHED);
 		pthread_mutex_unlock(&c->lock);
+		if (dead)
+			_ga_mheap_free_span(dead);
 		_ga_span_sweep(s);
 		return s; /* the caller publishes itself as owner */
 	}
 	pthread_mutex_unlock(&c->lock);
+	if (dead)
+		_ga_mheap_free_span(dead);
 
 	/* Go's mcentral.grow. */
 	unsigned cls = spc == GA_SPANCLASS_TINY ? 2 : spc;
@@ -111,31 +150,18 @@ ga_mspan *_ga_mcentral_cache_span(uint8_t spc)
 	return s;
 }
 
-/* Take back an mcache's span (Go's uncacheSpan).  Called by its owner. */
+/* Take back an mcache's span for good (thread exit, fork).  Called by its
+ * owner. */
 void _ga_mcentral_uncache_span(ga_mspan *s)
 {
 	ga_mcentral *c = &ga_central[s->spc];
-	__atomic_store_n(&s->owner, NULL, __ATOMIC_RELAXED); /* frees by this thread go remote from now */
+	__atomic_store_n(&s->owner, NULL, __ATOMIC_RELAXED);
 	_ga_span_sweep(s);
 	pthread_mutex_lock(&c->lock);
-	bool full = s->alloc_count >= (int32_t)s->nelems;
-	if (full)
-		list_push(&c->full, s);
-	else
-		partial_push(c, s);
-	set_state(s, full ? GA_SPAN_FULL : GA_SPAN_PARTIAL);
-	int32_t n = _ga_span_nfreed(s);
-	if (n == s->alloc_count) {
-		list_remove(s);
-		release_span(c, s);
-		return;
-	}
-	if (full && n > 0) {
-		list_remove(s);
-		partial_push(c, s);
-		set_state(s, GA_SPAN_PARTIAL);
-	}
+	bool dead = uncache_locked(c, s);
 	pthread_mutex_unlock(&c->lock);
+	if (dead)
+		_ga_mheap_free_span(s);
 }
 
 /* A free on a listed span made it non-full or empty: move or release it.
@@ -155,8 +181,9 @@ void _ga_mcentral_free_slow(ga_mspan *s)
 	}
 	int32_t n = _ga_span_nfreed(s);
 	if (n == s->alloc_count) {
-		list_remove(s);
-		release_span(c, s);
+		drop_span_locked(c, s);
+		pthread_mutex_unlock(&c->lock);
+		_ga_mheap_free_span(s);
 		return;
 	}
 	if (st == GA_SPAN_FULL && n > 0) {

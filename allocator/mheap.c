@@ -168,7 +168,7 @@ ga_mspan *_ga_mheap_alloc_span(uint32_t npages, uint8_t spc, uint32_t align_page
 	uint32_t scav = _ga_pages_alloc_locked(base, npages);
 	s->base = base;
 	s->npages = npages;
-	s->spc = spc;
+	GA_STORE(&s->spc, spc); /* read by late freers of a recycled struct (_ga_mcentral_free_slow) */
 	s->cls = spc == GA_SPANCLASS_TINY ? 2 : spc;
 	s->needzero = scav < npages;
 	s->scav_pages = scav;

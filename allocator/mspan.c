@@ -98,7 +98,7 @@ void _ga_span_sweep(ga_mspan *s)
 			below = ~0ull;
 		else if (fi > w * 64)
 			below = (1ull << (fi - w * 64)) - 1;
-		uint64_t r = GA_LOAD(&s->freed_bits[w]) ? __atomic_exchange_n(&s->freed_bits[w], 0, __ATOMIC_ACQ_REL) : 0;
+		uint64_t r = GA_LOAD(&s->freed_bits[w]) ? _ga_xchg64(&s->freed_bits[w], 0) : 0;
 		uint64_t f = r | s->local_bits[w];
 		s->local_bits[w] = 0;
 		total += _ga_popcount64(f);
@@ -130,7 +130,7 @@ void _ga_span_free_index(ga_mspan *s, uint32_t idx, const void *p, const char *c
 	uint32_t fi = GA_LOAD_ACQ(&s->freeindex);
 	if (idx >= fi && !(GA_LOAD(&s->alloc_bits[w]) & bit))
 		_ga_fatal(call, "invalid pointer (not allocated, or already freed)", p);
-	uint64_t old = __atomic_fetch_or(&s->freed_bits[w], bit, __ATOMIC_SEQ_CST);
+	uint64_t old = _ga_or64(&s->freed_bits[w], bit);
 	if (old & bit)
 		_ga_fatal(call, "double free", p);
 	/* From here on the span may be released by another thread: only reads

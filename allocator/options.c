@@ -62,6 +62,7 @@ void _ga_init_slow(void)
 		_ga_mheap_init();
 		_ga_mcentral_init();
 		_ga_mcache_init();
+		_ga_stmode_init();
 		__atomic_store_n(&ga_inited, true, __ATOMIC_RELEASE);
 		pthread_mutex_unlock(&init_lock);
 		if (ga_init_hook)
@@ -105,6 +106,7 @@ void ga_fork_child(void)
 	_ga_fixalloc_unlock_all();
 	pthread_mutex_unlock(&ga_heap.lock);
 	_ga_mcentral_unlock_all();
+	_ga_stmode_fork_child();
 	_ga_mcaches_after_fork_child();
 	_ga_mcaches_unlock();
 }

@@ -3,10 +3,12 @@
  * of a tiny span), and a new block replaces the current one only when it has
  * more room left.  See malloc.c for the overview.
  *
- * A C program frees tiny objects one by one, so each block has a metadata
- * word (ga_internal.h: GA_TINY_*) recording where its live objects start and
- * end and whether it is some thread's current block.  The block goes back to
- * its span when the last object is freed and it is no longer current.
+ * A C program frees tiny objects one by one, so each block has two metadata
+ * words (ga_internal.h: GA_TINY_*): where its objects start and end, written
+ * only by the thread whose current block it is, and which of them have been
+ * freed and whether the block is still current, changed by atomic OR.  The
+ * block goes back to its span when the last object is freed and it is no
+ * longer current.
  *
  * Alignment: Go-exact mode uses Go's rule (8 if size%8==0, 4 if size%4==0,
  * 2 if even, else 1); C-safe mode aligns to the largest power of two not
@@ -53,7 +55,8 @@ void *_ga_tiny_alloc(ga_mcache *c, size_t size)
 	if (off + size <= GA_TINY_SIZE && c->tiny) {
 		uintptr_t p = c->tiny + off;
 		c->tinyoffset = off + (uint32_t)size;
-		__atomic_fetch_or(c->tiny_word, obj_bits(off, (uint32_t)size), __ATOMIC_RELAXED);
+		c->tiny_abits |= obj_bits(off, (uint32_t)size);
+		GA_STORE(c->tiny_word, c->tiny_abits); /* this thread is A's only writer */
 		c->tiny_allocs++;
 		c->tiny_count++;
 		GA_EMIT(.kind = GA_EV_ALLOC_TINY, .cls = 2, .size = size, .addr = p,
@@ -75,20 +78,36 @@ void *_ga_tiny_alloc(ga_mcache *c, size_t size)
 	}
 	c->nmalloc[GA_SPANCLASS_TINY]++;
 	bool keep = size < c->tinyoffset || c->tiny == 0;
-	uint32_t *word = &s->tiny_words[idx];
-	__atomic_store_n(word, obj_bits(0, (uint32_t)size) | (keep ? GA_TINY_CUR : 0), __ATOMIC_RELAXED);
+	uint32_t *word = &s->tiny_words[2 * idx];
+	uint32_t bits = obj_bits(0, (uint32_t)size);
+	/* The block was free: nobody else reads or writes its words now. */
+	GA_STORE(&word[0], bits);
+	GA_STORE(&word[1], keep ? 0 : GA_TINY_RETIRED);
 	GA_EMIT(.kind = GA_EV_TINY_OPEN, .cls = 2, .addr = blk, .span_id = s->id, .aux = keep);
 	if (keep) {
 		_ga_tiny_retire(c);
 		c->tiny = blk;
 		c->tinyoffset = (uint32_t)size;
 		c->tiny_word = word;
+		c->tiny_abits = bits;
 		c->tiny_span = s;
 		c->tiny_count = 1;
 	}
 	c->tiny_allocs++;
 	GA_EMIT(.kind = GA_EV_ALLOC_TINY, .cls = 2, .size = size, .addr = blk, .span_id = s->id, .aux = 0);
 	return (void *)blk;
+}
+
+/* The block's last object is gone and it is no thread's current block:
+ * back to its span. */
+static void tiny_block_free(ga_mcache *c, ga_mspan *s, uint32_t idx, uintptr_t blk, const char *call)
+{
+	if (c)
+		c->nfree[GA_SPANCLASS_TINY]++;
+	else
+		__atomic_fetch_add(&ga_orphan_nfree[GA_SPANCLASS_TINY], 1, __ATOMIC_RELAXED);
+	GA_EMIT(.kind = GA_EV_FREE, .cls = 2, .addr = blk, .span_id = s->id, .flags = GA_EVF_TINY_SPAN);
+	_ga_span_free_index(s, idx, (void *)blk, call);
 }
 
 /* The current block stops being current; back to the span if it is empty. */
@@ -99,18 +118,17 @@ void _ga_tiny_retire(ga_mcache *c)
 	uintptr_t blk = c->tiny;
 	ga_mspan *s = c->tiny_span;
 	uint32_t *word = c->tiny_word;
+	uint32_t starts = c->tiny_abits & GA_TINY_STARTS;
 	GA_EMIT(.kind = GA_EV_TINY_RETIRE, .cls = 2, .addr = blk, .span_id = s->id, .aux = c->tiny_count);
 	c->tiny = 0;
 	c->tinyoffset = 0;
 	c->tiny_word = NULL;
+	c->tiny_abits = 0;
 	c->tiny_span = NULL;
 	c->tiny_count = 0;
-	uint32_t old = __atomic_fetch_and(word, ~GA_TINY_CUR, __ATOMIC_ACQ_REL);
-	if ((old & GA_TINY_STARTS) == 0) {
-		c->nfree[GA_SPANCLASS_TINY]++;
-		GA_EMIT(.kind = GA_EV_FREE, .cls = 2, .addr = blk, .span_id = s->id, .flags = GA_EVF_TINY_SPAN);
-		_ga_span_free_index(s, _ga_span_index(s, blk), (void *)blk, "free");
-	}
+	uint32_t old = _ga_or32(&word[1], GA_TINY_RETIRED);
+	if ((old & GA_TINY_STARTS) == starts)
+		tiny_block_free(c, s, _ga_span_index(s, blk), blk, "free");
 }
 
 void _ga_tiny_free(ga_mspan *s, uintptr_t p, const char *call)
@@ -118,33 +136,26 @@ void _ga_tiny_free(ga_mspan *s, uintptr_t p, const char *call)
 	uint32_t idx = _ga_span_index(s, p);
 	uintptr_t blk = s->base + (uintptr_t)idx * GA_TINY_SIZE;
 	uint32_t off = (uint32_t)(p - blk);
-	uint32_t *word = &s->tiny_words[idx];
-	uint32_t old = __atomic_load_n(word, __ATOMIC_RELAXED), nw;
-	do {
-		if (!(old & (1u << off)))
-			_ga_fatal(call, "invalid pointer (not a live tiny object, or already freed)", (void *)p);
-		uint32_t end = obj_end(old, off);
-		nw = old & ~(1u << off) & ~(end < 15 ? 1u << (16 + end) : 0);
-	} while (!__atomic_compare_exchange_n(word, &old, nw, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
-
-	ga_mcache *c = ga_tls_cache;
+	uint32_t *word = &s->tiny_words[2 * idx];
+	uint32_t bit = 1u << off;
+	if (!(GA_LOAD(&word[0]) & bit))
+		_ga_fatal(call, "invalid pointer (not a live tiny object, or already freed)", (void *)p);
+	uint32_t old = _ga_or32(&word[1], bit);
+	if (old & bit)
+		_ga_fatal(call, "double free", (void *)p);
 	GA_EMIT(.kind = GA_EV_FREE, .cls = 2, .addr = p, .span_id = s->id, .aux = 1);
-	if ((nw & (GA_TINY_STARTS | GA_TINY_CUR)) == 0) {
-		if (c)
-			c->nfree[GA_SPANCLASS_TINY]++;
-		else
-			__atomic_fetch_add(&ga_orphan_nfree[GA_SPANCLASS_TINY], 1, __ATOMIC_RELAXED);
-		GA_EMIT(.kind = GA_EV_FREE, .cls = 2, .addr = blk, .span_id = s->id, .flags = GA_EVF_TINY_SPAN);
-		_ga_span_free_index(s, idx, (void *)blk, call);
-	}
+	/* Retired: A is final (the owner's OR released it, ours acquired it). */
+	if ((old & GA_TINY_RETIRED) && ((old | bit) & GA_TINY_STARTS) == (GA_LOAD(&word[0]) & GA_TINY_STARTS))
+		tiny_block_free(ga_tls_cache, s, idx, blk, call);
 }
 
 size_t _ga_tiny_size(ga_mspan *s, uintptr_t p, const char *call)
 {
 	uint32_t idx = _ga_span_index(s, p);
 	uint32_t off = (uint32_t)(p - (s->base + (uintptr_t)idx * GA_TINY_SIZE));
-	uint32_t word = __atomic_load_n(&s->tiny_words[idx], __ATOMIC_RELAXED);
-	if (!(word & (1u << off)))
+	uint32_t aw = GA_LOAD(&s->tiny_words[2 * idx]);
+	uint32_t fw = GA_LOAD(&s->tiny_words[2 * idx + 1]);
+	if (!(aw & (1u << off)) || (fw & (1u << off)))
 		_ga_fatal(call, "invalid pointer (not a live tiny object)", (void *)p);
-	return obj_end(word, off) - off + 1;
+	return obj_end(aw, off) - off + 1;
 }
