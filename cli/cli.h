@@ -9,6 +9,8 @@ int cli_cmd_compare(int argc, char **argv);
 int cli_cmd_sites(int argc, char **argv);
 int cli_cmd_export(int argc, char **argv);
 int cli_cmd_attach(int argc, char **argv);
+/* Not in the help: replays a drainer recording (bench/drain.py). */
+int cli_cmd_replay(int argc, char **argv);
 
 #include "db.h"
 /* The run's size-class table (size_class rows) in the mode given. */

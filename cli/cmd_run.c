@@ -558,6 +558,12 @@ int cli_cmd_run(int argc, char **argv)
 	cli_drain *d = cli_drain_new(reg, db, run_id, o.events, o.debug_files);
 	cli_drain_set_root(d, child);
 	cli_drain_set_progress(d, !o.quiet);
+	/* Bench hook: record what the drainer consumes, for `goalloc-trace
+	 * replay` (bench/drain.py). */
+	const char *rec_env = getenv("GOALLOC_TRACE_RECORD");
+	FILE *rec = rec_env && *rec_env ? fopen(rec_env, "wb") : NULL;
+	if (rec_env && *rec_env && (!rec || cli_drain_record(d, rec) != 0))
+		fprintf(stderr, "goalloc-trace: cannot record to %s: %s\n", rec_env, strerror(errno));
 	if (kv)
 		cli_kview_start(kv, db, run_id, reg->ns0);
 	bool live = !o.quiet && isatty(2);
@@ -640,6 +646,8 @@ int cli_cmd_run(int argc, char **argv)
 		if (!dberr && cli_db_kernel_view(db, run_id, "on", NULL, ks.lost) != 0)
 			dberr = true;
 	}
+	if (rec && fclose(rec) != 0)
+		fprintf(stderr, "goalloc-trace: cannot record to %s: %s\n", rec_env, strerror(errno));
 	int code = child_status >= 0 ? status_code(child_status) : 1;
 	bool crashed = child_status >= 0 && WIFSIGNALED(child_status);
 	const char *state = crashed ? (got_signal ? "interrupted" : "crashed") : "done";

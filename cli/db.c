@@ -9,7 +9,11 @@
  * inserted EV_BATCH rows per statement (SQLite's cost per row is mostly per
  * statement execution: a 64-row INSERT stores about 1.7x the rows per
  * second of a one-row INSERT on this kind of machine).  Rows wait in
- * db->ev until a batch is full or the transaction commits.
+ * db->ev until a batch is full or the transaction commits.  A row's seq
+ * (the table's INTEGER PRIMARY KEY) is not bound but left to SQLite: the
+ * next rowid, max(seq) + 1, which is the seq callers number their events
+ * with (cli_db_last_event_seq + 1, + 2, ...).  An explicit rowid costs a
+ * seek per row to check it is unique; a new one is an append.
  *
  * Durability: journal_mode=WAL, synchronous=OFF.  A transaction that
  * committed survives the CLI being killed (not a power cut), so a killed
@@ -63,7 +67,7 @@ static const char *const st_sql[ST_COUNT] = {
 	[ST_TINY] = "INSERT OR REPLACE INTO tiny_stat VALUES(?,?,?,?)",
 	[ST_SAMPLE] = "INSERT OR REPLACE INTO heap_sample VALUES(?,?,?,?,?,?,?,?)",
 	[ST_PROCESS] = "INSERT OR REPLACE INTO process VALUES(?,?,?,?,?,?,?,?)",
-	[ST_EVENT] = "INSERT INTO event VALUES(?,?,?,?,?,?)",
+	[ST_EVENT] = "INSERT INTO event(t_ns, info, size, addr, ref) VALUES(?,?,?,?,?)",
 	[ST_EVENTS] = NULL, /* made by events_sql() */
 	[ST_THREAD] = "INSERT OR REPLACE INTO thread(tno, run_id, pid, tid) VALUES(?,?,?,?)",
 	[ST_STACK] = "INSERT INTO stack VALUES(?,?,?)",
@@ -78,7 +82,7 @@ static const char *const st_sql[ST_COUNT] = {
 	[ST_MODELLED] = "INSERT OR REPLACE INTO modelled_run VALUES(?,?,?)",
 };
 
-enum { EV_COLS = 6, EV_BATCH = 64 };
+enum { EV_COLS = 5, EV_BATCH = 64 };
 
 struct cli_db {
 	sqlite3 *h;
@@ -225,9 +229,9 @@ int cli_db_open(const char *path, bool create, bool *created, cli_db **out, char
 		goto fail;
 	}
 	char batch_sql[EV_BATCH * 16 + 64];
-	int len = snprintf(batch_sql, sizeof batch_sql, "INSERT INTO event VALUES");
+	int len = snprintf(batch_sql, sizeof batch_sql, "INSERT INTO event(t_ns, info, size, addr, ref) VALUES");
 	for (int i = 0; i < EV_BATCH; i++)
-		len += snprintf(batch_sql + len, sizeof batch_sql - (size_t)len, "%s(?,?,?,?,?,?)", i ? "," : "");
+		len += snprintf(batch_sql + len, sizeof batch_sql - (size_t)len, "%s(?,?,?,?,?)", i ? "," : "");
 	for (int i = 0; i < ST_COUNT; i++)
 		if (sqlite3_prepare_v3(db->h, i == ST_EVENTS ? batch_sql : st_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 		                       &db->st[i], NULL) != SQLITE_OK) {
@@ -473,13 +477,13 @@ int cli_db_event(cli_db *db, int64_t run_id, int64_t seq, int64_t t_ns, int tno,
                  uint64_t addr, int64_t span, int64_t stack)
 {
 	int64_t *r = db->ev[db->nev++];
-	r[0] = seq;
-	r[1] = t_ns;
 	(void)run_id; /* the thread (tno) says which run */
-	r[2] = (int64_t)tno << 16 | (kind & 255) << 8 | (cls & 255);
-	r[3] = (int64_t)size;
-	r[4] = (int64_t)addr;
-	r[5] = stack << 32 | (span & 0xffffffff);
+	(void)seq;    /* the next rowid: see the file's first comment */
+	r[0] = t_ns;
+	r[1] = (int64_t)tno << 16 | (kind & 255) << 8 | (cls & 255);
+	r[2] = (int64_t)size;
+	r[3] = (int64_t)addr;
+	r[4] = stack << 32 | (span & 0xffffffff);
 	return db->nev == EV_BATCH ? events_flush(db) : 0;
 }
 

@@ -72,6 +72,10 @@ struct cli_drain {
 	uint32_t tno_base;   /* thread numbers are unique in the file: this run's start after it */
 	uint64_t wait_key;   /* a fork child whose parent's FORK has not been drained yet */
 	uint64_t wait_since; /* ... since this CLOCK_MONOTONIC ns */
+	FILE *rec;           /* cli_drain_record: the records each round consumed */
+	cursor *rec_cur;     /* ... the rings' cursors as the round began, */
+	gt_record *rec_buf;  /* ... pointing into a copy of their records */
+	uint64_t rec_cap;
 };
 
 uint64_t cli_drain_mono_ns(void)
@@ -120,7 +124,67 @@ void cli_drain_free(cli_drain *d)
 	tnomap_destroy(&d->tnos);
 	free(d->procs);
 	free(d->cur);
+	free(d->rec_cur);
+	free(d->rec_buf);
 	free(d);
+}
+
+/* The recording (cli_drain_record, read by cmd_replay.c): a header, then
+ * per round one chunk per ring that gave records, then an end-of-round
+ * mark; a process exit the CLI reaped is a chunk of its own. */
+int cli_drain_record(cli_drain *d, FILE *f)
+{
+	d->rec_cur = calloc(d->reg->nrings, sizeof *d->rec_cur);
+	if (!d->rec_cur)
+		return -1;
+	cli_rec_header h = {.magic = CLI_REC_MAGIC, .tsc0 = d->reg->tsc0, .tsc_per_ms = d->reg->tsc_per_ms,
+	                    .stack_mode = d->reg->stack_mode, .sample_rate = d->reg->sample_rate,
+	                    .root_pid = d->root_pid};
+	d->rec = f;
+	return fwrite(&h, sizeof h, 1, f) == 1 ? 0 : -1;
+}
+
+/* The records the round may consume, copied before any is consumed (once
+ * a tail moves, the producer may overwrite what lies behind it). */
+static void rec_snapshot(cli_drain *d, int k)
+{
+	uint64_t mask = d->reg->cap - 1, need = 0;
+	for (int i = 0; i < k; i++)
+		need += d->cur[i].end - d->cur[i].pos;
+	if (need > d->rec_cap) {
+		d->rec_cap = need * 2;
+		d->rec_buf = realloc(d->rec_buf, d->rec_cap * sizeof *d->rec_buf);
+		if (!d->rec_buf)
+			abort();
+	}
+	gt_record *out = d->rec_buf;
+	for (int i = 0; i < k; i++) {
+		cursor *c = &d->cur[i];
+		d->rec_cur[i] = *c;
+		d->rec_cur[i].recs = out;
+		for (uint64_t pos = c->pos; pos < c->end; pos++)
+			*out++ = c->recs[pos & mask];
+	}
+}
+
+/* What the round consumed of each ring (tails moved since the round
+ * began), and the round's end. */
+static void rec_round(cli_drain *d, int k)
+{
+	for (int i = 0; i < k; i++) {
+		cursor *c = &d->rec_cur[i];
+		gt_ring *r = gt_region_ring(d->reg, c->ring);
+		uint64_t tail = __atomic_load_n(&r->tail, __ATOMIC_RELAXED);
+		if (tail == c->pos)
+			continue;
+		cli_rec_chunk ch = {.ring = c->ring, .gen = r->gen, .pid = c->pid, .tid = c->tid,
+		                    .n = tail - c->pos};
+		if (fwrite(&ch, sizeof ch, 1, d->rec) != 1 || fwrite(c->recs, sizeof *c->recs, ch.n, d->rec) != ch.n)
+			d->error = true;
+	}
+	cli_rec_chunk end = {.ring = CLI_REC_ROUND_END};
+	if (fwrite(&end, sizeof end, 1, d->rec) != 1)
+		d->error = true;
 }
 
 static inline int64_t to_ns(const cli_drain *d, uint64_t tsc)
@@ -387,6 +451,9 @@ int64_t cli_drain_round(cli_drain *d)
 	}
 	int64_t n = 0;
 	uint64_t mask = reg->cap - 1;
+	int rec_k = k;
+	if (GT_UNLIKELY(d->rec != NULL))
+		rec_snapshot(d, k);
 	if (k == 1 && d->cur[0].ring != 0) {
 		/* one ring with data (a single-threaded program): no merge */
 		cursor *c = &d->cur[0];
@@ -439,6 +506,8 @@ int64_t cli_drain_round(cli_drain *d)
 			d->cur[best] = d->cur[--k];
 		}
 	}
+	if (GT_UNLIKELY(d->rec != NULL))
+		rec_round(d, rec_k);
 	/* A process reaped before this round began has had all its events
 	 * drained now (it wrote nothing after dying). */
 	for (int i = 0; i < d->nprocs; i++) {
@@ -518,6 +587,11 @@ void cli_drain_proc_exit(cli_drain *d, int pid, int status)
 	proc *p = proc_of(d, pid, &ix);
 	if (!p)
 		return;
+	if (d->rec) {
+		cli_rec_chunk ch = {.ring = CLI_REC_PROC_EXIT, .pid = pid, .tid = status};
+		if (fwrite(&ch, sizeof ch, 1, d->rec) != 1)
+			d->error = true;
+	}
 	p->status = status;
 	if (p->exited_ns < 0)
 		p->exited_ns = cli_drain_now_ns(d);

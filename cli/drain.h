@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct cli_drain cli_drain;
 
@@ -38,5 +39,26 @@ int64_t cli_drain_now_ns(const cli_drain *d);
 int cli_drain_nprocs(const cli_drain *d);
 const cli_agg *cli_drain_agg(const cli_drain *d);
 uint64_t cli_drain_mono_ns(void);
+
+/* A recording of what the drainer consumed, replayed by `goalloc-trace
+ * replay` (cmd_replay.c) to measure the drainer on its own.  Binary, this
+ * machine's byte order: one cli_rec_header, then chunks: a ring's records
+ * consumed in one round (ring, gen, pid, tid, n, then n gt_records), a
+ * round's end (ring CLI_REC_ROUND_END) or a process reaped by the CLI
+ * (ring CLI_REC_PROC_EXIT: pid, tid = its status). */
+#define CLI_REC_MAGIC 0x31474e4952544747ull /* "GGTRING1" little-endian */
+enum { CLI_REC_ROUND_END = 0xffffffffu, CLI_REC_PROC_EXIT = 0xfffffffeu };
+typedef struct cli_rec_header {
+	uint64_t magic, tsc0, tsc_per_ms, sample_rate;
+	uint32_t stack_mode;
+	int32_t root_pid;
+} cli_rec_header;
+typedef struct cli_rec_chunk {
+	uint32_t ring, gen;
+	int32_t pid, tid;
+	uint64_t n;
+} cli_rec_chunk;
+/* Write a recording to f from now on (after cli_drain_set_root). */
+int cli_drain_record(cli_drain *d, FILE *f);
 
 #endif

@@ -46,6 +46,8 @@ int main(int argc, char **argv)
 		printf("goalloc-trace %s\n", GOALLOC_VERSION);
 		return 0;
 	}
+	if (!strcmp(argv[1], "replay")) /* a bench tool: not listed */
+		return cli_cmd_replay(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);

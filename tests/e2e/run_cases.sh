@@ -122,6 +122,17 @@ append)
 	[ "$(q "SELECT group_concat(name) FROM (SELECT name FROM runs ORDER BY run_id)")" = "first,second" ] ||
 		die "runs: $(q 'SELECT run_id, name FROM runs')"
 	[ "$(q "SELECT count(DISTINCT run_id) FROM class_stats")" = 2 ] || die "class stats per run"
+	# raw events of runs appended to one file: seq numbers 1..N without gaps,
+	# each run's a block after the previous run's, as many as runs.events
+	"$cli" run -q --events -o "$dir/t.db" --name third -- "$known" "$dir/m" || die "third run"
+	"$cli" run -q --events -o "$dir/t.db" --name fourth -- "$known" "$dir/m" || die "fourth run"
+	[ "$(q "SELECT min(seq) = 1 AND max(seq) = count(*) FROM events")" = 1 ] ||
+		die "event seq not 1..N: $(q 'SELECT min(seq), max(seq), count(*) FROM events')"
+	[ "$(q "SELECT count(*) FROM runs r WHERE r.events > 0 AND r.events = (SELECT count(*) FROM events e
+	       WHERE e.run_id = r.run_id) AND r.events = 1 + (SELECT max(seq) - min(seq) FROM events e
+	       WHERE e.run_id = r.run_id)")" = 2 ] || die "events per run: $(q 'SELECT run_id, events FROM runs')"
+	[ "$(q "SELECT (SELECT max(seq) FROM events WHERE run_id = 3) < (SELECT min(seq) FROM events WHERE run_id = 4)")" = 1 ] ||
+		die "the fourth run's events do not follow the third's"
 	;;
 bad-input)
 	cd "$dir"
