@@ -53,7 +53,7 @@ typedef struct ga_options {
 	bool tiny;                   /* GOALLOC_TINY=0 switches tiny merging off */
 	bool stats;                  /* GOALLOC_STATS=1: print heap figures at exit */
 	bool scavenge;               /* GOALLOC_SCAVENGE=0 never returns pages to the OS */
-	uint32_t scavenge_percent;   /* GOALLOC_SCAVENGE_PERCENT: retained idle pages, % of HeapInuse (default 50) */
+	uint32_t scavenge_percent;   /* GOALLOC_SCAVENGE_PERCENT: Go's GOGC for the heap goal (default 100) */
 	uint64_t scavenge_min_bytes; /* GOALLOC_SCAVENGE_MIN_KB: idle pages always retained (default 16384 KiB) */
 } ga_options;
 
@@ -89,6 +89,7 @@ typedef struct ga_heap_stats {
 	uint64_t heap_idle;     /* bytes in free pages (HeapSys - HeapInuse) */
 	uint64_t heap_released; /* bytes of free pages returned to the OS */
 	uint64_t heap_sys;      /* bytes of heap address space mapped for use */
+	uint64_t next_gc;       /* the heap goal the scavenger keeps to (Go's NextGC, scavenge.c) */
 	uint64_t tiny_allocs;   /* tiny objects placed in tiny blocks */
 	uint64_t tiny_blocks;   /* tiny blocks opened */
 	uint64_t large_allocs, large_frees;

@@ -155,6 +155,8 @@ typedef struct ga_mheap {
 	uint64_t pages_sys;      /* lock: mapped pages */
 	uint64_t pages_released; /* lock: free pages with the scav bit */
 	uint64_t next_span_id;   /* lock */
+	uint64_t goal_pages;     /* lock: the heap goal (Go's NextGC), scavenge.c */
+	uint64_t cycle_pages;    /* lock: pages handed out since the goal was set */
 } ga_mheap;
 
 extern GA_HIDDEN ga_mheap ga_heap;
@@ -288,11 +290,13 @@ GA_HIDDEN void _ga_mheap_free_span(ga_mspan *s);
 GA_HIDDEN bool _ga_mheap_shrink_span(ga_mspan *s, uint32_t npages);
 GA_HIDDEN bool _ga_mheap_extend_span(ga_mspan *s, uint32_t npages, bool *needzero);
 GA_HIDDEN void _ga_mheap_init(void);
-GA_HIDDEN void _ga_mheap_stats(uint64_t *inuse, uint64_t *sys, uint64_t *released, uint64_t *arenas);
+GA_HIDDEN void _ga_mheap_stats(uint64_t *inuse, uint64_t *sys, uint64_t *released, uint64_t *arenas,
+                               uint64_t *next_gc);
 
 /* scavenge.c */
 GA_HIDDEN void _ga_scavenge_locked(uint64_t goal_bytes);
 GA_HIDDEN void _ga_scavenge_maybe_locked(void);
+GA_HIDDEN void _ga_heap_goal_alloc_locked(uint32_t npages);
 
 /* mspan.c */
 GA_HIDDEN void _ga_span_init_small(ga_mspan *s, uint8_t spc);

@@ -175,6 +175,7 @@ ga_mspan *_ga_mheap_alloc_span(uint32_t npages, uint8_t spc, uint32_t align_page
 	s->id = ++h->next_span_id;
 	s->next = s->prev = NULL;
 	h->pages_inuse += npages;
+	_ga_heap_goal_alloc_locked(npages);
 	set_span_map_locked(base, npages, s);
 	pthread_mutex_unlock(&h->lock);
 	return s;
@@ -234,16 +235,18 @@ bool _ga_mheap_extend_span(ga_mspan *s, uint32_t npages, bool *needzero)
 		s->scav_pages = scav;
 		set_span_map_locked(tail, add, s);
 		h->pages_inuse += add;
+		_ga_heap_goal_alloc_locked(add);
 		s->npages = npages;
 	}
 	pthread_mutex_unlock(&h->lock);
 	return ok;
 }
 
-void _ga_mheap_stats(uint64_t *inuse, uint64_t *sys, uint64_t *released, uint64_t *arenas)
+void _ga_mheap_stats(uint64_t *inuse, uint64_t *sys, uint64_t *released, uint64_t *arenas, uint64_t *next_gc)
 {
 	ga_mheap *h = &ga_heap;
 	pthread_mutex_lock(&h->lock);
+	*next_gc = h->goal_pages << GA_PAGE_SHIFT;
 	*inuse = h->pages_inuse << GA_PAGE_SHIFT;
 	*sys = h->pages_sys << GA_PAGE_SHIFT;
 	*released = h->pages_released << GA_PAGE_SHIFT;

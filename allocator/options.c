@@ -6,7 +6,7 @@
  *   GOALLOC_TINY=0             no tiny merging: requests < 16 B use classes 1-2
  *   GOALLOC_STATS=1            heap figures on stderr at exit
  *   GOALLOC_SCAVENGE=0         never return free pages to the OS
- *   GOALLOC_SCAVENGE_PERCENT=N retain idle pages up to N% of HeapInuse (50)
+ *   GOALLOC_SCAVENGE_PERCENT=N the heap goal is N% over the heap at its cycle (Go's GOGC, 100)
  *   GOALLOC_SCAVENGE_MIN_KB=N  always retain this many KiB of idle pages (16384)
  * Invariant: ga_opts is written only before ga_inited is published.
  */
@@ -17,7 +17,7 @@
 GA_HIDDEN ga_options ga_opts = {
 	.tiny = true,
 	.scavenge = true,
-	.scavenge_percent = 50,
+	.scavenge_percent = 100,
 	.scavenge_min_bytes = 16u << 20,
 };
 GA_HIDDEN bool ga_inited;
@@ -49,7 +49,7 @@ void _ga_options_init(void)
 	ga_opts.tiny = env_bool("GOALLOC_TINY", true);
 	ga_opts.stats = env_bool("GOALLOC_STATS", false);
 	ga_opts.scavenge = env_bool("GOALLOC_SCAVENGE", true);
-	ga_opts.scavenge_percent = (uint32_t)env_u64("GOALLOC_SCAVENGE_PERCENT", 50);
+	ga_opts.scavenge_percent = (uint32_t)env_u64("GOALLOC_SCAVENGE_PERCENT", 100);
 	ga_opts.scavenge_min_bytes = env_u64("GOALLOC_SCAVENGE_MIN_KB", 16384) << 10;
 }
 

@@ -17,7 +17,7 @@ void ga_read_stats(ga_heap_stats *out)
 	memset(out, 0, sizeof *out);
 	if (!GA_LOAD_ACQ(&ga_inited))
 		return;
-	_ga_mheap_stats(&out->heap_inuse, &out->heap_sys, &out->heap_released, &out->arenas);
+	_ga_mheap_stats(&out->heap_inuse, &out->heap_sys, &out->heap_released, &out->arenas, &out->next_gc);
 	out->heap_idle = out->heap_sys - out->heap_inuse;
 	_ga_mcaches_sum(out);
 }
@@ -52,6 +52,7 @@ void ga_print_stats(int fd)
 	line(fd, "HeapIdle", st.heap_idle, "bytes in free pages");
 	line(fd, "HeapReleased", st.heap_released, "bytes of free pages returned to the OS");
 	line(fd, "HeapSys", st.heap_sys, "bytes of heap memory mapped");
+	line(fd, "NextGC", st.next_gc, "the heap goal the scavenger keeps to");
 	b.len = 0;
 	_ga_buf_str(&b, "  tiny: ");
 	_ga_buf_u64(&b, st.tiny_allocs, 0);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static bool go_exact, tiny_on;
 
@@ -307,14 +308,28 @@ static void test_scavenge(void)
 	for (size_t i = 0; i < n; i++)
 		ga_free(p[i]);
 	ga_read_stats(&after);
+	/* Within the cycle: HeapInuse + dirty pages stay under 110% of the
+	 * goal (NextGC) plus the 1 MiB band, or the floor (scavenge.c). */
 	uint64_t dirty = after.heap_idle - after.heap_released;
-	uint64_t retain = ga_get_options()->scavenge_min_bytes;
-	if (after.heap_inuse * ga_get_options()->scavenge_percent / 100 > retain)
-		retain = after.heap_inuse * ga_get_options()->scavenge_percent / 100;
-	retain += retain / 4 + (1 << 20); /* the hysteresis band (scavenge.c) */
+	uint64_t retained = after.next_gc + after.next_gc / 10;
+	uint64_t retain = retained > after.heap_inuse ? retained - after.heap_inuse : 0;
+	if (retain < ga_get_options()->scavenge_min_bytes)
+		retain = ga_get_options()->scavenge_min_bytes;
+	retain += 1 << 20;
+	CHECK(after.next_gc >= 64 * sz, "NextGC %llu below the heap it was set for",
+	      (unsigned long long)after.next_gc);
 	CHECK(dirty <= retain, "scavenger left %llu dirty idle bytes, policy retains %llu",
 	      (unsigned long long)dirty, (unsigned long long)retain);
-	CHECK(after.heap_released >= before.heap_released + 60 * sz - retain, "too little released");
+	/* A second later the next page-heap free starts a cycle: the goal
+	 * follows the now small heap and the freed pages go back to the OS. */
+	struct timespec pause = {1, 200 * 1000 * 1000};
+	nanosleep(&pause, NULL);
+	ga_free(ga_malloc(sz));
+	ga_read_stats(&after);
+	uint64_t floor = ga_get_options()->scavenge_min_bytes;
+	CHECK(after.heap_released >= before.heap_released + 60 * sz - floor - (1 << 20),
+	      "too little released a cycle later: %llu of %llu bytes", (unsigned long long)after.heap_released,
+	      (unsigned long long)(64 * sz));
 	ga_release_all();
 	ga_read_stats(&after);
 	CHECK(after.heap_idle == after.heap_released, "release_all left %llu dirty bytes",
