@@ -17,12 +17,12 @@ typedef struct free_node {
 } free_node;
 
 static struct {
-	pthread_mutex_t lock;
+	ga_lock lock;
 	char *slab, *slab_end;
 	free_node *spans;
 	free_node *mcaches;
 	free_node *bits[GA_SPANCLASSES]; /* bitmap blocks sized per span class */
-} fix = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} fix = {.lock = GA_LOCK_INITIALIZER};
 
 static void *fix_carve_locked(size_t bytes)
 {
@@ -42,22 +42,22 @@ static void *fix_carve_locked(size_t bytes)
 
 static void *fix_alloc(free_node **list, size_t bytes)
 {
-	pthread_mutex_lock(&fix.lock);
+	_ga_lock(&fix.lock);
 	void *r = *list;
 	if (r)
 		*list = ((free_node *)r)->next;
 	else
 		r = fix_carve_locked(bytes);
-	pthread_mutex_unlock(&fix.lock);
+	_ga_unlock(&fix.lock);
 	return r;
 }
 
 static void fix_free(free_node **list, void *p)
 {
-	pthread_mutex_lock(&fix.lock);
+	_ga_lock(&fix.lock);
 	((free_node *)p)->next = *list;
 	*list = p;
-	pthread_mutex_unlock(&fix.lock);
+	_ga_unlock(&fix.lock);
 }
 
 /* Span structs are recycled but never unmapped; the state byte of a recycled
@@ -134,17 +134,20 @@ void _ga_fixfree_mcache(ga_mcache *c)
 	fix_free(&fix.mcaches, c);
 }
 
+/* fork: the mutexes themselves (the caller has left the single-threaded
+ * mode's windows behind, see ga_fork_prepare). */
 void _ga_fixalloc_lock_all(void)
 {
-	pthread_mutex_lock(&fix.lock);
+	pthread_mutex_lock(&fix.lock.m);
 }
 
 void _ga_fixalloc_unlock_all(void)
 {
-	pthread_mutex_unlock(&fix.lock);
+	pthread_mutex_unlock(&fix.lock.m);
 }
 
 void _ga_fixalloc_reinit(void)
 {
-	pthread_mutex_init(&fix.lock, NULL);
+	pthread_mutex_init(&fix.lock.m, NULL);
+	fix.lock.elided = false;
 }

@@ -34,6 +34,14 @@ static inline unsigned _ga_popcount64(uint64_t x)
 #define GA_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define GA_STORE_REL(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
+/* A lock of the heap's shared structures (mcentral, mheap, fixalloc): a
+ * mutex, which the single-threaded mode skips (stmode.c, _ga_lock). */
+typedef struct ga_lock {
+	pthread_mutex_t m;
+	bool elided; /* T0 holds it without the mutex: only T0 writes it */
+} ga_lock;
+#define GA_LOCK_INITIALIZER {PTHREAD_MUTEX_INITIALIZER, false}
+
 enum {
 	GA_ARENA_SHIFT = 26,                       /* 64 MiB arenas, as Go on 64-bit Linux */
 	GA_ARENA_BYTES = 1 << GA_ARENA_SHIFT,
@@ -126,7 +134,7 @@ typedef struct ga_mcache {
 } ga_mcache;
 
 typedef struct ga_mcentral {
-	pthread_mutex_t lock;
+	ga_lock lock;
 	ga_mspan partial; /* list heads (sentinels): spans with free slots */
 	ga_mspan full;    /* spans with no free slot at their last sweep */
 	uint64_t nspans;
@@ -146,7 +154,7 @@ typedef struct ga_arena {
 } ga_arena;
 
 typedef struct ga_mheap {
-	pthread_mutex_t lock;
+	ga_lock lock;
 	ga_arena **arenas;       /* sorted by base; lock */
 	uint32_t narenas, cap_arenas;
 	ga_arena *cur;           /* arena being mapped in 4 MiB steps */
@@ -204,8 +212,7 @@ static inline void _ga_stmode_check(void)
 	static inline type name(type *w, type v)                                   \
 	{                                                                          \
 		if (ga_tls_t0 && !GA_LOAD(&ga_mt)) {                                   \
-			int busy = ga_st_busy;                                             \
-			GA_STORE(&ga_st_busy, 1);                                          \
+			GA_STORE(&ga_st_busy, ga_st_busy + 1);                             \
 			GA_COMPILER_BARRIER();                                             \
 			if (GA_LIKELY(!GA_LOAD(&ga_mt))) {                                 \
 				type old = GA_LOAD(w);                                         \
@@ -213,15 +220,44 @@ static inline void _ga_stmode_check(void)
 					ga_st_test_hook();                                         \
 				GA_STORE(w, (type)(plain_expr));                               \
 				GA_COMPILER_BARRIER();                                         \
-				GA_STORE(&ga_st_busy, busy);                                   \
+				GA_STORE_REL(&ga_st_busy, ga_st_busy - 1);                         \
 				return old;                                                    \
 			}                                                                  \
-			GA_STORE(&ga_st_busy, busy);                                       \
+			GA_STORE_REL(&ga_st_busy, ga_st_busy - 1);                             \
 		} else {                                                               \
 			_ga_stmode_check();                                                \
 		}                                                                      \
 		return atomic_call;                                                    \
 	}
+/* Take and release a heap lock.  On T0 in the single-threaded mode the
+ * mutex is skipped and the critical section is a window instead: a thread
+ * ending the mode waits for it, so nobody else is inside. */
+static inline void _ga_lock(ga_lock *l)
+{
+	if (ga_tls_t0 && !GA_LOAD(&ga_mt)) {
+		GA_STORE(&ga_st_busy, ga_st_busy + 1);
+		GA_COMPILER_BARRIER();
+		if (GA_LIKELY(!GA_LOAD(&ga_mt))) {
+			l->elided = true;
+			return;
+		}
+		GA_STORE_REL(&ga_st_busy, ga_st_busy - 1);
+	} else {
+		_ga_stmode_check();
+	}
+	pthread_mutex_lock(&l->m);
+}
+static inline void _ga_unlock(ga_lock *l)
+{
+	if (l->elided) {
+		l->elided = false;
+		GA_COMPILER_BARRIER();
+		GA_STORE_REL(&ga_st_busy, ga_st_busy - 1);
+		return;
+	}
+	pthread_mutex_unlock(&l->m);
+}
+
 /* *w |= v, returning the old value (seq_cst when atomic: mspan.c's Dekker). */
 GA_ST_RMW(uint64_t, _ga_or64, old | v, __atomic_fetch_or(w, v, __ATOMIC_SEQ_CST))
 GA_ST_RMW(uint32_t, _ga_or32, old | v, __atomic_fetch_or(w, v, __ATOMIC_ACQ_REL))

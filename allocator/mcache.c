@@ -71,11 +71,11 @@ ga_mcache *_ga_mcache_get_slow(void)
 	_ga_ensure_init();
 	if (ga_tls_dead)
 		return NULL;
+	_ga_stmode_new_cache(); /* T0 or not, before this thread takes a heap lock */
 	ga_mcache *c = _ga_fixalloc_mcache();
 	if (!c)
 		_ga_fatal("malloc", "out of memory for a thread cache", NULL);
 	cache_init(c);
-	_ga_stmode_new_cache(); /* before this thread publishes any span */
 	pthread_mutex_lock(&all_lock);
 	all_link_locked(c);
 	pthread_mutex_unlock(&all_lock);

@@ -63,7 +63,7 @@ void _ga_mcentral_init(void)
 	pthread_mutexattr_init(&attr);
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
 	for (int i = 0; i < GA_SPANCLASSES; i++) {
-		pthread_mutex_init(&ga_central[i].lock, &attr);
+		pthread_mutex_init(&ga_central[i].lock.m, &attr);
 		list_init(&ga_central[i].partial);
 		list_init(&ga_central[i].full);
 	}
@@ -118,20 +118,20 @@ ga_mspan *_ga_mcentral_exchange(ga_mspan *old, uint8_t spc)
 		__atomic_store_n(&old->owner, NULL, __ATOMIC_RELAXED); /* frees by this thread go remote from now */
 		_ga_span_sweep(old);
 	}
-	pthread_mutex_lock(&c->lock);
+	_ga_lock(&c->lock);
 	if (old && uncache_locked(c, old))
 		dead = old;
 	ga_mspan *s = c->partial.next;
 	if (s != &c->partial) {
 		list_remove(s);
 		set_state(s, GA_SPAN_CACHED);
-		pthread_mutex_unlock(&c->lock);
+		_ga_unlock(&c->lock);
 		if (dead)
 			_ga_mheap_free_span(dead);
 		_ga_span_sweep(s);
 		return s; /* the caller publishes itself as owner */
 	}
-	pthread_mutex_unlock(&c->lock);
+	_ga_unlock(&c->lock);
 	if (dead)
 		_ga_mheap_free_span(dead);
 
@@ -142,9 +142,9 @@ ga_mspan *_ga_mcentral_exchange(ga_mspan *old, uint8_t spc)
 		return NULL;
 	_ga_span_init_small(s, spc);
 	set_state(s, GA_SPAN_CACHED);
-	pthread_mutex_lock(&c->lock);
+	_ga_lock(&c->lock);
 	c->nspans++;
-	pthread_mutex_unlock(&c->lock);
+	_ga_unlock(&c->lock);
 	GA_EMIT(.kind = GA_EV_SPAN_ALLOC, .cls = (uint8_t)cls, .addr = s->base, .npages = s->npages,
 	        .span_id = s->id, .aux = s->scav_pages, .flags = spc == GA_SPANCLASS_TINY ? GA_EVF_TINY_SPAN : 0);
 	return s;
@@ -157,9 +157,9 @@ void _ga_mcentral_uncache_span(ga_mspan *s)
 	ga_mcentral *c = &ga_central[s->spc];
 	__atomic_store_n(&s->owner, NULL, __ATOMIC_RELAXED);
 	_ga_span_sweep(s);
-	pthread_mutex_lock(&c->lock);
+	_ga_lock(&c->lock);
 	bool dead = uncache_locked(c, s);
-	pthread_mutex_unlock(&c->lock);
+	_ga_unlock(&c->lock);
 	if (dead)
 		_ga_mheap_free_span(s);
 }
@@ -173,16 +173,16 @@ void _ga_mcentral_free_slow(ga_mspan *s)
 	if (spc == 0 || spc >= GA_SPANCLASSES)
 		return;
 	ga_mcentral *c = &ga_central[spc];
-	pthread_mutex_lock(&c->lock);
+	_ga_lock(&c->lock);
 	uint8_t st = GA_LOAD(&s->state);
 	if (GA_LOAD(&s->spc) != spc || (st != GA_SPAN_PARTIAL && st != GA_SPAN_FULL)) {
-		pthread_mutex_unlock(&c->lock);
+		_ga_unlock(&c->lock);
 		return;
 	}
 	int32_t n = _ga_span_nfreed(s);
 	if (n == s->alloc_count) {
 		drop_span_locked(c, s);
-		pthread_mutex_unlock(&c->lock);
+		_ga_unlock(&c->lock);
 		_ga_mheap_free_span(s);
 		return;
 	}
@@ -191,17 +191,17 @@ void _ga_mcentral_free_slow(ga_mspan *s)
 		partial_push(c, s);
 		set_state(s, GA_SPAN_PARTIAL);
 	}
-	pthread_mutex_unlock(&c->lock);
+	_ga_unlock(&c->lock);
 }
 
 void _ga_mcentral_lock_all(void)
 {
 	for (int i = 0; i < GA_SPANCLASSES; i++)
-		pthread_mutex_lock(&ga_central[i].lock);
+		pthread_mutex_lock(&ga_central[i].lock.m);
 }
 
 void _ga_mcentral_unlock_all(void)
 {
 	for (int i = GA_SPANCLASSES; i-- > 0;)
-		pthread_mutex_unlock(&ga_central[i].lock);
+		pthread_mutex_unlock(&ga_central[i].lock.m);
 }

@@ -23,7 +23,7 @@
 #endif
 
 GA_HIDDEN ga_mheap ga_heap = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.lock = GA_LOCK_INITIALIZER,
 	.hint = GA_FIRST_HINT,
 };
 GA_HIDDEN ga_arena **ga_arena_l1;
@@ -148,20 +148,20 @@ static void set_span_map_locked(uintptr_t base, uint32_t npages, ga_mspan *s)
 ga_mspan *_ga_mheap_alloc_span(uint32_t npages, uint8_t spc, uint32_t align_pages)
 {
 	ga_mheap *h = &ga_heap;
-	pthread_mutex_lock(&h->lock);
+	_ga_lock(&h->lock);
 	uintptr_t base = _ga_pages_find_locked(npages, align_pages);
 	if (!base) {
 		uint64_t want = (uint64_t)npages + (align_pages > 1 ? align_pages : 0);
 		if (want > UINT32_MAX / 2 || !grow_locked((uint32_t)want) ||
 		    !(base = _ga_pages_find_locked(npages, align_pages))) {
-			pthread_mutex_unlock(&h->lock);
+			_ga_unlock(&h->lock);
 			errno = ENOMEM;
 			return NULL;
 		}
 	}
 	ga_mspan *s = _ga_fixalloc_span();
 	if (!s) {
-		pthread_mutex_unlock(&h->lock);
+		_ga_unlock(&h->lock);
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -177,7 +177,7 @@ ga_mspan *_ga_mheap_alloc_span(uint32_t npages, uint8_t spc, uint32_t align_page
 	h->pages_inuse += npages;
 	_ga_heap_goal_alloc_locked(npages);
 	set_span_map_locked(base, npages, s);
-	pthread_mutex_unlock(&h->lock);
+	_ga_unlock(&h->lock);
 	return s;
 }
 
@@ -188,14 +188,14 @@ void _ga_mheap_free_span(ga_mspan *s)
 	GA_EMIT(.kind = GA_EV_SPAN_FREE, .cls = s->cls, .addr = s->base, .npages = s->npages,
 	        .span_id = s->id, .flags = s->spc == GA_SPANCLASS_TINY ? GA_EVF_TINY_SPAN : 0);
 	_ga_span_bits_free(s);
-	pthread_mutex_lock(&h->lock);
+	_ga_lock(&h->lock);
 	set_span_map_locked(s->base, s->npages, NULL);
 	_ga_pages_free_locked(s->base, s->npages);
 	h->pages_inuse -= s->npages;
 	GA_STORE_REL(&s->state, (uint8_t)GA_SPAN_FREE);
 	_ga_fixfree_span(s);
 	_ga_scavenge_maybe_locked();
-	pthread_mutex_unlock(&h->lock);
+	_ga_unlock(&h->lock);
 }
 
 /* Give back the pages of a large span beyond its first npages (realloc
@@ -207,13 +207,13 @@ bool _ga_mheap_shrink_span(ga_mspan *s, uint32_t npages)
 		return true;
 	uint32_t tail = s->npages - npages;
 	uintptr_t tbase = s->base + ((uintptr_t)npages << GA_PAGE_SHIFT);
-	pthread_mutex_lock(&h->lock);
+	_ga_lock(&h->lock);
 	set_span_map_locked(tbase, tail, NULL);
 	_ga_pages_free_locked(tbase, tail);
 	h->pages_inuse -= tail;
 	s->npages = npages;
 	_ga_scavenge_maybe_locked();
-	pthread_mutex_unlock(&h->lock);
+	_ga_unlock(&h->lock);
 	return true;
 }
 
@@ -227,7 +227,7 @@ bool _ga_mheap_extend_span(ga_mspan *s, uint32_t npages, bool *needzero)
 		return true;
 	uint32_t add = npages - s->npages;
 	uintptr_t tail = s->base + ((uintptr_t)s->npages << GA_PAGE_SHIFT);
-	pthread_mutex_lock(&h->lock);
+	_ga_lock(&h->lock);
 	bool ok = _ga_pages_range_free_locked(tail, add);
 	if (ok) {
 		uint32_t scav = _ga_pages_alloc_locked(tail, add);
@@ -238,18 +238,18 @@ bool _ga_mheap_extend_span(ga_mspan *s, uint32_t npages, bool *needzero)
 		_ga_heap_goal_alloc_locked(add);
 		s->npages = npages;
 	}
-	pthread_mutex_unlock(&h->lock);
+	_ga_unlock(&h->lock);
 	return ok;
 }
 
 void _ga_mheap_stats(uint64_t *inuse, uint64_t *sys, uint64_t *released, uint64_t *arenas, uint64_t *next_gc)
 {
 	ga_mheap *h = &ga_heap;
-	pthread_mutex_lock(&h->lock);
+	_ga_lock(&h->lock);
 	*next_gc = h->goal_pages << GA_PAGE_SHIFT;
 	*inuse = h->pages_inuse << GA_PAGE_SHIFT;
 	*sys = h->pages_sys << GA_PAGE_SHIFT;
 	*released = h->pages_released << GA_PAGE_SHIFT;
 	*arenas = h->narenas;
-	pthread_mutex_unlock(&h->lock);
+	_ga_unlock(&h->lock);
 }

@@ -83,9 +83,12 @@ void ga_fork_prepare(void)
 {
 	if (!GA_LOAD_ACQ(&ga_inited))
 		return;
+	/* A thread other than T0 ends the single-threaded mode first: T0 may
+	 * be inside a critical section that skipped its mutex. */
+	_ga_stmode_check();
 	_ga_mcaches_lock();
 	_ga_mcentral_lock_all();
-	pthread_mutex_lock(&ga_heap.lock);
+	pthread_mutex_lock(&ga_heap.lock.m);
 	_ga_fixalloc_lock_all();
 }
 
@@ -94,7 +97,7 @@ void ga_fork_parent(void)
 	if (!GA_LOAD_ACQ(&ga_inited))
 		return;
 	_ga_fixalloc_unlock_all();
-	pthread_mutex_unlock(&ga_heap.lock);
+	pthread_mutex_unlock(&ga_heap.lock.m);
 	_ga_mcentral_unlock_all();
 	_ga_mcaches_unlock();
 }
@@ -104,7 +107,7 @@ void ga_fork_child(void)
 	if (!GA_LOAD_ACQ(&ga_inited))
 		return;
 	_ga_fixalloc_unlock_all();
-	pthread_mutex_unlock(&ga_heap.lock);
+	pthread_mutex_unlock(&ga_heap.lock.m);
 	_ga_mcentral_unlock_all();
 	_ga_stmode_fork_child();
 	_ga_mcaches_after_fork_child();

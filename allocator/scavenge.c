@@ -64,10 +64,10 @@ void _ga_scavenge_locked(uint64_t goal_bytes)
 		uint32_t take = excess < n ? (uint32_t)excess : n;
 		base += (uintptr_t)(n - take) << GA_PAGE_SHIFT;
 		_ga_pages_alloc_locked(base, take);
-		pthread_mutex_unlock(&h->lock);
+		_ga_unlock(&h->lock);
 		_ga_os_release((void *)base, (size_t)take << GA_PAGE_SHIFT);
 		GA_EMIT(.kind = GA_EV_SCAVENGE, .addr = base, .npages = take);
-		pthread_mutex_lock(&h->lock);
+		_ga_lock(&h->lock);
 		_ga_pages_free_locked(base, take);
 		_ga_pages_set_scav_locked(base, take);
 		below = base;
@@ -118,7 +118,7 @@ void _ga_scavenge_maybe_locked(void)
 void ga_release_all(void)
 {
 	_ga_ensure_init();
-	pthread_mutex_lock(&ga_heap.lock);
+	_ga_lock(&ga_heap.lock);
 	_ga_scavenge_locked(0);
-	pthread_mutex_unlock(&ga_heap.lock);
+	_ga_unlock(&ga_heap.lock);
 }

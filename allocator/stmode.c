@@ -24,11 +24,18 @@
  *     a full barrier where it matters (asymmetric Dekker): either T0 sees
  *     ga_mt and takes the atomic path, or its window is visible to the new
  *     thread, which waits for it to close.  From then on everyone is atomic.
+ *   - The heap's locks (mcentral, mheap, fixalloc: _ga_lock) are skipped
+ *     the same way: on T0 in the mode, a critical section is a window and
+ *     the lock is marked `elided`, so the thread ending the mode waits for
+ *     it like for any window, and a lock taken before the end is released
+ *     as it was taken.  ga_fork_prepare on another thread ends the mode
+ *     before it takes the mutexes.
  *   - In a fork child only the forking thread is left: it becomes T0 and
  *     the mode starts over.
  * Without any way to issue such a barrier the process starts in ga_mt.
  *
- * Invariants: only T0 writes ga_st_busy; ga_mt goes from false to true only
+ * Invariants: only T0 writes ga_st_busy (a count of its open windows) and
+ * sets a lock's `elided`; ga_mt goes from false to true only
  * through _ga_go_mt (and back only in a fork child); a plain RMW of shared
  * heap metadata happens only on T0, inside a window, after reading ga_mt
  * false inside that window.
@@ -42,7 +49,7 @@
 #include <unistd.h>
 
 GA_HIDDEN bool ga_mt;
-GA_HIDDEN int ga_st_busy;
+GA_HIDDEN int ga_st_busy; /* T0's open windows */
 GA_HIDDEN void (*ga_st_test_hook)(void);
 GA_HIDDEN __thread bool ga_tls_t0 __attribute__((tls_model("initial-exec")));
 static bool t0_taken;          /* atomic: some thread became T0 */
