@@ -4,6 +4,8 @@
  * Lock order, outermost first (held locks never nest the other way):
  *   mcentral[spc].lock  ->  mheap.lock  ->  fixalloc.lock
  * The free path takes no lock unless a span changes list (see mspan.c).
+ * These are ga_locks: skipped, and the shared words' read-modify-writes
+ * made plain, while the process is single-threaded (stmode.c).
  */
 #ifndef GA_INTERNAL_H
 #define GA_INTERNAL_H
@@ -98,7 +100,7 @@ typedef struct ga_mspan {
 	uint64_t *alloc_bits; /* 1 = allocated at the last sweep */
 	uint64_t *local_bits; /* owner only: freed by the owner since the last sweep */
 	/* Written by any thread but the owner. */
-	uint64_t *freed_bits;    /* atomic OR: object freed since the last sweep */
+	uint64_t *freed_bits;    /* OR (_ga_or64): object freed since the last sweep */
 	struct ga_mcache *owner; /* atomic: the caching mcache, NULL when listed */
 
 	/* Second line: the owner's allocation state and the rest. */

@@ -6,7 +6,8 @@
  * Go frees objects by sweeping mark bits; a C program frees explicitly.  A
  * free by the thread whose mcache owns the span sets the object's bit in
  * local_bits (plain stores: only the owner writes them); a free by any other
- * thread sets it in freed_bits with one atomic OR, and nothing else: the
+ * thread sets it in freed_bits with one atomic OR (a plain one while the
+ * process is single-threaded: stmode.c), and nothing else: the
  * number of remote frees is the population count of freed_bits, read when
  * it matters (an atomic RMW costs ~20 ns on this kind of VM; a second one
  * for a counter doubled the cost of a remote free).  The owner folds both
