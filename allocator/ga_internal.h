@@ -122,8 +122,7 @@ typedef struct ga_mcache {
 	ga_mspan *alloc[GA_SPANCLASSES]; /* never NULL: &ga_empty_span when none */
 	uintptr_t tiny;                  /* current tiny block or 0 */
 	uint32_t tinyoffset;
-	uint32_t *tiny_word;             /* A word of the current block */
-	uint32_t tiny_abits;             /* its value (this thread is its only writer) */
+	uint32_t *tiny_word;             /* A word of the current block (this thread its only writer) */
 	ga_mspan *tiny_span;
 	uint32_t tiny_count;              /* objects placed in the current block */
 	bool dead;
@@ -167,6 +166,7 @@ typedef struct ga_mheap {
 	uint64_t next_span_id;   /* lock */
 	uint64_t goal_pages;     /* lock: the heap goal (Go's NextGC), scavenge.c */
 	uint64_t cycle_pages;    /* lock: pages handed out since the goal was set */
+	uint64_t cycle_budget;   /* lock: ... after which the next cycle starts (GOGC% of the heap then) */
 } ga_mheap;
 
 extern GA_HIDDEN ga_mheap ga_heap;

@@ -106,6 +106,14 @@ static bool uncache_locked(ga_mcentral *c, ga_mspan *s)
 	return false;
 }
 
+/* The owner lets go of s: its own frees go remote from now, and what was
+ * freed into it is folded in. */
+static void disown(ga_mspan *s)
+{
+	__atomic_store_n(&s->owner, NULL, __ATOMIC_RELAXED);
+	_ga_span_sweep(s);
+}
+
 /* An mcache's exhausted span `old` (or NULL) back, a span with at least one
  * free slot out, owned by the caller (Go's mcache.refill: uncacheSpan then
  * cacheSpan), under one hold of the lock.  NULL when the heap is out of
@@ -114,10 +122,8 @@ ga_mspan *_ga_mcentral_exchange(ga_mspan *old, uint8_t spc)
 {
 	ga_mcentral *c = &ga_central[spc];
 	ga_mspan *dead = NULL;
-	if (old) {
-		__atomic_store_n(&old->owner, NULL, __ATOMIC_RELAXED); /* frees by this thread go remote from now */
-		_ga_span_sweep(old);
-	}
+	if (old)
+		disown(old);
 	_ga_lock(&c->lock);
 	if (old && uncache_locked(c, old))
 		dead = old;
@@ -155,8 +161,7 @@ ga_mspan *_ga_mcentral_exchange(ga_mspan *old, uint8_t spc)
 void _ga_mcentral_uncache_span(ga_mspan *s)
 {
 	ga_mcentral *c = &ga_central[s->spc];
-	__atomic_store_n(&s->owner, NULL, __ATOMIC_RELAXED);
-	_ga_span_sweep(s);
+	disown(s);
 	_ga_lock(&c->lock);
 	bool dead = uncache_locked(c, s);
 	_ga_unlock(&c->lock);

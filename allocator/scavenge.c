@@ -78,7 +78,8 @@ void _ga_scavenge_locked(uint64_t goal_bytes)
 static void new_cycle_locked(void)
 {
 	ga_mheap *h = &ga_heap;
-	h->goal_pages = h->pages_inuse * (100 + (uint64_t)ga_opts.scavenge_percent) / 100;
+	h->cycle_budget = h->pages_inuse * ga_opts.scavenge_percent / 100;
+	h->goal_pages = h->pages_inuse + h->cycle_budget;
 	h->cycle_pages = 0;
 	cycle_start_ns = coarse_ns();
 }
@@ -88,9 +89,7 @@ void _ga_heap_goal_alloc_locked(uint32_t npages)
 {
 	ga_mheap *h = &ga_heap;
 	h->cycle_pages += npages;
-	if (h->pages_inuse >= h->goal_pages ||
-	    h->cycle_pages >= (h->goal_pages * 100 / (100 + (uint64_t)ga_opts.scavenge_percent)) *
-	                          ga_opts.scavenge_percent / 100)
+	if (h->pages_inuse >= h->goal_pages || h->cycle_pages >= h->cycle_budget)
 		new_cycle_locked();
 }
 

@@ -62,6 +62,16 @@ static long membarrier(int cmd)
 	return syscall(SYS_membarrier, cmd, 0, 0);
 }
 
+/* The page whose write access the mprotect fallback drops; NULL if none. */
+static void *ipi_map(void)
+{
+	if (!ipi_page) {
+		void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ipi_page = p == MAP_FAILED ? NULL : p;
+	}
+	return ipi_page;
+}
+
 /* Called once at heap init, while the process is (for the allocator)
  * single-threaded. */
 void _ga_stmode_init(void)
@@ -72,12 +82,7 @@ void _ga_stmode_init(void)
 		barrier_cmd = MEMBARRIER_CMD_PRIVATE_EXPEDITED;
 	else if (q > 0 && (q & MEMBARRIER_CMD_GLOBAL))
 		barrier_cmd = MEMBARRIER_CMD_GLOBAL;
-	if (!barrier_cmd) {
-		ipi_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (ipi_page == MAP_FAILED)
-			ipi_page = NULL;
-	}
-	if (!barrier_cmd && !ipi_page)
+	if (!barrier_cmd && !ipi_map())
 		GA_STORE(&ga_mt, true);
 }
 
@@ -111,7 +116,7 @@ static bool process_barrier(void)
 	/* Dropping write access to a touched page makes the kernel shoot down
 	 * its TLB entry on every CPU running this process: an interrupt there,
 	 * which serializes. */
-	if (ipi_page || (ipi_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) != MAP_FAILED) {
+	if (ipi_map()) {
 		*(volatile char *)ipi_page = 1;
 		if (mprotect(ipi_page, 4096, PROT_READ) == 0 && mprotect(ipi_page, 4096, PROT_READ | PROT_WRITE) == 0)
 			return true;

@@ -55,8 +55,7 @@ void *_ga_tiny_alloc(ga_mcache *c, size_t size)
 	if (off + size <= GA_TINY_SIZE && c->tiny) {
 		uintptr_t p = c->tiny + off;
 		c->tinyoffset = off + (uint32_t)size;
-		c->tiny_abits |= obj_bits(off, (uint32_t)size);
-		GA_STORE(c->tiny_word, c->tiny_abits); /* this thread is A's only writer */
+		GA_STORE(c->tiny_word, GA_LOAD(c->tiny_word) | obj_bits(off, (uint32_t)size)); /* its only writer */
 		c->tiny_allocs++;
 		c->tiny_count++;
 		GA_EMIT(.kind = GA_EV_ALLOC_TINY, .cls = 2, .size = size, .addr = p,
@@ -89,7 +88,6 @@ void *_ga_tiny_alloc(ga_mcache *c, size_t size)
 		c->tiny = blk;
 		c->tinyoffset = (uint32_t)size;
 		c->tiny_word = word;
-		c->tiny_abits = bits;
 		c->tiny_span = s;
 		c->tiny_count = 1;
 	}
@@ -118,12 +116,11 @@ void _ga_tiny_retire(ga_mcache *c)
 	uintptr_t blk = c->tiny;
 	ga_mspan *s = c->tiny_span;
 	uint32_t *word = c->tiny_word;
-	uint32_t starts = c->tiny_abits & GA_TINY_STARTS;
+	uint32_t starts = GA_LOAD(word) & GA_TINY_STARTS;
 	GA_EMIT(.kind = GA_EV_TINY_RETIRE, .cls = 2, .addr = blk, .span_id = s->id, .aux = c->tiny_count);
 	c->tiny = 0;
 	c->tinyoffset = 0;
 	c->tiny_word = NULL;
-	c->tiny_abits = 0;
 	c->tiny_span = NULL;
 	c->tiny_count = 0;
 	uint32_t old = _ga_or32(&word[1], GA_TINY_RETIRED);
