@@ -116,13 +116,21 @@ typedef struct cls_acc {
 
 /* Allocations served from a size class, per requested size (0..32768) and
  * whether they went into a tiny block: n[tiny][size] = {allocs, frees}, one
- * cache line touched per event.  `written` is what the last
- * cli_agg_take_request_sizes call returned. */
+ * cache line touched per event (and a bit in `dirty`, 8 KiB that stay in
+ * cache).  `written` is what the last cli_agg_take_request_sizes call
+ * returned; it looks only at the sizes marked dirty since. */
 typedef struct req_acc {
 	int64_t n[2][GA_MAX_SMALL + 1][2];
 	int64_t written[2][GA_MAX_SMALL + 1][2];
+	uint64_t dirty[2][(GA_MAX_SMALL + 64) / 64]; /* sizes counted since that call */
 	cli_req_row *rows;
 } req_acc;
+
+static inline void req_count(req_acc *q, int tiny, uint64_t size, int freed)
+{
+	q->n[tiny][size][freed]++;
+	q->dirty[tiny][size >> 6] |= 1ull << (size & 63);
+}
 
 enum { LIVE_OBJS, LIVE_BYTES, LIVE_REQ };
 
@@ -684,7 +692,7 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 		fig_add(a, FIG_REQ, ((int64_t)r->size));
 		live_add(a, cls, 1, class_size[cls]);
 		if (GT_LIKELY_AGG(r->size <= GA_MAX_SMALL)) {
-			a->req->n[0][r->size][0]++;
+			req_count(a->req, 0, r->size, 0);
 		}
 		v = span_of(a, proc, r);
 		if (GT_LIKELY_AGG(v && v->sizes)) {
@@ -704,7 +712,7 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 		live_req_add(a, 2, (int64_t)r->size);
 		fig_add(a, FIG_REQ, ((int64_t)r->size));
 		if (GT_LIKELY_AGG(r->size <= GA_MAX_SMALL)) {
-			a->req->n[1][r->size][0]++;
+			req_count(a->req, 1, r->size, 0);
 		}
 		v = span_of(a, proc, r);
 		if (GT_LIKELY_AGG(v && v->tiny))
@@ -771,7 +779,7 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 			fig_add(a, FIG_REQ, -((int64_t)size));
 			live_req_add(a, 2, -(int64_t)size);
 			if (GT_LIKELY_AGG(size <= GA_MAX_SMALL))
-				a->req->n[1][size][1]++;
+				req_count(a->req, 1, size, 1);
 			out(a, r, pid, t_ns, CLI_EV_FREE_TINY, size);
 			return;
 		}
@@ -781,7 +789,7 @@ static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int
 			c->frees++;
 			live_req_add(a, oc, -(int64_t)size);
 			if (oc && GT_LIKELY_AGG(size <= GA_MAX_SMALL))
-				a->req->n[0][size][1]++;
+				req_count(a->req, 0, size, 1);
 			fig_add(a, FIG_REQ, -((int64_t)size));
 			live_add(a, oc, -1, oc ? -(int64_t)class_size[oc] : -large_bytes(size));
 			out(a, r, pid, t_ns, GT_EV_FREE, size);
@@ -1032,14 +1040,17 @@ int cli_agg_take_request_sizes(cli_agg *a, const cli_req_row **outp)
 	}
 	int n = 0;
 	for (int t = 0; t < 2; t++)
-		for (int s = 0; s <= GA_MAX_SMALL; s++) {
-			if (q->n[t][s][0] == q->written[t][s][0] && q->n[t][s][1] == q->written[t][s][1])
-				continue;
-			q->written[t][s][0] = q->n[t][s][0];
-			q->written[t][s][1] = q->n[t][s][1];
-			q->rows[n++] = (cli_req_row){
-			    .size = s, .tiny = t, .allocs = q->n[t][s][0], .live = q->n[t][s][0] - q->n[t][s][1]};
-		}
+		for (int w = 0; w < (GA_MAX_SMALL + 64) / 64; w++)
+			for (uint64_t m = q->dirty[t][w]; m; m &= m - 1) {
+				int s = w * 64 + __builtin_ctzll(m);
+				if (q->n[t][s][0] == q->written[t][s][0] && q->n[t][s][1] == q->written[t][s][1])
+					continue;
+				q->written[t][s][0] = q->n[t][s][0];
+				q->written[t][s][1] = q->n[t][s][1];
+				q->rows[n++] = (cli_req_row){
+				    .size = s, .tiny = t, .allocs = q->n[t][s][0], .live = q->n[t][s][0] - q->n[t][s][1]};
+			}
+	memset(q->dirty, 0, sizeof q->dirty);
 	*outp = q->rows;
 	return n;
 }

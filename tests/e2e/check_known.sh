@@ -93,6 +93,16 @@ check "per class, every allocation the program made is counted in class_stats" "
   UNION ALL
   SELECT 'tiny undercount', 2, (SELECT count(*) FROM m WHERE op='A' AND size < 16), t.objects
   FROM tiny_stats t WHERE t.objects < (SELECT count(*) FROM m WHERE op='A' AND size < 16)"
+check "request_sizes equal the events, size by size (allocs and objects live at the end)" "
+  WITH a AS (SELECT kind=2 AS tiny, size, count(*) n FROM events WHERE kind IN (1,2) GROUP BY 1,2),
+       f AS (SELECT kind=12 AS tiny, size, count(*) n FROM events WHERE kind IN (4,12) AND class > 0 GROUP BY 1,2),
+       ev AS (SELECT a.tiny, a.size, a.n AS allocs, a.n - coalesce(f.n,0) AS live FROM a LEFT JOIN f USING(tiny,size))
+  SELECT 'request size', ev.tiny, ev.size, ev.allocs, r.allocs, ev.live, r.live_objects
+  FROM ev LEFT JOIN request_sizes r ON r.tiny=ev.tiny AND r.size=ev.size
+  WHERE r.allocs IS NOT ev.allocs OR r.live_objects IS NOT ev.live
+  UNION ALL
+  SELECT 'request size not in events', r.tiny, r.size, r.allocs, 0, 0, 0 FROM request_sizes r
+  WHERE NOT EXISTS (SELECT 1 FROM ev WHERE ev.tiny=r.tiny AND ev.size=r.size)"
 check "runs.events counts every event" \
   "SELECT 'events', r.events, (SELECT count(*) FROM events) FROM runs r WHERE r.events != (SELECT count(*) FROM events)"
 check "the heap timeline ends at the final figures and HeapSys = HeapInuse + HeapIdle" "

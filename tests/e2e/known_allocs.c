@@ -7,7 +7,7 @@
  * "crash" it dies by SIGSEGV half-way (after a known number of allocations
  * of 4321 bytes); with "spin N" it allocates and frees for N seconds; with
  * "quiet" it allocates 64 MiB, touches it, and is silent for 300 ms before
- * freeing it. */
+ * freeing it.  By default it pauses 700 ms before its last frees. */
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -156,6 +156,10 @@ int main(int argc, char **argv)
 	pthread_t t;
 	pthread_create(&t, NULL, freer, NULL);
 	pthread_join(t, NULL);
+	/* quiet for longer than the drainer's 500 ms between flushes, so that
+	 * the frees below change rows written once already */
+	struct timespec pause = {0, 700 * 1000 * 1000};
+	nanosleep(&pause, NULL);
 	/* free most of the rest; leave some live */
 	for (int i = 0; i < 300; i += 2)
 		F(tiny[i]);
