@@ -43,7 +43,7 @@ enum {
 	ST_EVENTS,  /* EV_BATCH rows */
 	ST_THREAD,
 	ST_STACK,
-	ST_STACK_FRAME,
+	ST_FRAME,
 	ST_STACK_ALIAS,
 	ST_SITE_STAT,
 	ST_REQ_SIZE,
@@ -70,8 +70,8 @@ static const char *const st_sql[ST_COUNT] = {
 	[ST_EVENT] = "INSERT INTO event(t_ns, info, size, addr, ref) VALUES(?,?,?,?,?)",
 	[ST_EVENTS] = NULL, /* made by events_sql() */
 	[ST_THREAD] = "INSERT OR REPLACE INTO thread(tno, run_id, pid, tid) VALUES(?,?,?,?)",
-	[ST_STACK] = "INSERT INTO stack VALUES(?,?,?)",
-	[ST_STACK_FRAME] = "INSERT INTO stack_frame VALUES(?,?,?,?,?,?,?,?,?)",
+	[ST_STACK] = "INSERT INTO stack(run_id, stack_id, frames, frame_ids) VALUES(?,?,?,?)",
+	[ST_FRAME] = "INSERT INTO frame VALUES(?,?,?,?,?,?,?,?)",
 	[ST_STACK_ALIAS] = "INSERT INTO stack_alias VALUES(?,?,?)",
 	[ST_SITE_STAT] = "INSERT INTO site_stat VALUES(?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_REQ_SIZE] = "INSERT OR REPLACE INTO request_size VALUES(?,?,?,?,?)",
@@ -487,33 +487,34 @@ int cli_db_event(cli_db *db, int64_t run_id, int64_t seq, int64_t t_ns, int tno,
 	return db->nev == EV_BATCH ? events_flush(db) : 0;
 }
 
-int cli_db_stack(cli_db *db, int64_t run_id, int64_t stack_id, const char *frames)
+int cli_db_stack(cli_db *db, int64_t run_id, int64_t stack_id, const char *frames, const char *frame_ids)
 {
 	sqlite3_stmt *s = db->st[ST_STACK];
 	const int64_t v[] = {run_id, stack_id};
 	bind_i64s(s, 1, v, 2);
 	bind_text(s, 3, frames);
+	bind_text(s, 4, frame_ids);
 	return step(db, ST_STACK, "insert stack");
 }
 
-int cli_db_stack_frame(cli_db *db, int64_t run_id, int64_t stack_id, int depth, uint64_t pc, const char *module,
-                       int64_t offset, const char *function, const char *file, int line)
+int cli_db_frame(cli_db *db, int64_t run_id, int64_t frame_id, uint64_t pc, const char *module, int64_t offset,
+                 const char *function, const char *file, int line)
 {
-	sqlite3_stmt *s = db->st[ST_STACK_FRAME];
-	const int64_t v[] = {run_id, stack_id, depth, (int64_t)pc};
-	bind_i64s(s, 1, v, 4);
-	bind_text(s, 5, module);
+	sqlite3_stmt *s = db->st[ST_FRAME];
+	const int64_t v[] = {run_id, frame_id, (int64_t)pc};
+	bind_i64s(s, 1, v, 3);
+	bind_text(s, 4, module);
 	if (offset >= 0)
-		sqlite3_bind_int64(s, 6, offset);
+		sqlite3_bind_int64(s, 5, offset);
 	else
-		sqlite3_bind_null(s, 6);
-	bind_text(s, 7, function);
-	bind_text(s, 8, file);
+		sqlite3_bind_null(s, 5);
+	bind_text(s, 6, function);
+	bind_text(s, 7, file);
 	if (file)
-		sqlite3_bind_int(s, 9, line);
+		sqlite3_bind_int(s, 8, line);
 	else
-		sqlite3_bind_null(s, 9);
-	return step(db, ST_STACK_FRAME, "insert stack frame");
+		sqlite3_bind_null(s, 8);
+	return step(db, ST_FRAME, "insert frame");
 }
 
 int cli_db_stack_alias(cli_db *db, int64_t run_id, int64_t ref, int64_t stack_id)

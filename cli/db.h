@@ -69,13 +69,13 @@ int cli_db_thread(cli_db *db, int64_t run_id, int tno, int pid, int tid);
 int cli_db_event(cli_db *db, int64_t run_id, int64_t seq, int64_t t_ns, int tno, int kind, int cls, uint64_t size,
                  uint64_t addr, int64_t span, int64_t stack);
 
-/* Allocation sites (sites.c): a stack's symbolized frames, one row per
- * frame (module NULL and offset -1 when unknown), the per-process stack
- * numbers of raw events, and per (stack, class) counters: allocs,
- * requested, allocated, live objects, live bytes, live requested. */
-int cli_db_stack(cli_db *db, int64_t run_id, int64_t stack_id, const char *frames);
-int cli_db_stack_frame(cli_db *db, int64_t run_id, int64_t stack_id, int depth, uint64_t pc, const char *module,
-                       int64_t offset, const char *function, const char *file, int line);
+/* Allocation sites (sites.c): a stack (its text, and its frames as a JSON
+ * array of frame ids), a frame (module NULL and offset -1 when unknown), the
+ * per-process stack numbers of raw events, and per (stack, class) counters:
+ * allocs, requested, allocated, live objects, live bytes, live requested. */
+int cli_db_stack(cli_db *db, int64_t run_id, int64_t stack_id, const char *frames, const char *frame_ids);
+int cli_db_frame(cli_db *db, int64_t run_id, int64_t frame_id, uint64_t pc, const char *module, int64_t offset,
+                 const char *function, const char *file, int line);
 int cli_db_stack_alias(cli_db *db, int64_t run_id, int64_t ref, int64_t stack_id);
 int cli_db_site_stat(cli_db *db, int64_t run_id, int64_t stack_id, int cls, const int64_t fig[6], int64_t samples,
                      bool estimated);

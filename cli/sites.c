@@ -393,8 +393,10 @@ static const module *module_of(cli_sites *s, uint32_t proc, uint64_t pc)
 
 typedef struct frame {
 	uint64_t pc, offset;
-	const char *module, *function, *file;
+	const char *module, *function, *file; /* owned by mods and the symbolizer */
 	int line;
+	char *text;   /* as the sites view shows it */
+	bool written; /* its frame row is in the database */
 } frame;
 
 /* A frame as the sites view shows it: its name, then where it is. */
@@ -411,42 +413,123 @@ static void frame_text(char *buf, size_t n, const frame *f)
 typedef struct canon {
 	char *text;
 	uint64_t hash;
-	uint32_t first_ref; /* whose frames are written */
 } canon;
 
-static uint64_t text_hash(const char *t)
+static uint64_t text_hash(const char *t, uint64_t h)
 {
-	uint64_t h = 1469598103934665603ull;
 	for (; *t; t++)
 		h = (h ^ (uint8_t)*t) * 1099511628211ull;
 	return h ? h : 1;
 }
 
-/* The frames of ref r, symbolized, into fr (at most GT_STACK_DEPTH_MAX). */
-static uint32_t resolve(cli_sites *s, cli_symbolizer *z, uint32_t r, frame *fr)
+#define FNV0 1469598103934665603ull
+#define PROBE(k) ((k) + 0x9E3779B97F4A7C15ull ? (k) + 0x9E3779B97F4A7C15ull : 1)
+
+typedef struct pcent {
+	uint32_t proc, fid;
+	uint64_t pc;
+} pcent;
+U64MAP_DEFINE(pcmap, pcent) /* hash of (proc, pc) -> its frame; probed on from the hash */
+
+/* The run's distinct frames: by (proc, pc) as stacks name them, and by
+ * (pc, module, offset) so that processes sharing a layout share frames. */
+typedef struct frames {
+	frame *v;          /* by frame_id - 1 */
+	uint32_t n, cap;
+	pcmap bypc;
+	textmap byloc;     /* hash of (pc, module, offset) -> frame_id; probed on */
+} frames;
+
+static uint32_t frame_of(cli_sites *s, cli_symbolizer *z, frames *fx, uint32_t proc, uint64_t pc)
+{
+	uint64_t k = u64map_hash(pc ^ u64map_hash(proc + 1));
+	for (k = k ? k : 1;; k = PROBE(k)) {
+		pcent *e = pcmap_get(&fx->bypc, k);
+		if (!e)
+			break;
+		if (e->proc == proc && e->pc == pc)
+			return e->fid;
+	}
+	frame f = {.pc = pc};
+	const module *m = module_of(s, proc, pc);
+	if (m) {
+		f.module = m->path;
+		f.offset = pc - m->bias;
+		cli_sym sym;
+		/* a return address: the call is the byte before it */
+		cli_sym_lookup(z, m->path, f.offset ? f.offset - 1 : 0, &sym);
+		f.function = sym.function;
+		f.file = sym.file;
+		f.line = sym.line;
+	}
+	uint64_t lk = text_hash(f.module ? f.module : "", u64map_hash(pc) ^ u64map_hash(f.offset + 1));
+	uint32_t fid = 0;
+	for (;; lk = PROBE(lk)) {
+		uint32_t *id = textmap_get(&fx->byloc, lk);
+		if (!id)
+			break;
+		const frame *g = &fx->v[*id - 1];
+		if (g->pc == pc && g->offset == f.offset && (g->module == f.module || (g->module && f.module && !strcmp(g->module, f.module)))) {
+			fid = *id;
+			break;
+		}
+	}
+	if (!fid) {
+		char line[1536];
+		frame_text(line, sizeof line, &f);
+		if (!(f.text = strdup(line)))
+			abort();
+		if (fx->n == fx->cap) {
+			fx->cap = fx->cap ? fx->cap * 2 : 1024;
+			fx->v = xrealloc(fx->v, fx->cap * sizeof *fx->v);
+		}
+		fx->v[fx->n] = f;
+		fid = ++fx->n;
+		bool isnew;
+		*textmap_put(&fx->byloc, lk, &isnew) = fid;
+	}
+	bool isnew;
+	*pcmap_put(&fx->bypc, k, &isnew) = (pcent){proc, fid, pc};
+	return fid;
+}
+
+/* The frames of ref r, as frame ids, into fids (at most GT_STACK_DEPTH_MAX). */
+static uint32_t resolve(cli_sites *s, cli_symbolizer *z, frames *fx, uint32_t r, uint32_t *fids)
 {
 	const refkey *rf = &s->refv[r - 1];
 	const stackdef *d = def_of(s, rf->proc, rf->stack);
 	if (!d)
 		return 0;
 	uint32_t n = d->n < GT_STACK_DEPTH_MAX ? d->n : GT_STACK_DEPTH_MAX;
-	for (uint32_t i = 0; i < n; i++) {
-		frame *f = &fr[i];
-		memset(f, 0, sizeof *f);
-		f->pc = d->pcs[i];
-		const module *m = module_of(s, rf->proc, f->pc);
-		if (!m)
-			continue;
-		f->module = m->path;
-		f->offset = f->pc - m->bias;
-		cli_sym sym;
-		/* a return address: the call is the byte before it */
-		cli_sym_lookup(z, m->path, f->offset ? f->offset - 1 : 0, &sym);
-		f->function = sym.function;
-		f->file = sym.file;
-		f->line = sym.line;
-	}
+	for (uint32_t i = 0; i < n; i++)
+		fids[i] = frame_of(s, z, fx, rf->proc, d->pcs[i]);
 	return n;
+}
+
+/* Into the database: the frames of a new stack not written yet, then the
+ * stack itself, with its frames as a JSON array of ids. */
+static int write_stack(cli_db *db, int64_t run_id, uint32_t id, const char *text, frames *fx, const uint32_t *fids,
+                       uint32_t n, char **json, size_t *cap)
+{
+	size_t need = (size_t)n * 11 + 3, len = 0;
+	if (need > *cap) {
+		*cap = need * 2;
+		*json = xrealloc(*json, *cap);
+	}
+	(*json)[len++] = '[';
+	for (uint32_t i = 0; i < n; i++) {
+		frame *f = &fx->v[fids[i] - 1];
+		if (!f->written) {
+			if (cli_db_frame(db, run_id, fids[i], f->pc, f->module, f->module ? (int64_t)f->offset : -1, f->function,
+			                 f->file, f->line) != 0)
+				return -1;
+			f->written = true;
+		}
+		len += (size_t)sprintf(*json + len, "%s%u", i ? "," : "", fids[i]);
+	}
+	(*json)[len++] = ']';
+	(*json)[len] = 0;
+	return cli_db_stack(db, run_id, id, text, *json);
 }
 
 int cli_sites_write(cli_sites *s, cli_db *db, int64_t run_id, bool progress)
@@ -459,22 +542,23 @@ int cli_sites_write(cli_sites *s, cli_db *db, int64_t run_id, bool progress)
 	cli_symbolizer *z = s->w.z;
 	uint32_t *stack_of = calloc(s->nrefs + 1, sizeof *stack_of); /* ref -> stack_id */
 	canon *canons = calloc(s->nrefs, sizeof *canons);
-	frame *fr = malloc(GT_STACK_DEPTH_MAX * sizeof *fr);
-	size_t cap_text = 65536;
-	char *text = malloc(cap_text);
+	uint32_t *fids = malloc(GT_STACK_DEPTH_MAX * sizeof *fids);
+	size_t cap_text = 65536, cap_json = 0;
+	char *text = malloc(cap_text), *json = NULL;
+	frames fx = {0};
 	textmap tm;
-	if (!stack_of || !canons || !fr || !text || !textmap_init(&tm, 64))
+	if (!stack_of || !canons || !fids || !text || !textmap_init(&tm, 64) || !pcmap_init(&fx.bypc, 1024) ||
+	    !textmap_init(&fx.byloc, 1024))
 		abort();
 	uint32_t ncanon = 0;
 	int rc = 0;
 	bool said = false;
 	for (uint32_t r = 1; r <= s->nrefs && rc == 0; r++) {
-		uint32_t n = resolve(s, z, r, fr);
+		uint32_t n = resolve(s, z, &fx, r, fids);
 		size_t len = 0;
 		text[0] = 0;
 		for (uint32_t i = 0; i < n; i++) {
-			char line[1536];
-			frame_text(line, sizeof line, &fr[i]);
+			const char *line = fx.v[fids[i] - 1].text;
 			size_t l = strlen(line);
 			if (len + l + 2 > cap_text) {
 				cap_text = (len + l + 2) * 2;
@@ -486,9 +570,11 @@ int cli_sites_write(cli_sites *s, cli_db *db, int64_t run_id, bool progress)
 		}
 		if (!n)
 			snprintf(text, cap_text, "(stack not received)");
-		uint64_t h = text_hash(text);
+		/* Refs whose frames read the same are one stack (the same code in
+		 * processes with different layouts): its frames are the first's. */
+		uint64_t h = text_hash(text, FNV0);
 		uint32_t id = 0;
-		for (uint64_t k = h;; k = k + 0x9E3779B97F4A7C15ull ? k + 0x9E3779B97F4A7C15ull : 1) {
+		for (uint64_t k = h;; k = PROBE(k)) {
 			uint32_t *c = textmap_get(&tm, k);
 			if (!c)
 				break;
@@ -499,27 +585,21 @@ int cli_sites_write(cli_sites *s, cli_db *db, int64_t run_id, bool progress)
 		}
 		if (!id) {
 			canon *c = &canons[ncanon];
-			c->text = strdup(text);
+			if (!(c->text = strdup(text)))
+				abort();
 			c->hash = h;
-			c->first_ref = r;
 			id = ++ncanon;
 			uint64_t k = h;
 			bool isnew;
-			for (;; k = k + 0x9E3779B97F4A7C15ull ? k + 0x9E3779B97F4A7C15ull : 1) {
+			for (;; k = PROBE(k)) {
 				uint32_t *slot = textmap_put(&tm, k, &isnew);
 				if (isnew) {
 					*slot = id;
 					break;
 				}
 			}
-			if (cli_db_stack(db, run_id, id, text) != 0)
+			if (write_stack(db, run_id, id, text, &fx, fids, n, &json, &cap_json) != 0)
 				rc = -1;
-			for (uint32_t i = 0; i < n && rc == 0; i++) {
-				const frame *f = &fr[i];
-				if (cli_db_stack_frame(db, run_id, id, (int)i, f->pc, f->module, f->module ? (int64_t)f->offset : -1,
-				                       f->function, f->file, f->line) != 0)
-					rc = -1;
-			}
 		}
 		stack_of[r] = id;
 		if (rc == 0 && cli_db_stack_alias(db, run_id, r, id) != 0)
@@ -574,8 +654,14 @@ int cli_sites_write(cli_sites *s, cli_db *db, int64_t run_id, bool progress)
 		free(canons[i].text);
 	free(canons);
 	textmap_destroy(&tm);
+	for (uint32_t i = 0; i < fx.n; i++)
+		free(fx.v[i].text);
+	free(fx.v);
+	pcmap_destroy(&fx.bypc);
+	textmap_destroy(&fx.byloc);
 	free(text);
-	free(fr);
+	free(json);
+	free(fids);
 	free(stack_of);
 	return rc;
 }

@@ -14,6 +14,8 @@
 #   export   export --format pprof (read back by `go tool pprof -top`),
 #            folded and json carry the same figures as site_stats
 #   bad      bad input to `sites`: one-line errors, non-zero exits
+#   migrate  a file of schema version 5 with a run's stack is migrated by
+#            `run -o` and keeps its frames beside the new run's
 #   programs real programs (git, sqlite3, jq, perl, python3, gcc) under
 #            `run --stacks=all`: same output as without tracing, every stack
 #            resolved, sites add up to the class figures
@@ -239,6 +241,33 @@ perl|perl -e 'my %h; \$h{\$_} = \$_ x 3 for 1 .. 20000; print scalar(keys %h), "
 python3|/usr/bin/python3 -c 'd = {str(i): [i] * 3 for i in range(50000)}; print(len(d))'
 gcc|gcc -O2 -c x.c -o x.o && echo built
 EOF2
+	;;
+migrate)
+	# A file of schema version 5 (a row per stack and depth in stack_frame)
+	# holding one run's stack; `run -o` on it migrates it and appends.
+	for m in "$src"/../../schema/00[1-5]_*.sql; do cat "$m"; echo; done | sqlite3 "$db"
+	sqlite3 "$db" "PRAGMA user_version = 5; INSERT INTO goalloc_meta VALUES('format', 'goalloc-trace');
+	  INSERT INTO stack VALUES(99, 1, 'old_inner (a.c:3)'||char(10)||'old_outer (a.c:9)');
+	  INSERT INTO stack_frame VALUES(99, 1, 0, 4096, '/bin/a', 4000, 'old_inner', 'a.c', 3),
+	                                (99, 1, 1, 4200, '/bin/a', 4100, 'old_outer', 'a.c', 9);"
+	"$cli" run -q --stacks=all -o "$db" -- "$prog" 1000 3 >/dev/null
+	check "the file is at the current version" "SELECT 'version', user_version FROM pragma_user_version WHERE user_version < 6"
+	check "the old run's frames read as before" "
+	  SELECT 'old frames', group_concat(depth||':'||function||':'||line, ' ') FROM site_frames WHERE run_id = 99
+	  HAVING count(*) <> 2 OR sum(depth = 0 AND function = 'old_inner' AND line = 3 AND pc = 4096) <> 1
+	     OR sum(depth = 1 AND function = 'old_outer' AND offset = 4100) <> 1
+	  UNION ALL SELECT 'old sites', frames FROM sites WHERE run_id = 99 AND frames NOT LIKE 'old_inner (a.c:3)%old_outer%'"
+	check "the new run's frames: every stack's depths 0..n-1, each line of its text a frame" "
+	  SELECT 'depths', stack_id, count(*), max(depth) FROM site_frames WHERE run_id = 1 GROUP BY stack_id
+	  HAVING count(*) <> max(depth) + 1 OR min(depth) <> 0
+	  UNION ALL
+	  SELECT 'lines', s.stack_id, length(s.frames) - length(replace(s.frames, char(10), '')) + 1, count(f.depth)
+	  FROM sites s LEFT JOIN site_frames f USING (run_id, stack_id) WHERE s.run_id = 1 GROUP BY s.stack_id
+	  HAVING count(f.depth) <> length(s.frames) - length(replace(s.frames, char(10), '')) + 1
+	  UNION ALL SELECT 'no stacks', 0, 0, 0 WHERE NOT EXISTS (SELECT 1 FROM sites WHERE run_id = 1)"
+	check "the new run's innermost frames name the program's allocating functions" "
+	  SELECT 'missing', 'new_site' WHERE NOT EXISTS (
+	    SELECT 1 FROM site_frames WHERE run_id = 1 AND function LIKE 'new_site%' AND file LIKE '%sites_prog.cpp')"
 	;;
 *)
 	echo "unknown case $case" >&2
