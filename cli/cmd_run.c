@@ -265,17 +265,17 @@ static gt_region *make_region(int *fd_out, const run_opts *o)
 	r->bytes = bytes;
 	r->drainer_pid = getpid();
 	r->heartbeat_ns = mono_ns();
-	/* Calibrate the TSC against CLOCK_MONOTONIC over 20 ms. */
-	uint64_t t0 = mono_ns(), c0 = gt_rdtsc();
-	struct timespec ts = {0, 20 * 1000 * 1000};
+	/* The TSC against CLOCK_MONOTONIC: a first rate over 2 ms (every run
+	 * used to wait 20 ms here); the drainer refines it as the run goes
+	 * (drain.c, clock_refine), from this same (tsc0, ns0) pair. */
+	r->tsc0 = cli_tsc_pair(&r->ns0);
+	r->now_tsc = r->tsc0;
+	struct timespec ts = {0, 2 * 1000 * 1000};
 	nanosleep(&ts, NULL);
-	uint64_t t1 = mono_ns(), c1 = gt_rdtsc();
-	r->tsc_per_ms = (c1 - c0) * 1000000ull / (t1 - t0);
+	uint64_t t1, c1 = cli_tsc_pair(&t1);
+	r->tsc_per_ms = t1 > r->ns0 ? (c1 - r->tsc0) * 1000000ull / (t1 - r->ns0) : 0;
 	if (r->tsc_per_ms == 0)
 		r->tsc_per_ms = 1;
-	r->tsc0 = gt_rdtsc();
-	r->now_tsc = r->tsc0;
-	r->ns0 = mono_ns();
 	__atomic_store_n(&r->magic, GT_MAGIC, __ATOMIC_RELEASE);
 	*fd_out = fd;
 	return r;

@@ -57,7 +57,8 @@ struct cli_drain {
 	int nprocs, cap_procs;
 	pidmap pids;
 	int64_t events, seq, last_t;
-	double ns_per_tsc;
+	double ns_per_tsc;    /* the TSC's rate: the region's, then clock_refine's */
+	uint64_t refined_tsc; /* ... when last refined */
 	int r0_pid, r0_tid;
 	cursor *cur;
 	bool error;
@@ -185,6 +186,34 @@ static void rec_round(cli_drain *d, int k)
 	cli_rec_chunk end = {.ring = CLI_REC_ROUND_END};
 	if (fwrite(&end, sizeof end, 1, d->rec) != 1)
 		d->error = true;
+}
+
+uint64_t cli_tsc_pair(uint64_t *ns)
+{
+	/* the closest of a few (CLOCK_MONOTONIC, rdtsc, CLOCK_MONOTONIC)
+	 * readings: a preempted one is far apart */
+	uint64_t best = UINT64_MAX, tsc = 0;
+	for (int i = 0; i < 4; i++) {
+		uint64_t a = cli_drain_mono_ns(), c = gt_rdtsc(), b = cli_drain_mono_ns();
+		if (b - a < best) {
+			best = b - a;
+			tsc = c;
+			*ns = a + (b - a) / 2;
+		}
+	}
+	return tsc;
+}
+
+/* A live run's TSC rate, measured again over the whole run so far: the
+ * first one (2 ms, cmd_run.c) is good to ~1e-5, this to the error of one
+ * reading over the run's length.  Replays (ns0 = 0) keep the recorded rate. */
+static void clock_refine(cli_drain *d)
+{
+	gt_region *reg = d->reg;
+	uint64_t ns, tsc = cli_tsc_pair(&ns);
+	if (!reg->ns0 || ns < reg->ns0 + 50 * 1000 * 1000ull || tsc <= reg->tsc0)
+		return;
+	d->ns_per_tsc = (double)(ns - reg->ns0) / (double)(tsc - reg->tsc0);
 }
 
 static inline int64_t to_ns(const cli_drain *d, uint64_t tsc)
@@ -341,6 +370,8 @@ static void handle(cli_drain *d, const gt_record *r, int pid, int tid)
 	int64_t t = to_ns(d, r->tsc);
 	if (t > d->last_t)
 		d->last_t = t;
+	else
+		t = d->last_t; /* the clock's rate was refined, or a coarse time */
 	uint32_t ix = 0;
 	proc *p;
 	if (GT_LIKELY(pid == d->last_pid && r->kind <= GT_EV_SCAVENGE)) {
@@ -430,6 +461,10 @@ static void tick(cli_drain *d)
 		__atomic_store_n(&reg->heartbeat_ns, cli_drain_mono_ns(), __ATOMIC_RELEASE);
 		if (__atomic_load_n(&reg->drainer_gone, __ATOMIC_RELAXED))
 			__atomic_store_n(&reg->drainer_gone, 0, __ATOMIC_RELAXED);
+		if (now - d->refined_tsc > reg->tsc_per_ms * 10) {
+			clock_refine(d);
+			d->refined_tsc = now;
+		}
 	}
 }
 

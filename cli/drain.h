@@ -39,6 +39,8 @@ int64_t cli_drain_now_ns(const cli_drain *d);
 int cli_drain_nprocs(const cli_drain *d);
 const cli_agg *cli_drain_agg(const cli_drain *d);
 uint64_t cli_drain_mono_ns(void);
+/* rdtsc, and the CLOCK_MONOTONIC ns of the same moment in *ns. */
+uint64_t cli_tsc_pair(uint64_t *ns);
 
 /* A recording of what the drainer consumed, replayed by `goalloc-trace
  * replay` (cmd_replay.c) to measure the drainer on its own.  Binary, this
