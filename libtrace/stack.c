@@ -348,8 +348,11 @@ bool gt_stack_init(uint32_t stack_mode, uint32_t stack_depth, uint64_t sample_ra
 		return false;
 	}
 	/* Stacks land at random slots: on 4 KiB pages nearly every lookup of a
-	 * program with thousands of stacks missed the TLB too. */
-	madvise(table, sizeof(slot) << TABLE_SHIFT, MADV_HUGEPAGE);
+	 * program with thousands of stacks missed the TLB too.  Only when every
+	 * allocation looks its stack up: huge pages back the whole table (16 MiB
+	 * of the target's RSS), where sampling touches a few 4 KiB pages. */
+	if (stack_mode == GT_STACKS_ALL)
+		madvise(table, sizeof(slot) << TABLE_SHIFT, MADV_HUGEPAGE);
 	depth = stack_depth < 1 ? 1 : stack_depth > GT_STACK_DEPTH_MAX ? GT_STACK_DEPTH_MAX : (int)stack_depth;
 	rate = sample_rate ? (double)sample_rate : 512.0 * 1024;
 	/* libunwind's global cache takes a lock with every signal blocked
