@@ -412,7 +412,6 @@ static void frame_text(char *buf, size_t n, const frame *f)
 
 typedef struct canon {
 	char *text;
-	uint64_t hash;
 } canon;
 
 static uint64_t text_hash(const char *t, uint64_t h)
@@ -469,7 +468,8 @@ static uint32_t frame_of(cli_sites *s, cli_symbolizer *z, frames *fx, uint32_t p
 		if (!id)
 			break;
 		const frame *g = &fx->v[*id - 1];
-		if (g->pc == pc && g->offset == f.offset && (g->module == f.module || (g->module && f.module && !strcmp(g->module, f.module)))) {
+		bool same_module = g->module == f.module || (g->module && f.module && !strcmp(g->module, f.module));
+		if (g->pc == pc && g->offset == f.offset && same_module) {
 			fid = *id;
 			break;
 		}
@@ -587,7 +587,6 @@ int cli_sites_write(cli_sites *s, cli_db *db, int64_t run_id, bool progress)
 			canon *c = &canons[ncanon];
 			if (!(c->text = strdup(text)))
 				abort();
-			c->hash = h;
 			id = ++ncanon;
 			uint64_t k = h;
 			bool isnew;
