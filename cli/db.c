@@ -219,8 +219,12 @@ int cli_db_open(const char *path, bool create, bool *created, cli_db **out, char
 	int64_t version = 0, tables = 0;
 	if (validate(db, &tables, &version, err, errlen) != 0)
 		goto fail;
+	/* An 8 MiB page cache: the event table is appended in rowid order and
+	 * the other tables are small, and 64 MiB only made a --events run
+	 * fault in fresh pages (`replay --events` on jq: 2.3M -> 2.7M events
+	 * per CPU-second at 8 MiB; run --events on sqlite3 2.34 -> 1.71 s). */
 	if (exec(db, "PRAGMA journal_mode=WAL") != 0 || exec(db, "PRAGMA synchronous=OFF") != 0 ||
-	    exec(db, "PRAGMA cache_size=-65536") != 0) {
+	    exec(db, "PRAGMA cache_size=-8192") != 0) {
 		snprintf(err, errlen, "%s", db->err);
 		goto fail;
 	}
