@@ -117,11 +117,10 @@ typedef struct cls_acc {
 /* Allocations served from a size class, per requested size (0..32768) and
  * whether they went into a tiny block: n[tiny][size] = {allocs, frees}, one
  * cache line touched per event (and a bit in `dirty`, 8 KiB that stay in
- * cache).  `written` is what the last cli_agg_take_request_sizes call
- * returned; it looks only at the sizes marked dirty since. */
+ * cache).  The counters only grow, so a size marked dirty since the last
+ * cli_agg_take_request_sizes call is one whose row changed. */
 typedef struct req_acc {
 	int64_t n[2][GA_MAX_SMALL + 1][2];
-	int64_t written[2][GA_MAX_SMALL + 1][2];
 	uint64_t dirty[2][(GA_MAX_SMALL + 64) / 64]; /* sizes counted since that call */
 	cli_req_row *rows;
 } req_acc;
@@ -154,7 +153,7 @@ struct cli_agg {
 	int64_t npend;        /* frees in pend */
 	spanidmap zombies;    /* (proc << 32 | span id): released by the heap, frees still to come */
 	cls_acc cls[CLI_CLASSES];
-	req_acc *req;         /* allocated apart: 2 MiB */
+	req_acc *req;         /* allocated apart: 1 MiB */
 	int64_t fig[FIG_N];
 	int64_t peak[FIG_N], peak_t;
 	int64_t tiny_blocks, tiny_objs, tiny_bytes;
@@ -1043,10 +1042,6 @@ int cli_agg_take_request_sizes(cli_agg *a, const cli_req_row **outp)
 		for (int w = 0; w < (GA_MAX_SMALL + 64) / 64; w++)
 			for (uint64_t m = q->dirty[t][w]; m; m &= m - 1) {
 				int s = w * 64 + __builtin_ctzll(m);
-				if (q->n[t][s][0] == q->written[t][s][0] && q->n[t][s][1] == q->written[t][s][1])
-					continue;
-				q->written[t][s][0] = q->n[t][s][0];
-				q->written[t][s][1] = q->n[t][s][1];
 				q->rows[n++] = (cli_req_row){
 				    .size = s, .tiny = t, .allocs = q->n[t][s][0], .live = q->n[t][s][0] - q->n[t][s][1]};
 			}
