@@ -506,38 +506,50 @@ int64_t cli_drain_round(cli_drain *d)
 		k = 0;
 	}
 	while (k > 0) {
-		/* the cursor whose next record is oldest */
-		int best = 0;
-		uint64_t best_tsc = d->cur[0].recs[d->cur[0].pos & mask].tsc;
+		/* The cursor whose next record is oldest (ties: the first in cur[]),
+		 * and the runner-up: the best cursor is drained for as long as its
+		 * records stay before the runner-up's next one.  Alloc and free
+		 * records carry the coarse clock (region.now_tsc), so a ring's
+		 * records come in runs of equal times and most records are handed
+		 * over without comparing the other rings again. */
+		int best = 0, next = -1;
+		uint64_t best_tsc = d->cur[0].recs[d->cur[0].pos & mask].tsc, next_tsc = UINT64_MAX;
 		for (int c = 1; c < k; c++) {
 			uint64_t t = d->cur[c].recs[d->cur[c].pos & mask].tsc;
 			if (t < best_tsc) {
+				next = best;
+				next_tsc = best_tsc;
 				best_tsc = t;
 				best = c;
+			} else if (t < next_tsc) {
+				next = c;
+				next_tsc = t;
 			}
 		}
+		/* records of `best` before (next_tsc, next) in (time, position) order */
+		uint64_t lim = next < 0 ? UINT64_MAX : best < next ? next_tsc : next_tsc - 1;
 		cursor *c = &d->cur[best];
-		const gt_record *r = &c->recs[c->pos & mask];
-		if (GT_UNLIKELY(r->kind == GT_EV_PROC_START) && !fork_ready(d, r)) {
-			/* this ring waits for the next round */
-			__atomic_store_n(&gt_region_ring(reg, c->ring)->tail, c->pos, __ATOMIC_RELEASE);
-			d->cur[best] = d->cur[--k];
-			continue;
-		}
-		if (c->ring == 0) {
-			if (r->kind == GT_EV_OWNER) {
-				d->r0_pid = (int)r->size;
-				d->r0_tid = (int)r->aux;
+		bool held = false;
+		do {
+			const gt_record *r = &c->recs[c->pos & mask];
+			if (GT_UNLIKELY(r->kind == GT_EV_PROC_START) && !fork_ready(d, r)) {
+				held = true; /* this ring waits for the next round */
+				break;
 			}
-			handle(d, r, d->r0_pid, d->r0_tid);
-		} else {
-			handle(d, r, c->pid, c->tid);
-		}
-		if (GT_UNLIKELY((++n & 4095) == 0))
-			tick(d);
-		if (++c->pos == c->end) {
-			gt_ring *ring = gt_region_ring(reg, c->ring);
-			__atomic_store_n(&ring->tail, c->end, __ATOMIC_RELEASE);
+			if (c->ring == 0) {
+				if (r->kind == GT_EV_OWNER) {
+					d->r0_pid = (int)r->size;
+					d->r0_tid = (int)r->aux;
+				}
+				handle(d, r, d->r0_pid, d->r0_tid);
+			} else {
+				handle(d, r, c->pid, c->tid);
+			}
+			if (GT_UNLIKELY((++n & 4095) == 0))
+				tick(d);
+		} while (++c->pos != c->end && c->recs[c->pos & mask].tsc <= lim);
+		if (held || c->pos == c->end) {
+			__atomic_store_n(&gt_region_ring(reg, c->ring)->tail, c->pos, __ATOMIC_RELEASE);
 			d->cur[best] = d->cur[--k];
 		}
 	}
