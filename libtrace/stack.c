@@ -1,8 +1,13 @@
 /* stack.c: allocation stacks in the target.  Decides which allocations
  * carry a stack (all, or Go's sampling: a mean of one per sample_rate
- * bytes), captures the stack with libunwind's unw_backtrace, gives each
- * distinct stack a small id and sends its frames once, and tells the CLI
- * where each loaded object is mapped so it can symbolize the frames.
+ * bytes), captures the stack (unwind.c's own unwinder, libunwind's
+ * unw_backtrace for the frames it does not follow), gives each distinct
+ * stack a small id and sends its frames once, and tells the CLI where each
+ * loaded object is mapped so it can symbolize the frames.
+ *
+ * GOALLOC_UNWIND picks the unwinder: unset or "fast" as above,
+ * "libunwind" only unw_backtrace, "check" both for every stack, and a
+ * stack on which they differ is printed and the process aborted (tests).
  *
  * Invariants:
  *   - nothing here allocates through the heap; an allocation made while
@@ -28,10 +33,13 @@
 #include "stack.h"
 
 #include "trace.h"
+#include "unwind.h"
 
 #include <link.h>
 #include <sched.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -57,7 +65,10 @@ typedef struct range {
 } range;
 
 static uint32_t mode;   /* GT_STACKS_* */
+enum { UNWIND_FAST = 0, UNWIND_LIBUNWIND, UNWIND_CHECK };
+
 static int depth;
+static int unwinder;    /* UNWIND_* */
 static double rate;     /* mean bytes between samples */
 static slot *table;
 static uint32_t next_id;          /* atomic */
@@ -318,17 +329,50 @@ static uint32_t intern(void *const *pcs, int n)
 	return new_id(pcs, n); /* table crowded here: define it again */
 }
 
+/* Frames of this library and of libunwind, at the top of a capture. */
+static int skip_own(void *const *pcs, int n)
+{
+	int skip = 0;
+	while (skip < n && skip < SKIP_MAX &&
+	       (in_range(&self[0], (uintptr_t)pcs[skip]) || in_range(&self[1], (uintptr_t)pcs[skip])))
+		skip++;
+	return skip;
+}
+
+/* GOALLOC_UNWIND=check: the stack gt_unwind gave (n frames) against
+ * libunwind's; a difference is printed and aborts. */
+static void check_unwind(void *const *pcs, int n)
+{
+	void *ref[GT_STACK_DEPTH_MAX + SKIP_MAX];
+	int m = unw_backtrace(ref, depth + SKIP_MAX);
+	int a = skip_own(pcs, n), b = skip_own(ref, m);
+	int na = n - a, nb = m - b, len = na < nb ? na : nb;
+	int i = 0;
+	while (i < len && pcs[a + i] == ref[b + i])
+		i++;
+	if (i == len && na == nb)
+		return;
+	char buf[256];
+	int k = snprintf(buf, sizeof buf,
+	                 "goalloc: unwinders differ at frame %d (own %d frames, libunwind %d): %p vs %p\n", i,
+	                 na, nb, i < na ? pcs[a + i] : NULL, i < nb ? ref[b + i] : NULL);
+	if (k > 0)
+		(void)!write(2, buf, (size_t)k < sizeof buf ? (size_t)k : sizeof buf - 1);
+	abort();
+}
+
 uint32_t gt_stack_alloc(uint64_t size)
 {
 	if (tls_busy || !sampled(size))
 		return 0;
 	tls_busy = true;
 	void *pcs[GT_STACK_DEPTH_MAX + SKIP_MAX];
-	int n = unw_backtrace(pcs, depth + SKIP_MAX);
-	int skip = 0;
-	while (skip < n && skip < SKIP_MAX &&
-	       (in_range(&self[0], (uintptr_t)pcs[skip]) || in_range(&self[1], (uintptr_t)pcs[skip])))
-		skip++;
+	int n = unwinder == UNWIND_LIBUNWIND ? -1 : gt_unwind(pcs, depth + SKIP_MAX);
+	if (GT_UNLIKELY(unwinder == UNWIND_CHECK) && n >= 0)
+		check_unwind(pcs, n);
+	if (n < 0)
+		n = unw_backtrace(pcs, depth + SKIP_MAX);
+	int skip = skip_own(pcs, n);
 	n -= skip;
 	if (n > depth)
 		n = depth;
@@ -358,6 +402,11 @@ bool gt_stack_init(uint32_t stack_mode, uint32_t stack_depth, uint64_t sample_ra
 	/* libunwind's global cache takes a lock with every signal blocked
 	 * (two sigprocmask calls per unwind); each thread's own needs neither. */
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	const char *u = getenv("GOALLOC_UNWIND");
+	unwinder = u && !strcmp(u, "libunwind") ? UNWIND_LIBUNWIND : u && !strcmp(u, "check") ? UNWIND_CHECK
+	                                                                                      : UNWIND_FAST;
+	if (!gt_unwind_init())
+		unwinder = UNWIND_LIBUNWIND;
 	self[0] = object_of((const void *)gt_stack_alloc);
 	self[1] = object_of((const void *)unw_backtrace);
 	mode = stack_mode;

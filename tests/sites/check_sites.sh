@@ -19,6 +19,10 @@
 #   programs real programs (git, sqlite3, jq, perl, python3, gcc) under
 #            `run --stacks=all`: same output as without tracing, every stack
 #            resolved, sites add up to the class figures
+#   unwind   the same programs and sites_prog (C++, a shared library) with
+#            GOALLOC_UNWIND=check at depth 128: every allocation's stack is
+#            taken by libtrace's own unwinder and by libunwind, and a stack
+#            on which they differ aborts the program
 set -euo pipefail
 cli=$1 prog=$2 src=$3 case=$4
 dir=$(mktemp -d)
@@ -26,6 +30,18 @@ trap 'rm -rf "$dir"' EXIT
 db=$dir/s.db
 # shellcheck source=../checks.sh
 . "$(dirname "$0")/../checks.sh"
+
+# The real programs of `programs` and `unwind`: LABEL|COMMAND, run in $dir.
+programs_list() {
+	cat <<EOF2
+git|git --git-dir=$src/../../.git log --oneline -5
+sqlite3|sqlite3 :memory: 'CREATE TABLE t(a, b); INSERT INTO t SELECT value, hex(randomblob(20)) FROM generate_series(1, 20000); SELECT count(*), sum(length(b)) FROM t;'
+jq|jq -c 'map(.a * 2), (group_by(.b) | length)' in.json
+perl|perl -e 'my %h; \$h{\$_} = \$_ x 3 for 1 .. 20000; print scalar(keys %h), "\\n"'
+python3|/usr/bin/python3 -c 'd = {str(i): [i] * 3 for i in range(50000)}; print(len(d))'
+gcc|gcc -O2 -c x.c -o x.o && echo built
+EOF2
+}
 
 line_of() { # line_of FILE MARKER
 	grep -n "SITE:$2" "$src/$1" | head -1 | cut -d: -f1
@@ -215,7 +231,7 @@ programs)
 	echo 'int f(int x) { return x * 2; }' >"$dir/x.c"
 	printf '[{"a":1,"b":"x"},{"a":2,"b":"y"}]' >"$dir/in.json"
 	n=0
-	while IFS='|' read -r label cmd; do
+	while IFS="|" read -r label cmd; do
 		n=$((n + 1))
 		want=$(cd "$dir" && eval "$cmd" 2>&1) || { echo "FAIL: $label: the plain run failed"; fail=1; continue; }
 		got=$(cd "$dir" && eval "'$cli' run -q --stacks=all -o '$db' -- $cmd" 2>&1) || {
@@ -233,14 +249,18 @@ programs)
 		  LEFT JOIN (SELECT class, sum(allocs) allocs FROM site_stats WHERE run_id = $n GROUP BY class) s
 		    ON s.class = c.class
 		  WHERE c.run_id = $n AND c.class <> 2 AND c.allocs <> coalesce(s.allocs, 0)"
-	done <<EOF2
-git|git --git-dir=$src/../../.git log --oneline -5
-sqlite3|sqlite3 :memory: 'CREATE TABLE t(a, b); INSERT INTO t SELECT value, hex(randomblob(20)) FROM generate_series(1, 20000); SELECT count(*), sum(length(b)) FROM t;'
-jq|jq -c 'map(.a * 2), (group_by(.b) | length)' in.json
-perl|perl -e 'my %h; \$h{\$_} = \$_ x 3 for 1 .. 20000; print scalar(keys %h), "\\n"'
-python3|/usr/bin/python3 -c 'd = {str(i): [i] * 3 for i in range(50000)}; print(len(d))'
-gcc|gcc -O2 -c x.c -o x.o && echo built
-EOF2
+	done < <(programs_list)
+	;;
+unwind)
+	echo 'int f(int x) { return x * 2; }' >"$dir/x.c"
+	printf '[{"a":1,"b":"x"},{"a":2,"b":"y"}]' >"$dir/in.json"
+	{ echo "sites_prog|'$prog' 2000 3"; programs_list; } >"$dir/list"
+	while IFS='|' read -r label cmd; do
+		rm -f "$db"
+		expect "$label: both unwinders give the same stacks" \
+			bash -c "cd '$dir' && GOALLOC_UNWIND=check '$cli' run -q --stacks=all --stack-depth 128 -o '$db' -- $cmd >/dev/null"
+		check "$label: stacks recorded" "SELECT 'no sites', count(*) FROM sites HAVING count(*) = 0"
+	done <"$dir/list"
 	;;
 migrate)
 	# A file of schema version 5 (a row per stack and depth in stack_frame)

@@ -1,0 +1,19 @@
+/* unwind.h: a fast local unwinder for allocation stacks (unwind.c). */
+#ifndef GT_UNWIND_H
+#define GT_UNWIND_H
+
+#include <stdbool.h>
+
+/* The calling thread's stack as return addresses, innermost first, as
+ * unw_backtrace gives it: pcs[0] is gt_unwind's return address into its
+ * caller, pcs[1] its caller's, and so on.  At most max entries; returns how many, or -1
+ * when a frame's unwind rule is not one this unwinder follows (a signal
+ * frame, a DWARF expression): the caller then asks libunwind.  Takes no
+ * lock and does not allocate. */
+int gt_unwind(void **pcs, int max);
+
+/* Maps the rule cache; false if it cannot (gt_unwind then computes every
+ * rule, slowly).  Before the first gt_unwind. */
+bool gt_unwind_init(void);
+
+#endif

@@ -1,0 +1,149 @@
+/* test_unwind.c: libtrace's own unwinder (unwind.c) against libunwind's
+ * unw_backtrace, frame for frame, on stacks built to need each kind of
+ * rule: deep recursion, frames with and without a frame pointer, alloca
+ * (a CFA that only rbp gives), callbacks from libc (qsort), a thread's
+ * outermost frames, a signal handler (there gt_unwind may decline: -1, and
+ * the caller falls back to libunwind), and C library frames below main.
+ *
+ * Both captures are made from capture() one after the other: their first
+ * entries are their own call sites in capture(), so the stacks are compared
+ * from capture()'s caller on.  Exit status 0 when every case matches. */
+#define _GNU_SOURCE
+#include "unwind.h"
+
+#include <alloca.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+enum { MAXF = 256 };
+
+static int failures, cases, declined;
+static volatile int sink;
+
+__attribute__((noinline)) static void capture(const char *what)
+{
+	void *a[MAXF], *b[MAXF];
+	int na = gt_unwind(a, MAXF);
+	int nb = unw_backtrace(b, MAXF);
+	cases++;
+	if (na < 0) { /* declined: only allowed in a signal handler */
+		declined++;
+		if (strcmp(what, "signal") != 0) {
+			fprintf(stderr, "FAIL %s: gt_unwind declined\n", what);
+			failures++;
+		}
+		return;
+	}
+	if (na < 3 || nb < 3) {
+		fprintf(stderr, "FAIL %s: too few frames (%d, %d)\n", what, na, nb);
+		failures++;
+		return;
+	}
+	void **x = a + 1, **y = b + 1;
+	int nx = na - 1, ny = nb - 1, i = 0;
+	while (i < nx && i < ny && x[i] == y[i])
+		i++;
+	if (i != nx || nx != ny) {
+		fprintf(stderr, "FAIL %s: frame %d differs (own %d frames, libunwind %d)\n", what, i, nx, ny);
+		for (int k = 0; k < nx || k < ny; k++)
+			fprintf(stderr, "  %2d  %18p  %18p\n", k, k < nx ? x[k] : NULL, k < ny ? y[k] : NULL);
+		failures++;
+	}
+}
+
+__attribute__((noinline)) static int recurse(int d, const char *what)
+{
+	if (d == 0) {
+		capture(what);
+		return 0;
+	}
+	int r = recurse(d - 1, what);
+	sink += r;
+	return r + 1;
+}
+
+__attribute__((noinline, optimize("no-omit-frame-pointer"))) static int with_fp(int d)
+{
+	if (d == 0) {
+		capture("frame pointer");
+		return 0;
+	}
+	int r = with_fp(d - 1);
+	sink += r;
+	return r + 1;
+}
+
+__attribute__((noinline, optimize("omit-frame-pointer"))) static int without_fp(int d)
+{
+	if (d == 0) {
+		capture("no frame pointer");
+		return 0;
+	}
+	int r = without_fp(d - 1);
+	sink += r;
+	return r + 1;
+}
+
+__attribute__((noinline)) static int with_alloca(int d, size_t n)
+{
+	char *p = alloca(n);
+	memset(p, d, n);
+	sink += p[n / 2];
+	if (d == 0) {
+		capture("alloca");
+		return 0;
+	}
+	int r = with_alloca(d - 1, n + 24);
+	return r + p[0];
+}
+
+static int cmp_calls;
+static int cmp(const void *x, const void *y)
+{
+	if (cmp_calls++ == 3)
+		capture("qsort callback");
+	return *(const int *)x - *(const int *)y;
+}
+
+static void *thread_main(void *arg)
+{
+	(void)arg;
+	recurse(5, "thread");
+	return NULL;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	capture("signal");
+}
+
+int main(void)
+{
+	for (int d = 0; d <= 60; d += 6)
+		recurse(d, "recursion");
+	with_fp(7);
+	without_fp(7);
+	with_alloca(5, 40);
+	int v[64];
+	for (int i = 0; i < 64; i++)
+		v[i] = (i * 37) % 64;
+	qsort(v, 64, sizeof *v, cmp);
+	pthread_t t;
+	if (pthread_create(&t, NULL, thread_main, NULL) != 0 || pthread_join(t, NULL) != 0)
+		return 2;
+	signal(SIGUSR1, on_signal);
+	raise(SIGUSR1);
+	/* the same stacks again: now from the rule cache */
+	for (int d = 0; d <= 60; d += 6)
+		recurse(d, "recursion, cached");
+	with_alloca(3, 100);
+	printf("%d cases, %d failed, %d declined (signal frames)\n", cases, failures, declined);
+	return failures ? 1 : 0;
+}
