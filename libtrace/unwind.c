@@ -456,30 +456,50 @@ static uint64_t compute(uintptr_t pc)
 	return encode(&s);
 }
 
-static inline uint64_t rule_of(uintptr_t pc)
+static inline uint64_t slot_of(uintptr_t pc)
 {
-	if (__builtin_expect(cache != NULL, 1)) { /* else (no memory for it): every rule computed */
-		uint64_t h = ((uint64_t)pc * 0x9E3779B97F4A7C15ull) >> (64 - CACHE_SHIFT);
-		for (int probe = 0; probe < CACHE_PROBES; probe++) {
-			centry *e = &cache[(h + (uint64_t)probe) & ((1u << CACHE_SHIFT) - 1)];
-			uint64_t k = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
-			if (k == pc) {
-				uint64_t r = __atomic_load_n(&e->rule, __ATOMIC_ACQUIRE);
-				return r ? r : compute(pc);
+	return (pc ^ (pc >> CACHE_SHIFT)) & ((1u << CACHE_SHIFT) - 1);
+}
+
+/* The rule at pc when it is not in its first slot: the other probes, else
+ * computed and cached. */
+static __attribute__((noinline)) uint64_t rule_slow(uintptr_t pc)
+{
+	if (!cache) /* no memory for it: every rule computed */
+		return compute(pc);
+	uint64_t h = slot_of(pc);
+	for (int probe = 0; probe < CACHE_PROBES; probe++) {
+		centry *e = &cache[(h + (uint64_t)probe) & ((1u << CACHE_SHIFT) - 1)];
+		uint64_t k = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
+		if (k == pc) {
+			uint64_t r = __atomic_load_n(&e->rule, __ATOMIC_ACQUIRE);
+			return r ? r : compute(pc);
+		}
+		if (k == 0) {
+			uint64_t r = compute(pc);
+			if (__atomic_compare_exchange_n(&e->key, &k, pc, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+				__atomic_store_n(&e->rule, r, __ATOMIC_RELEASE);
+				return r;
 			}
-			if (k == 0) {
-				uint64_t r = compute(pc);
-				if (__atomic_compare_exchange_n(&e->key, &k, pc, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-					__atomic_store_n(&e->rule, r, __ATOMIC_RELEASE);
-					return r;
-				}
-				if (k == pc)
-					return r;
-				/* another address took the slot: probe on */
-			}
+			if (k == pc)
+				return r;
+			/* another address took the slot: probe on */
 		}
 	}
 	return compute(pc);
+}
+
+static inline uint64_t rule_of(const centry *c, uintptr_t pc)
+{
+	if (__builtin_expect(c != NULL, 1)) {
+		const centry *e = &c[slot_of(pc)];
+		if (__builtin_expect(__atomic_load_n(&e->key, __ATOMIC_ACQUIRE) == pc, 1)) {
+			uint64_t r = __atomic_load_n(&e->rule, __ATOMIC_ACQUIRE);
+			if (__builtin_expect(r != 0, 1))
+				return r;
+		}
+	}
+	return rule_slow(pc);
 }
 
 /* ---- the walk --------------------------------------------------------------------- */
@@ -496,38 +516,47 @@ bool gt_unwind_init(void)
 	return true;
 }
 
-/* One frame up: from the registers of a frame at an address whose rule is
- * r to its caller's; -1 to decline the stack, 0 at its end, 1 stepped. */
-static inline int step(uint64_t r, uintptr_t *ip, uintptr_t *sp, uintptr_t *bp)
-{
-	if (r & R_UNSUP)
-		return -1;
-	if (r & R_END)
-		return 0;
-	uintptr_t cfa = ((r & R_CFA_RBP) ? *bp : *sp) + (uintptr_t)(int64_t)(int32_t)(r >> 32);
-	if (cfa < *sp + 8 || cfa - *sp > FRAME_MAX)
-		return 0;
-	if (r & R_RBP_SAVED) {
-		uintptr_t at = cfa + (uintptr_t)(int64_t)(int16_t)(r >> 16);
-		if (at < *sp)
-			return 0;
-		*bp = *(const uintptr_t *)at;
-	}
-	*ip = *(const uintptr_t *)(cfa - 8);
-	*sp = cfa;
-	return *ip >= 4096;
-}
+/* One frame up, from the registers of a frame whose rule is r to its
+ * caller's: -1 to decline the stack, 0 at its end, 1 stepped. */
+#define STEP(r, ip, sp, bp)                                                                   \
+	({                                                                                        \
+		int st_ = 1;                                                                          \
+		uint64_t r_ = (r);                                                                    \
+		if (__builtin_expect(r_ & (R_UNSUP | R_END), 0)) {                                  \
+			st_ = (r_ & R_UNSUP) ? -1 : 0;                                                    \
+		} else {                                                                              \
+			uintptr_t cfa_ = ((r_ & R_CFA_RBP) ? bp : sp) + (uintptr_t)(int64_t)(int32_t)(r_ >> 32); \
+			if (cfa_ < sp + 8 || cfa_ - sp > FRAME_MAX) {                                     \
+				st_ = 0;                                                                      \
+			} else {                                                                          \
+				if (r_ & R_RBP_SAVED) {                                                       \
+					uintptr_t at_ = cfa_ + (uintptr_t)(int64_t)(int16_t)(r_ >> 16);           \
+					if (at_ < sp)                                                             \
+						st_ = 0;                                                              \
+					else                                                                      \
+						bp = *(const uintptr_t *)at_;                                         \
+				}                                                                             \
+				if (st_) {                                                                    \
+					ip = *(const uintptr_t *)(cfa_ - 8);                                      \
+					sp = cfa_;                                                                \
+					st_ = ip >= 4096;                                                         \
+				}                                                                             \
+			}                                                                                 \
+		}                                                                                     \
+		st_;                                                                                  \
+	})
 
 __attribute__((noinline)) int gt_unwind(void **pcs, int max)
 {
 	uintptr_t ip, sp, bp;
 	/* this frame's registers, all at the address taken */
 	__asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2" : "=r"(ip), "=r"(sp), "=r"(bp));
-	int n = 0, st = step(rule_of(ip), &ip, &sp, &bp);
+	const centry *c = __atomic_load_n(&cache, __ATOMIC_RELAXED);
+	int n = 0, st = STEP(rule_of(c, ip), ip, sp, bp);
 	while (st > 0 && n < max) {
 		pcs[n++] = (void *)ip;
 		/* a return address is looked up by the call before it */
-		st = step(rule_of(ip - 1), &ip, &sp, &bp);
+		st = STEP(rule_of(c, ip - 1), ip, sp, bp);
 	}
 	return st < 0 ? -1 : n;
 }
