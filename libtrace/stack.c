@@ -339,14 +339,18 @@ static int skip_own(void *const *pcs, int n)
 	return skip;
 }
 
-/* GOALLOC_UNWIND=check: the stack gt_unwind gave (n frames) against
- * libunwind's; a difference is printed and aborts. */
+/* GOALLOC_UNWIND=check: the stack gt_unwind gave (n frames, this
+ * library's already passed over) against libunwind's first depth frames
+ * outside it; a difference is printed and aborts. */
 static void check_unwind(void *const *pcs, int n)
 {
 	void *ref[GT_STACK_DEPTH_MAX + SKIP_MAX];
 	int m = unw_backtrace(ref, depth + SKIP_MAX);
 	int a = skip_own(pcs, n), b = skip_own(ref, m);
-	int na = n - a, nb = m - b, len = na < nb ? na : nb;
+	int na = n - a, nb = m - b;
+	if (nb > depth)
+		nb = depth;
+	int len = na < nb ? na : nb;
 	int i = 0;
 	while (i < len && pcs[a + i] == ref[b + i])
 		i++;
@@ -367,13 +371,16 @@ uint32_t gt_stack_alloc(uint64_t size)
 		return 0;
 	tls_busy = true;
 	void *pcs[GT_STACK_DEPTH_MAX + SKIP_MAX];
-	int n = unwinder == UNWIND_LIBUNWIND ? -1 : gt_unwind(pcs, depth + SKIP_MAX);
+	/* ours passes over this library's frames itself: depth frames of the
+	 * program's are all it walks */
+	int n = unwinder == UNWIND_LIBUNWIND ? -1 : gt_unwind(pcs, depth, self[0].lo, self[0].hi), skip = 0;
 	if (GT_UNLIKELY(unwinder == UNWIND_CHECK) && n >= 0)
 		check_unwind(pcs, n);
-	if (n < 0)
+	if (n < 0) {
 		n = unw_backtrace(pcs, depth + SKIP_MAX);
-	int skip = skip_own(pcs, n);
-	n -= skip;
+		skip = skip_own(pcs, n);
+		n -= skip;
+	}
 	if (n > depth)
 		n = depth;
 	uint32_t id = n > 0 ? intern(pcs + skip, n) : 0;

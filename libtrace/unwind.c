@@ -445,8 +445,10 @@ static uint64_t compute(uintptr_t pc)
 		return R_PRESENT | R_UNSUP;
 	if (pc < begin || pc - begin >= range)
 		return R_PRESENT | R_END;
-	if (c.aug_z)
-		f += uleb(&f);
+	if (c.aug_z) {
+		uint64_t alen = uleb(&f); /* apart: f += uleb(&f) reads f unsequenced with the call */
+		f += alen;
+	}
 	regstate init = {.cfa_reg = REG_RSP, .cfa_off = 8}, s;
 	if (!run_cfa(c.insns, c.end, &c, 0, UINT64_MAX, &init, &init))
 		return R_PRESENT | R_UNSUP;
@@ -546,13 +548,17 @@ bool gt_unwind_init(void)
 		st_;                                                                                  \
 	})
 
-__attribute__((noinline)) int gt_unwind(void **pcs, int max)
+__attribute__((noinline)) int gt_unwind(void **pcs, int max, uintptr_t skip_lo, uintptr_t skip_hi)
 {
 	uintptr_t ip, sp, bp;
 	/* this frame's registers, all at the address taken */
 	__asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2" : "=r"(ip), "=r"(sp), "=r"(bp));
 	const centry *c = __atomic_load_n(&cache, __ATOMIC_RELAXED);
-	int n = 0, st = STEP(rule_of(c, ip), ip, sp, bp);
+	int st = STEP(rule_of(c, ip), ip, sp, bp);
+	/* the caller's own frames, not kept and not counted */
+	while (st > 0 && ip - skip_lo < skip_hi - skip_lo)
+		st = STEP(rule_of(c, ip - 1), ip, sp, bp);
+	int n = 0;
 	while (st > 0 && n < max) {
 		pcs[n++] = (void *)ip;
 		/* a return address is looked up by the call before it */

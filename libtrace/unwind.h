@@ -3,14 +3,17 @@
 #define GT_UNWIND_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* The calling thread's stack as return addresses, innermost first, as
- * unw_backtrace gives it: pcs[0] is gt_unwind's return address into its
- * caller, pcs[1] its caller's, and so on.  At most max entries; returns how many, or -1
+ * unw_backtrace gives it: gt_unwind's return address into its caller, its
+ * caller's, and so on, except that the first ones inside [skip_lo,
+ * skip_hi) (the caller's own library: 0, 0 for none) are passed over, not
+ * kept and not counted.  At most max entries; returns how many, or -1
  * when a frame's unwind rule is not one this unwinder follows (a signal
  * frame, a DWARF expression): the caller then asks libunwind.  Takes no
  * lock and does not allocate. */
-int gt_unwind(void **pcs, int max);
+int gt_unwind(void **pcs, int max, uintptr_t skip_lo, uintptr_t skip_hi);
 
 /* Maps the rule cache; false if it cannot (gt_unwind then computes every
  * rule, slowly).  Before the first gt_unwind. */

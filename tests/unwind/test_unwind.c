@@ -12,6 +12,8 @@
 #include "unwind.h"
 
 #include <alloca.h>
+#include <dlfcn.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,7 +31,7 @@ static volatile int sink;
 __attribute__((noinline)) static void capture(const char *what)
 {
 	void *a[MAXF], *b[MAXF];
-	int na = gt_unwind(a, MAXF);
+	int na = gt_unwind(a, MAXF, 0, 0);
 	int nb = unw_backtrace(b, MAXF);
 	cases++;
 	if (na < 0) { /* declined: only allowed in a signal handler */
@@ -57,10 +59,44 @@ __attribute__((noinline)) static void capture(const char *what)
 	}
 }
 
+/* gt_unwind told to pass over this program's frames: what is left is
+ * libunwind's stack from its first frame outside the program, and at most
+ * max of it. */
+__attribute__((noinline)) static void skipped(int max)
+{
+	struct dl_find_object fo;
+	if (_dl_find_object((void *)skipped, &fo) != 0) {
+		fprintf(stderr, "FAIL skip: _dl_find_object\n");
+		failures++;
+		return;
+	}
+	uintptr_t lo = (uintptr_t)fo.dlfo_map_start, hi = (uintptr_t)fo.dlfo_map_end;
+	void *a[MAXF], *b[MAXF];
+	int na = gt_unwind(a, max, lo, hi);
+	int nb = unw_backtrace(b, MAXF), k = 0;
+	while (k < nb && (uintptr_t)b[k] - lo < hi - lo)
+		k++;
+	int want = nb - k < max ? nb - k : max;
+	cases++;
+	if (na != want || (want > 0 && memcmp(a, b + k, (size_t)want * sizeof *a) != 0)) {
+		fprintf(stderr, "FAIL skip (max %d): own %d frames, libunwind %d after %d skipped\n", max, na, want, k);
+		failures++;
+	}
+	if (want < 1) {
+		fprintf(stderr, "FAIL skip: no frame outside the program\n");
+		failures++;
+	}
+}
+
 __attribute__((noinline)) static int recurse(int d, const char *what)
 {
 	if (d == 0) {
-		capture(what);
+		if (strcmp(what, "skip") == 0) {
+			skipped(MAXF);
+			skipped(1);
+		} else {
+			capture(what);
+		}
 		return 0;
 	}
 	int r = recurse(d - 1, what);
@@ -144,6 +180,7 @@ int main(void)
 	for (int d = 0; d <= 60; d += 6)
 		recurse(d, "recursion, cached");
 	with_alloca(3, 100);
+	recurse(10, "skip");
 	printf("%d cases, %d failed, %d declined (signal frames)\n", cases, failures, declined);
 	return failures ? 1 : 0;
 }
