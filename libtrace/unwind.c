@@ -11,6 +11,10 @@
  * its own per-IP cache, spends ~45 ns setting up a cursor and ~7.5 ns per
  * frame on this kind of machine.)
  *
+ * Each thread also keeps its last walk (the memo below): a new walk that
+ * meets it at the same return address and stack address takes the outer
+ * frames from it once the stack words it read there are checked again.
+ *
  * What it does not follow: a CFA, return-address or rbp rule that is a
  * DWARF expression or names another register (signal frames, some
  * hand-written assembly).  gt_unwind then returns -1 and the caller asks
@@ -25,9 +29,12 @@
  *   - nothing here allocates or takes a lock (_dl_find_object takes none);
  *   - a walk reads only words inside the frame it is stepping over
  *     ([sp, CFA)), and stops unless the CFA moves up the stack.
- * Known limit: the rules of an object that is unloaded stay cached; if
+ *   - the memo is the thread's own (TLS), written only by its walks; its
+ *     checks read only stack words above the current sp of the same thread.
+ * Known limits: the rules of an object that is unloaded stay cached; if
  * another object is then loaded at its address, stacks through it may end
- * early or be wrong.
+ * early or be wrong.  A thread that switches stacks (coroutines) could meet
+ * its memo's addresses on a smaller stack and read past its top.
  */
 #define _GNU_SOURCE
 #include "unwind.h"
@@ -519,9 +526,11 @@ bool gt_unwind_init(void)
 }
 
 /* One frame up, from the registers of a frame whose rule is r to its
- * caller's: -1 to decline the stack, 0 at its end, 1 stepped. */
-#define STEP(r, ip, sp, bp)                                                                   \
+ * caller's: -1 to decline the stack, 0 at its end, 1 stepped.  at is set
+ * to where the caller's rbp was read (0: not read). */
+#define STEP(r, ip, sp, bp, at)                                                               \
 	({                                                                                        \
+		at = 0;                                                                               \
 		int st_ = 1;                                                                          \
 		uint64_t r_ = (r);                                                                    \
 		if (__builtin_expect(r_ & (R_UNSUP | R_END), 0)) {                                  \
@@ -533,10 +542,12 @@ bool gt_unwind_init(void)
 			} else {                                                                          \
 				if (r_ & R_RBP_SAVED) {                                                       \
 					uintptr_t at_ = cfa_ + (uintptr_t)(int64_t)(int16_t)(r_ >> 16);           \
-					if (at_ < sp)                                                             \
+					if (at_ < sp) {                                                           \
 						st_ = 0;                                                              \
-					else                                                                      \
+					} else {                                                                  \
 						bp = *(const uintptr_t *)at_;                                         \
+						at = at_;                                                             \
+					}                                                                         \
 				}                                                                             \
 				if (st_) {                                                                    \
 					ip = *(const uintptr_t *)(cfa_ - 8);                                      \
@@ -548,21 +559,121 @@ bool gt_unwind_init(void)
 		st_;                                                                                  \
 	})
 
+/* The last walk of this thread, from its first kept frame out: each
+ * level's registers and where the step from it read its caller's rbp.  A
+ * walk is a function of its registers and of the stack words it reads, so
+ * a new walk that reaches a level of the last one with the same ip and sp
+ * (and bp, if the rest of the walk reads it) has the rest of its frames
+ * already, once the words the last walk read from there on are checked to
+ * hold what they held then: independent loads instead of a lookup and a
+ * dependent load per frame.  (A program's allocations share most of their
+ * outer frames: python3's stacks are 30+ frames deep.)  Two memos per
+ * thread: the walk records into the other one, then they swap. */
+enum { MEMO_LEVELS = 64 };
+typedef struct level {
+	uintptr_t ip, sp, bp, bp_at;
+} level;
+typedef struct memo {
+	int n;         /* levels, innermost first; 0: none */
+	bool complete; /* the walk ended after lv[n - 1] by its rule (else it was cut) */
+	bool dep[MEMO_LEVELS]; /* the walk from this level on reads this level's bp */
+	level lv[MEMO_LEVELS];
+} memo;
+static __thread memo tls_memo[2] __attribute__((tls_model("initial-exec")));
+static __thread unsigned tls_cur __attribute__((tls_model("initial-exec")));
+
+/* Whether the stack still holds what old's walk read from level k out. */
+static inline bool memo_holds(const memo *old, int k)
+{
+	bool ok = true;
+	for (int i = k; i + 1 < old->n; i++) {
+		const level *a = &old->lv[i], *b = &old->lv[i + 1];
+		ok &= *(const uintptr_t *)(b->sp - 8) == b->ip;
+		if (a->bp_at)
+			ok &= *(const uintptr_t *)a->bp_at == b->bp;
+	}
+	return ok;
+}
+
 __attribute__((noinline)) int gt_unwind(void **pcs, int max, uintptr_t skip_lo, uintptr_t skip_hi)
 {
-	uintptr_t ip, sp, bp;
+	uintptr_t ip, sp, bp, at;
 	/* this frame's registers, all at the address taken */
 	__asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2" : "=r"(ip), "=r"(sp), "=r"(bp));
 	const centry *c = __atomic_load_n(&cache, __ATOMIC_RELAXED);
-	int st = STEP(rule_of(c, ip), ip, sp, bp);
+	int st = STEP(rule_of(c, ip), ip, sp, bp, at);
 	/* the caller's own frames, not kept and not counted */
 	while (st > 0 && ip - skip_lo < skip_hi - skip_lo)
-		st = STEP(rule_of(c, ip - 1), ip, sp, bp);
-	int n = 0;
+		st = STEP(rule_of(c, ip - 1), ip, sp, bp, at);
+	memo *old = &tls_memo[tls_cur], *nw = &tls_memo[tls_cur ^ 1u];
+	bool rbp_cfa[MEMO_LEVELS], saved[MEMO_LEVELS];
+	int n = 0, k = 0, hit = -1;
+	uint64_t r = 0;
 	while (st > 0 && n < max) {
-		pcs[n++] = (void *)ip;
+		/* the old walk's first level at or above this sp */
+		while (k < old->n && old->lv[k].sp < sp)
+			k++;
+		if (k < old->n && old->lv[k].sp == sp && old->lv[k].ip == ip && (!old->dep[k] || old->lv[k].bp == bp) &&
+		    memo_holds(old, k)) {
+			hit = k;
+			break;
+		}
 		/* a return address is looked up by the call before it */
-		st = STEP(rule_of(c, ip - 1), ip, sp, bp);
+		r = rule_of(c, ip - 1);
+		if (n < MEMO_LEVELS) {
+			nw->lv[n] = (level){ip, sp, bp, 0};
+			rbp_cfa[n] = r & R_CFA_RBP;
+		}
+		pcs[n++] = (void *)ip;
+		st = STEP(r, ip, sp, bp, at);
+		if (n <= MEMO_LEVELS) {
+			nw->lv[n - 1].bp_at = at;
+			saved[n - 1] = at != 0;
+		}
 	}
-	return st < 0 ? -1 : n;
+	if (st < 0)
+		return -1; /* the memos are as they were */
+	int rec = n; /* levels this walk made itself */
+	bool complete;
+	if (hit >= 0) {
+		int take = old->n - hit;
+		if (take > max - n)
+			take = max - n;
+		for (int i = 0; i < take; i++)
+			pcs[n++] = (void *)old->lv[hit + i].ip;
+		if (n < max && !old->complete) {
+			/* the old walk was cut short of where this one may go: on from
+			 * its last level, without a memo of this walk */
+			const level *l = &old->lv[old->n - 1];
+			ip = l->ip, sp = l->sp, bp = l->bp;
+			st = STEP(rule_of(c, ip - 1), ip, sp, bp, at);
+			while (st > 0 && n < max) {
+				pcs[n++] = (void *)ip;
+				st = STEP(rule_of(c, ip - 1), ip, sp, bp, at);
+			}
+			if (st < 0)
+				return -1;
+			return n;
+		}
+		if (rec + (old->n - hit) > MEMO_LEVELS)
+			return n; /* keep the old memo */
+		memcpy(&nw->lv[rec], &old->lv[hit], (size_t)(old->n - hit) * sizeof(level));
+		memcpy(&nw->dep[rec], &old->dep[hit], (size_t)(old->n - hit) * sizeof(bool));
+		nw->n = rec + old->n - hit;
+		complete = old->complete;
+	} else {
+		if (rec > MEMO_LEVELS || rec == 0)
+			return n;
+		nw->n = rec;
+		complete = st == 0 && (r & R_END); /* else cut at max, or stopped by a check */
+		/* the last level: a complete walk's last step read nothing; after
+		 * a cut, whoever goes on from it reads its bp */
+		nw->dep[rec - 1] = !complete;
+		rec--;
+	}
+	nw->complete = complete;
+	for (int i = rec - 1; i >= 0; i--)
+		nw->dep[i] = rbp_cfa[i] || (!saved[i] && nw->dep[i + 1]);
+	tls_cur ^= 1u;
+	return n;
 }

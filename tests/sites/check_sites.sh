@@ -20,7 +20,7 @@
 #            `run --stacks=all`: same output as without tracing, every stack
 #            resolved, sites add up to the class figures
 #   unwind   the same programs and sites_prog (C++, a shared library) with
-#            GOALLOC_UNWIND=check at depth 128: every allocation's stack is
+#            GOALLOC_UNWIND=check at depths 32 and 128: every allocation's stack is
 #            taken by libtrace's own unwinder and by libunwind, and a stack
 #            on which they differ aborts the program
 set -euo pipefail
@@ -256,10 +256,12 @@ unwind)
 	printf '[{"a":1,"b":"x"},{"a":2,"b":"y"}]' >"$dir/in.json"
 	{ echo "sites_prog|'$prog' 2000 3"; programs_list; } >"$dir/list"
 	while IFS='|' read -r label cmd; do
-		rm -f "$db"
-		expect "$label: both unwinders give the same stacks" \
-			bash -c "cd '$dir' && GOALLOC_UNWIND=check '$cli' run -q --stacks=all --stack-depth 128 -o '$db' -- $cmd >/dev/null"
-		check "$label: stacks recorded" "SELECT 'no sites', count(*) FROM sites HAVING count(*) = 0"
+		for depth in 32 128; do # the default, and the most (stacks over 64 frames: no memo)
+			rm -f "$db"
+			expect "$label, depth $depth: both unwinders give the same stacks" \
+				bash -c "cd '$dir' && GOALLOC_UNWIND=check '$cli' run -q --stacks=all --stack-depth $depth -o '$db' -- $cmd >/dev/null"
+			check "$label, depth $depth: stacks recorded" "SELECT 'no sites', count(*) FROM sites HAVING count(*) = 0"
+		done
 	done <"$dir/list"
 	;;
 migrate)

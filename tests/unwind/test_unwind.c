@@ -139,6 +139,23 @@ __attribute__((noinline)) static int with_alloca(int d, size_t n)
 	return r + p[0];
 }
 
+/* The same frames at the same stack addresses under two different callers:
+ * the second capture must not take the first one's outer frames (the
+ * unwinder's memo of the last walk must check them). */
+__attribute__((noinline)) static int middle(int x)
+{
+	capture(x ? "other caller, same depth (b)" : "other caller, same depth (a)");
+	return x + sink;
+}
+__attribute__((noinline)) static int outer_a(void)
+{
+	return middle(0) + 1;
+}
+__attribute__((noinline)) static int outer_b(void)
+{
+	return middle(1) + 2;
+}
+
 static int cmp_calls;
 static int cmp(const void *x, const void *y)
 {
@@ -181,6 +198,8 @@ int main(void)
 		recurse(d, "recursion, cached");
 	with_alloca(3, 100);
 	recurse(10, "skip");
+	for (int i = 0; i < 3; i++)
+		sink += outer_a() + outer_b();
 	printf("%d cases, %d failed, %d declined (signal frames)\n", cases, failures, declined);
 	return failures ? 1 : 0;
 }
