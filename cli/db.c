@@ -71,7 +71,7 @@ static const char *const st_sql[ST_COUNT] = {
 	[ST_EVENTS] = NULL, /* made by events_sql() */
 	[ST_THREAD] = "INSERT OR REPLACE INTO thread(tno, run_id, pid, tid) VALUES(?,?,?,?)",
 	[ST_STACK] = "INSERT INTO stack(run_id, stack_id, frames, frame_ids) VALUES(?,?,?,?)",
-	[ST_FRAME] = "INSERT INTO frame VALUES(?,?,?,?,?,?,?,?)",
+	[ST_FRAME] = "INSERT INTO frame VALUES(?,?,?,?,?,?,?,?,?)",
 	[ST_STACK_ALIAS] = "INSERT INTO stack_alias VALUES(?,?,?)",
 	[ST_SITE_STAT] = "INSERT INTO site_stat VALUES(?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_REQ_SIZE] = "INSERT OR REPLACE INTO request_size VALUES(?,?,?,?,?)",
@@ -502,7 +502,7 @@ int cli_db_stack(cli_db *db, int64_t run_id, int64_t stack_id, const char *frame
 }
 
 int cli_db_frame(cli_db *db, int64_t run_id, int64_t frame_id, uint64_t pc, const char *module, int64_t offset,
-                 const char *function, const char *file, int line)
+                 const char *function, const char *file, int line, const char *text)
 {
 	sqlite3_stmt *s = db->st[ST_FRAME];
 	const int64_t v[] = {run_id, frame_id, (int64_t)pc};
@@ -518,6 +518,7 @@ int cli_db_frame(cli_db *db, int64_t run_id, int64_t frame_id, uint64_t pc, cons
 		sqlite3_bind_int(s, 8, line);
 	else
 		sqlite3_bind_null(s, 8);
+	bind_text(s, 9, text);
 	return step(db, ST_FRAME, "insert frame");
 }
 

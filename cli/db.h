@@ -75,7 +75,7 @@ int cli_db_event(cli_db *db, int64_t run_id, int64_t seq, int64_t t_ns, int tno,
  * allocs, requested, allocated, live objects, live bytes, live requested. */
 int cli_db_stack(cli_db *db, int64_t run_id, int64_t stack_id, const char *frames, const char *frame_ids);
 int cli_db_frame(cli_db *db, int64_t run_id, int64_t frame_id, uint64_t pc, const char *module, int64_t offset,
-                 const char *function, const char *file, int line);
+                 const char *function, const char *file, int line, const char *text);
 int cli_db_stack_alias(cli_db *db, int64_t run_id, int64_t ref, int64_t stack_id);
 int cli_db_site_stat(cli_db *db, int64_t run_id, int64_t stack_id, int cls, const int64_t fig[6], int64_t samples,
                      bool estimated);

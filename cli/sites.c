@@ -521,7 +521,7 @@ static int write_stack(cli_db *db, int64_t run_id, uint32_t id, const char *text
 		frame *f = &fx->v[fids[i] - 1];
 		if (!f->written) {
 			if (cli_db_frame(db, run_id, fids[i], f->pc, f->module, f->module ? (int64_t)f->offset : -1, f->function,
-			                 f->file, f->line) != 0)
+			                 f->file, f->line, f->text) != 0)
 				return -1;
 			f->written = true;
 		}
@@ -529,7 +529,9 @@ static int write_stack(cli_db *db, int64_t run_id, uint32_t id, const char *text
 	}
 	(*json)[len++] = ']';
 	(*json)[len] = 0;
-	return cli_db_stack(db, run_id, id, text, *json);
+	/* the text is the frames' (the sites view joins them), but for the
+	 * note of a stack without frames */
+	return cli_db_stack(db, run_id, id, n ? "" : text, *json);
 }
 
 int cli_sites_write(cli_sites *s, cli_db *db, int64_t run_id, bool progress)

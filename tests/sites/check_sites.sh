@@ -15,7 +15,8 @@
 #            folded and json carry the same figures as site_stats
 #   bad      bad input to `sites`: one-line errors, non-zero exits
 #   migrate  a file of schema version 5 with a run's stack is migrated by
-#            `run -o` and keeps its frames beside the new run's
+#            `run -o` and keeps its frames beside the new run's, whose
+#            stacks' text comes from their frames (schema 7)
 #   programs real programs (git, sqlite3, jq, perl, python3, gcc) under
 #            `run --stacks=all`: same output as without tracing, every stack
 #            resolved, sites add up to the class figures
@@ -273,7 +274,14 @@ migrate)
 	  INSERT INTO stack_frame VALUES(99, 1, 0, 4096, '/bin/a', 4000, 'old_inner', 'a.c', 3),
 	                                (99, 1, 1, 4200, '/bin/a', 4100, 'old_outer', 'a.c', 9);"
 	"$cli" run -q --stacks=all -o "$db" -- "$prog" 1000 3 >/dev/null
-	check "the file is at the current version" "SELECT 'version', user_version FROM pragma_user_version WHERE user_version < 6"
+	check "the file is at the current version" "SELECT 'version', user_version FROM pragma_user_version WHERE user_version < 7"
+	check "the new run stores its frames' text once, in frame, not in its stacks (schema 7)" "
+	  SELECT 'stored', count(*) FROM stack WHERE run_id = 1 AND frames <> '' HAVING count(*) > 0
+	  UNION ALL SELECT 'no text', count(*) FROM frame WHERE run_id = 1 AND text IS NULL HAVING count(*) > 0"
+	check "the new run's text is its frames', innermost first" "
+	  SELECT 'text', s.stack_id FROM sites s WHERE s.run_id = 1 AND s.frames NOT LIKE
+	    (SELECT f.text FROM stack k, json_each(k.frame_ids) j, frame f
+	     WHERE k.run_id = 1 AND k.stack_id = s.stack_id AND j.key = 0 AND f.run_id = 1 AND f.frame_id = j.value) || '%'"
 	check "the old run's frames read as before" "
 	  SELECT 'old frames', group_concat(depth||':'||function||':'||line, ' ') FROM site_frames WHERE run_id = 99
 	  HAVING count(*) <> 2 OR sum(depth = 0 AND function = 'old_inner' AND line = 3 AND pc = 4096) <> 1
