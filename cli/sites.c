@@ -49,7 +49,17 @@ typedef struct module {
 
 typedef struct refkey {
 	uint32_t proc, stack;
+	uint32_t acc_ix[2]; /* a cache of acc_of for two classes: index into accs + 1, 0 = empty */
+	uint8_t acc_cls[2];
 } refkey;
+
+/* A proc's stack ids are small and dense (the target counts them from 1):
+ * refs by id in an array, in front of the hash map. */
+enum { DIRECT_IDS = 1 << 22 };
+typedef struct directv {
+	uint32_t *ref; /* by stack id: ref, 0 = not looked up yet */
+	uint32_t cap;
+} directv;
 
 typedef struct acc {
 	uint32_t ref;
@@ -96,6 +106,8 @@ struct cli_sites {
 	uint32_t cap_parent;
 	uint64_t last_key;    /* one-entry cache of refs */
 	uint32_t last_ref;
+	directv *direct;      /* by proc */
+	uint32_t cap_direct;
 	worker w;
 	seenmap seen;
 };
@@ -154,6 +166,9 @@ void cli_sites_free(cli_sites *s)
 	refmap_destroy(&s->refs);
 	accmap_destroy(&s->accmap);
 	free(s->refv);
+	for (uint32_t i = 0; i < s->cap_direct; i++)
+		free(s->direct[i].ref);
+	free(s->direct);
 	free(s->accs);
 	free(s->mods);
 	free(s->parent);
@@ -280,6 +295,10 @@ uint32_t cli_sites_ref(cli_sites *s, uint32_t proc, uint32_t stack)
 	uint64_t key = key_of(proc, stack);
 	if (key == s->last_key)
 		return s->last_ref;
+	if (proc < s->cap_direct && stack < s->direct[proc].cap && s->direct[proc].ref[stack]) {
+		s->last_key = key;
+		return s->last_ref = s->direct[proc].ref[stack];
+	}
 	bool isnew;
 	uint32_t *v = refmap_put(&s->refs, key, &isnew);
 	if (isnew) {
@@ -287,16 +306,39 @@ uint32_t cli_sites_ref(cli_sites *s, uint32_t proc, uint32_t stack)
 			s->cap_refs = s->cap_refs ? s->cap_refs * 2 : 256;
 			s->refv = xrealloc(s->refv, s->cap_refs * sizeof *s->refv);
 		}
-		s->refv[s->nrefs] = (refkey){proc, stack};
+		s->refv[s->nrefs] = (refkey){.proc = proc, .stack = stack};
 		*v = ++s->nrefs;
 	}
+	uint32_t ref = *v;
+	if (stack < DIRECT_IDS) {
+		if (proc >= s->cap_direct) {
+			uint32_t n = proc * 2 + 8;
+			s->direct = xrealloc(s->direct, n * sizeof *s->direct);
+			memset(s->direct + s->cap_direct, 0, (n - s->cap_direct) * sizeof *s->direct);
+			s->cap_direct = n;
+		}
+		directv *d = &s->direct[proc];
+		if (stack >= d->cap) {
+			uint32_t n = d->cap ? d->cap : 1024;
+			while (n <= stack)
+				n *= 2;
+			d->ref = xrealloc(d->ref, n * sizeof *d->ref);
+			memset(d->ref + d->cap, 0, (n - d->cap) * sizeof *d->ref);
+			d->cap = n;
+		}
+		d->ref[stack] = ref;
+	}
 	s->last_key = key;
-	s->last_ref = *v;
-	return *v;
+	s->last_ref = ref;
+	return ref;
 }
 
 static acc *acc_of(cli_sites *s, uint32_t ref, int cls)
 {
+	refkey *k = &s->refv[ref - 1];
+	for (int i = 0; i < 2; i++)
+		if (k->acc_ix[i] && k->acc_cls[i] == (uint8_t)cls)
+			return &s->accs[k->acc_ix[i] - 1];
 	bool isnew;
 	uint32_t *ix = accmap_put(&s->accmap, ((uint64_t)ref << 8 | (uint8_t)cls) + 1, &isnew);
 	if (isnew) {
@@ -307,6 +349,9 @@ static acc *acc_of(cli_sites *s, uint32_t ref, int cls)
 		s->accs[s->naccs] = (acc){.ref = ref, .cls = (uint8_t)cls};
 		*ix = ++s->naccs;
 	}
+	int slot = !k->acc_ix[0] ? 0 : 1; /* the first class seen stays; the second slot takes turns */
+	k->acc_ix[slot] = *ix;
+	k->acc_cls[slot] = (uint8_t)cls;
 	return &s->accs[*ix - 1];
 }
 
