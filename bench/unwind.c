@@ -1,8 +1,14 @@
 /* unwind.c: bench-unwind, what capturing one stack costs: libtrace's own
  * unwinder (libtrace/unwind.c, as `run --stacks` uses it) against
  * libunwind's unw_backtrace, in one invocation, at several depths of a
- * recursion.  Prints the best of 5 timings of N captures per depth (the
- * recursion's own calls included, the same for both) and their ratio.
+ * recursion.  Two patterns per depth:
+ *   same   the same stack N times (gt_unwind's memo of the thread's last
+ *          walk then gives all of it after checking its words)
+ *   alt    depths d and d+1 in turn (the memo gives all but the innermost
+ *          frames; this is closer to a program, whose allocations share
+ *          their outer frames)
+ * Prints the best of 5 timings of N captures (the recursion's own calls
+ * included, the same for both unwinders) and the ratio.
  *
  * Usage: bench-unwind [N]     (default 1000000 captures per depth)
  */
@@ -43,13 +49,13 @@ __attribute__((noinline)) static int down(int d)
 	return r;
 }
 
-static double best_ns(int d, long n)
+static double best_ns(int d, long n, int alt)
 {
 	double best = 1e30;
 	for (int rep = 0; rep < 5; rep++) {
 		double t = now();
 		for (long i = 0; i < n; i++)
-			down(d);
+			down(d + (alt & (int)i));
 		double ns = (now() - t) / (double)n * 1e9;
 		if (ns < best)
 			best = ns;
@@ -66,17 +72,20 @@ int main(int argc, char **argv)
 	}
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 	printf("ns per captured stack, best of 5 x %ld (lower is better)\n", n);
-	printf("%8s %14s %14s %8s\n", "frames", "unw_backtrace", "gt_unwind", "ratio");
+	printf("%8s %8s %14s %14s %8s\n", "frames", "pattern", "unw_backtrace", "gt_unwind", "ratio");
 	for (int d = 0; d <= 40; d += 8) {
 		use_own = 1;
 		int frames = down(d);
 		use_own = 0;
 		if (down(d) != frames)
 			fprintf(stderr, "bench-unwind: the unwinders disagree on the depth (%d, %d)\n", frames, down(d));
-		double lib = best_ns(d, n);
-		use_own = 1;
-		double own = best_ns(d, n);
-		printf("%8d %14.1f %14.1f %7.2fx\n", frames, lib, own, own / lib);
+		for (int alt = 0; alt < 2; alt++) {
+			use_own = 0;
+			double lib = best_ns(d, n, alt);
+			use_own = 1;
+			double own = best_ns(d, n, alt);
+			printf("%8d %8s %14.1f %14.1f %7.2fx\n", frames, alt ? "alt" : "same", lib, own, own / lib);
+		}
 	}
 	return 0;
 }
