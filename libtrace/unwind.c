@@ -80,38 +80,40 @@ enum {
 	PE_PCREL = 0x10, PE_DATAREL = 0x30, PE_INDIRECT = 0x80, PE_OMIT = 0xff,
 };
 
-static uint64_t uleb(const uint8_t **pp)
+/* A LEB128 number's bits at *pp; *sh: how many were read, *last: the last
+ * byte (sleb's sign is its bit 6). */
+static uint64_t leb(const uint8_t **pp, unsigned *sh, uint8_t *last)
 {
 	const uint8_t *p = *pp;
 	uint64_t v = 0;
-	unsigned sh = 0;
 	uint8_t b;
+	*sh = 0;
 	do {
 		b = *p++;
-		if (sh < 64)
-			v |= (uint64_t)(b & 0x7f) << sh;
-		sh += 7;
+		if (*sh < 64)
+			v |= (uint64_t)(b & 0x7f) << *sh;
+		*sh += 7;
 	} while (b & 0x80);
 	*pp = p;
+	*last = b;
 	return v;
+}
+
+static uint64_t uleb(const uint8_t **pp)
+{
+	unsigned sh;
+	uint8_t b;
+	return leb(pp, &sh, &b);
 }
 
 static int64_t sleb(const uint8_t **pp)
 {
-	const uint8_t *p = *pp;
-	int64_t v = 0;
-	unsigned sh = 0;
+	unsigned sh;
 	uint8_t b;
-	do {
-		b = *p++;
-		if (sh < 64)
-			v |= (int64_t)((uint64_t)(b & 0x7f) << sh);
-		sh += 7;
-	} while (b & 0x80);
+	uint64_t v = leb(pp, &sh, &b);
 	if (sh < 64 && (b & 0x40))
-		v |= -((int64_t)1 << sh);
-	*pp = p;
-	return v;
+		v |= ~(uint64_t)0 << sh;
+	return (int64_t)v;
 }
 
 static uint64_t rd(const uint8_t *p, size_t n)
