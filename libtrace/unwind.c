@@ -529,8 +529,9 @@ bool gt_unwind_init(void)
 
 /* One frame up, from the registers of a frame whose rule is r to its
  * caller's: -1 to decline the stack, 0 at its end, 1 stepped.  at is set
- * to where the caller's rbp was read (0: not read). */
-#define STEP(r, ip, sp, bp, at)                                                               \
+ * to where the caller's rbp was read (0: not read).  A CFA above top (the
+ * thread's stack ends there) ends the stack. */
+#define STEP(r, ip, sp, bp, at, top)                                                          \
 	({                                                                                        \
 		at = 0;                                                                               \
 		int st_ = 1;                                                                          \
@@ -539,7 +540,7 @@ bool gt_unwind_init(void)
 			st_ = (r_ & R_UNSUP) ? -1 : 0;                                                    \
 		} else {                                                                              \
 			uintptr_t cfa_ = ((r_ & R_CFA_RBP) ? bp : sp) + (uintptr_t)(int64_t)(int32_t)(r_ >> 32); \
-			if (cfa_ < sp + 8 || cfa_ - sp > FRAME_MAX) {                                     \
+			if (cfa_ < sp + 8 || cfa_ > (top)) {                                              \
 				st_ = 0;                                                                      \
 			} else {                                                                          \
 				if (r_ & R_RBP_SAVED) {                                                       \
@@ -597,16 +598,38 @@ static inline bool memo_holds(const memo *old, int k)
 	return ok;
 }
 
+/* Where the calling thread's stack ends, from its sp: a walk reads nothing
+ * above it, so that a wrong rule (an object unloaded and another loaded at
+ * its address, see the known limits) ends a stack instead of faulting.
+ * A thread glibc made has its TCB (the thread pointer, %fs:0) just above
+ * its stack and static TLS, on its own stack's mapping or a stack the
+ * program gave it; the main thread's stack ends a little above
+ * __libc_stack_end (its sp at _start: argv, the environment and the
+ * auxiliary vector lie above it).  A stack of neither kind (a coroutine's)
+ * is bounded only by FRAME_MAX. */
+extern void *__libc_stack_end;
+static inline uintptr_t stack_top(uintptr_t sp)
+{
+	uintptr_t tp, end = (uintptr_t)__libc_stack_end;
+	__asm__("mov %%fs:0, %0" : "=r"(tp));
+	if (sp < tp && tp - sp < ((uintptr_t)1 << 30))
+		return tp;
+	if (sp <= end && end - sp < ((uintptr_t)1 << 32))
+		return end + 4096;
+	return sp + FRAME_MAX;
+}
+
 __attribute__((noinline)) int gt_unwind(void **pcs, int max, uintptr_t skip_lo, uintptr_t skip_hi)
 {
 	uintptr_t ip, sp, bp, at;
 	/* this frame's registers, all at the address taken */
 	__asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2" : "=r"(ip), "=r"(sp), "=r"(bp));
 	const centry *c = __atomic_load_n(&cache, __ATOMIC_RELAXED);
-	int st = STEP(rule_of(c, ip), ip, sp, bp, at);
+	uintptr_t top = stack_top(sp);
+	int st = STEP(rule_of(c, ip), ip, sp, bp, at, top);
 	/* the caller's own frames, not kept and not counted */
 	while (st > 0 && ip - skip_lo < skip_hi - skip_lo)
-		st = STEP(rule_of(c, ip - 1), ip, sp, bp, at);
+		st = STEP(rule_of(c, ip - 1), ip, sp, bp, at, top);
 	memo *old = &tls_memo[tls_cur], *nw = &tls_memo[tls_cur ^ 1u];
 	bool rbp_cfa[MEMO_LEVELS], saved[MEMO_LEVELS];
 	int n = 0, k = 0, hit = -1;
@@ -627,7 +650,7 @@ __attribute__((noinline)) int gt_unwind(void **pcs, int max, uintptr_t skip_lo, 
 			rbp_cfa[n] = r & R_CFA_RBP;
 		}
 		pcs[n++] = (void *)ip;
-		st = STEP(r, ip, sp, bp, at);
+		st = STEP(r, ip, sp, bp, at, top);
 		if (n <= MEMO_LEVELS) {
 			nw->lv[n - 1].bp_at = at;
 			saved[n - 1] = at != 0;
@@ -648,10 +671,10 @@ __attribute__((noinline)) int gt_unwind(void **pcs, int max, uintptr_t skip_lo, 
 			 * its last level, without a memo of this walk */
 			const level *l = &old->lv[old->n - 1];
 			ip = l->ip, sp = l->sp, bp = l->bp;
-			st = STEP(rule_of(c, ip - 1), ip, sp, bp, at);
+			st = STEP(rule_of(c, ip - 1), ip, sp, bp, at, top);
 			while (st > 0 && n < max) {
 				pcs[n++] = (void *)ip;
-				st = STEP(rule_of(c, ip - 1), ip, sp, bp, at);
+				st = STEP(rule_of(c, ip - 1), ip, sp, bp, at, top);
 			}
 			if (st < 0)
 				return -1;

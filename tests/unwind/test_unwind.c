@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -171,6 +172,30 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
+/* A thread on a stack the program gave it (pthread_attr_setstack): glibc
+ * puts its TCB at the top of that stack, which is where gt_unwind stops
+ * reading; the whole stack must still come out. */
+static void *own_stack_thread(void *arg)
+{
+	(void)arg;
+	recurse(9, "thread on its own stack");
+	return NULL;
+}
+
+static int run_on_own_stack(void)
+{
+	size_t size = 256 * 1024;
+	void *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	pthread_attr_t at;
+	pthread_t t;
+	if (stack == MAP_FAILED || pthread_attr_init(&at) != 0 || pthread_attr_setstack(&at, stack, size) != 0 ||
+	    pthread_create(&t, &at, own_stack_thread, NULL) != 0 || pthread_join(t, NULL) != 0)
+		return -1;
+	pthread_attr_destroy(&at);
+	munmap(stack, size);
+	return 0;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -190,6 +215,8 @@ int main(void)
 	qsort(v, 64, sizeof *v, cmp);
 	pthread_t t;
 	if (pthread_create(&t, NULL, thread_main, NULL) != 0 || pthread_join(t, NULL) != 0)
+		return 2;
+	if (run_on_own_stack() != 0)
 		return 2;
 	signal(SIGUSR1, on_signal);
 	raise(SIGUSR1);
