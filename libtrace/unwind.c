@@ -304,6 +304,7 @@ static bool run_cfa(const uint8_t *p, const uint8_t *end, const cie *c, uint64_t
 			set_rule(s, uleb(&p), HOW_SAME, 0);
 			break;
 		case 0x09: /* register */
+		case 0x14: /* val_offset */
 			reg = uleb(&p);
 			uleb(&p);
 			set_rule(s, reg, HOW_OTHER, 0);
@@ -353,11 +354,6 @@ static bool run_cfa(const uint8_t *p, const uint8_t *end, const cie *c, uint64_t
 			break;
 		case 0x13: /* def_cfa_offset_sf */
 			s->cfa_off = sleb(&p) * c->data_align;
-			break;
-		case 0x14: /* val_offset */
-			reg = uleb(&p);
-			uleb(&p);
-			set_rule(s, reg, HOW_OTHER, 0);
 			break;
 		case 0x15: /* val_offset_sf */
 			reg = uleb(&p);
