@@ -54,7 +54,7 @@ typedef struct refkey {
 } refkey;
 
 /* A proc's stack ids are small and dense (the target counts them from 1):
- * refs by id in an array, in front of the hash map. */
+ * refs by id in an array; larger ids in the hash map. */
 enum { DIRECT_IDS = 1 << 22 };
 typedef struct directv {
 	uint32_t *ref; /* by stack id: ref, 0 = not looked up yet */
@@ -69,7 +69,7 @@ typedef struct acc {
 } acc;
 
 U64MAP_DEFINE(defmap, stackdef *) /* proc << 32 | stack -> definition */
-U64MAP_DEFINE(refmap, uint32_t)   /* proc << 32 | stack -> ref */
+U64MAP_DEFINE(refmap, uint32_t)   /* proc << 32 | stack -> ref, for stack ids >= DIRECT_IDS */
 U64MAP_DEFINE(accmap, uint32_t)   /* (ref << 8 | cls) + 1 -> index into accs + 1 */
 U64MAP_DEFINE(textmap, uint32_t)  /* hash of frames text -> canonical entry + 1 */
 U64MAP_DEFINE(seenmap, bool)      /* (module index, address) queued to the worker */
@@ -104,9 +104,7 @@ struct cli_sites {
 	uint32_t nmods, cap_mods;
 	uint32_t *parent;     /* by proc: the proc it was forked from, 0 if none */
 	uint32_t cap_parent;
-	uint64_t last_key;    /* one-entry cache of refs */
-	uint32_t last_ref;
-	directv *direct;      /* by proc */
+	directv *direct;      /* refs by proc, then stack id (ids under DIRECT_IDS) */
 	uint32_t cap_direct;
 	worker w;
 	seenmap seen;
@@ -290,18 +288,36 @@ void cli_sites_record(cli_sites *s, uint32_t proc, const gt_record *r)
 		queue_frames(s, proc, *d);
 }
 
+/* The slot of (proc, stack)'s ref: an array entry for the usual small
+ * ids, a hash map entry for the rest; 0 in it until the ref is made. */
+static uint32_t *ref_slot(cli_sites *s, uint32_t proc, uint32_t stack)
+{
+	if (stack >= DIRECT_IDS) {
+		bool isnew;
+		return refmap_put(&s->refs, key_of(proc, stack), &isnew);
+	}
+	if (proc >= s->cap_direct) {
+		uint32_t n = proc * 2 + 8;
+		s->direct = xrealloc(s->direct, n * sizeof *s->direct);
+		memset(s->direct + s->cap_direct, 0, (n - s->cap_direct) * sizeof *s->direct);
+		s->cap_direct = n;
+	}
+	directv *d = &s->direct[proc];
+	if (stack >= d->cap) {
+		uint32_t n = d->cap ? d->cap : 1024;
+		while (n <= stack)
+			n *= 2;
+		d->ref = xrealloc(d->ref, n * sizeof *d->ref);
+		memset(d->ref + d->cap, 0, (n - d->cap) * sizeof *d->ref);
+		d->cap = n;
+	}
+	return &d->ref[stack];
+}
+
 uint32_t cli_sites_ref(cli_sites *s, uint32_t proc, uint32_t stack)
 {
-	uint64_t key = key_of(proc, stack);
-	if (key == s->last_key)
-		return s->last_ref;
-	if (proc < s->cap_direct && stack < s->direct[proc].cap && s->direct[proc].ref[stack]) {
-		s->last_key = key;
-		return s->last_ref = s->direct[proc].ref[stack];
-	}
-	bool isnew;
-	uint32_t *v = refmap_put(&s->refs, key, &isnew);
-	if (isnew) {
+	uint32_t *v = ref_slot(s, proc, stack);
+	if (!*v) {
 		if (s->nrefs == s->cap_refs) {
 			s->cap_refs = s->cap_refs ? s->cap_refs * 2 : 256;
 			s->refv = xrealloc(s->refv, s->cap_refs * sizeof *s->refv);
@@ -309,28 +325,7 @@ uint32_t cli_sites_ref(cli_sites *s, uint32_t proc, uint32_t stack)
 		s->refv[s->nrefs] = (refkey){.proc = proc, .stack = stack};
 		*v = ++s->nrefs;
 	}
-	uint32_t ref = *v;
-	if (stack < DIRECT_IDS) {
-		if (proc >= s->cap_direct) {
-			uint32_t n = proc * 2 + 8;
-			s->direct = xrealloc(s->direct, n * sizeof *s->direct);
-			memset(s->direct + s->cap_direct, 0, (n - s->cap_direct) * sizeof *s->direct);
-			s->cap_direct = n;
-		}
-		directv *d = &s->direct[proc];
-		if (stack >= d->cap) {
-			uint32_t n = d->cap ? d->cap : 1024;
-			while (n <= stack)
-				n *= 2;
-			d->ref = xrealloc(d->ref, n * sizeof *d->ref);
-			memset(d->ref + d->cap, 0, (n - d->cap) * sizeof *d->ref);
-			d->cap = n;
-		}
-		d->ref[stack] = ref;
-	}
-	s->last_key = key;
-	s->last_ref = ref;
-	return ref;
+	return *v;
 }
 
 static acc *acc_of(cli_sites *s, uint32_t ref, int cls)

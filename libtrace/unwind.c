@@ -305,6 +305,7 @@ static bool run_cfa(const uint8_t *p, const uint8_t *end, const cie *c, uint64_t
 			break;
 		case 0x09: /* register */
 		case 0x14: /* val_offset */
+		case 0x15: /* val_offset_sf (a signed operand is as long as an unsigned one) */
 			reg = uleb(&p);
 			uleb(&p);
 			set_rule(s, reg, HOW_OTHER, 0);
@@ -354,11 +355,6 @@ static bool run_cfa(const uint8_t *p, const uint8_t *end, const cie *c, uint64_t
 			break;
 		case 0x13: /* def_cfa_offset_sf */
 			s->cfa_off = sleb(&p) * c->data_align;
-			break;
-		case 0x15: /* val_offset_sf */
-			reg = uleb(&p);
-			sleb(&p);
-			set_rule(s, reg, HOW_OTHER, 0);
 			break;
 		case 0x2e: /* GNU_args_size */
 			uleb(&p);
@@ -472,8 +468,6 @@ static inline uint64_t slot_of(uintptr_t pc)
  * computed and cached. */
 static __attribute__((noinline)) uint64_t rule_slow(uintptr_t pc)
 {
-	if (!cache) /* no memory for it: every rule computed */
-		return compute(pc);
 	uint64_t h = slot_of(pc);
 	for (int probe = 0; probe < CACHE_PROBES; probe++) {
 		centry *e = &cache[(h + (uint64_t)probe) & ((1u << CACHE_SHIFT) - 1)];
@@ -498,13 +492,11 @@ static __attribute__((noinline)) uint64_t rule_slow(uintptr_t pc)
 
 static inline uint64_t rule_of(const centry *c, uintptr_t pc)
 {
-	if (__builtin_expect(c != NULL, 1)) {
-		const centry *e = &c[slot_of(pc)];
-		if (__builtin_expect(__atomic_load_n(&e->key, __ATOMIC_ACQUIRE) == pc, 1)) {
-			uint64_t r = __atomic_load_n(&e->rule, __ATOMIC_ACQUIRE);
-			if (__builtin_expect(r != 0, 1))
-				return r;
-		}
+	const centry *e = &c[slot_of(pc)];
+	if (__builtin_expect(__atomic_load_n(&e->key, __ATOMIC_ACQUIRE) == pc, 1)) {
+		uint64_t r = __atomic_load_n(&e->rule, __ATOMIC_ACQUIRE);
+		if (__builtin_expect(r != 0, 1))
+			return r;
 	}
 	return rule_slow(pc);
 }
@@ -627,7 +619,7 @@ __attribute__((noinline)) int gt_unwind(void **pcs, int max, uintptr_t skip_lo, 
 	while (st > 0 && ip - skip_lo < skip_hi - skip_lo)
 		st = STEP(rule_of(c, ip - 1), ip, sp, bp, at, top);
 	memo *old = &tls_memo[tls_cur], *nw = &tls_memo[tls_cur ^ 1u];
-	bool rbp_cfa[MEMO_LEVELS], saved[MEMO_LEVELS];
+	bool rbp_cfa[MEMO_LEVELS];
 	int n = 0, k = 0, hit = -1;
 	uint64_t r = 0;
 	while (st > 0 && n < max) {
@@ -647,10 +639,8 @@ __attribute__((noinline)) int gt_unwind(void **pcs, int max, uintptr_t skip_lo, 
 		}
 		pcs[n++] = (void *)ip;
 		st = STEP(r, ip, sp, bp, at, top);
-		if (n <= MEMO_LEVELS) {
+		if (n <= MEMO_LEVELS)
 			nw->lv[n - 1].bp_at = at;
-			saved[n - 1] = at != 0;
-		}
 	}
 	if (st < 0)
 		return -1; /* the memos are as they were */
@@ -694,7 +684,7 @@ __attribute__((noinline)) int gt_unwind(void **pcs, int max, uintptr_t skip_lo, 
 	}
 	nw->complete = complete;
 	for (int i = rec - 1; i >= 0; i--)
-		nw->dep[i] = rbp_cfa[i] || (!saved[i] && nw->dep[i + 1]);
+		nw->dep[i] = rbp_cfa[i] || (!nw->lv[i].bp_at && nw->dep[i + 1]);
 	tls_cur ^= 1u;
 	return n;
 }

@@ -15,8 +15,8 @@
  * lock and does not allocate. */
 int gt_unwind(void **pcs, int max, uintptr_t skip_lo, uintptr_t skip_hi);
 
-/* Maps the rule cache; false if it cannot (gt_unwind then computes every
- * rule, slowly).  Before the first gt_unwind. */
+/* Maps the rule cache; false if it cannot.  gt_unwind may be called only
+ * after it returned true (stack.c uses libunwind otherwise). */
 bool gt_unwind_init(void);
 
 #endif

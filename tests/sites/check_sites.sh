@@ -32,7 +32,12 @@ db=$dir/s.db
 # shellcheck source=../checks.sh
 . "$(dirname "$0")/../checks.sh"
 
-# The real programs of `programs` and `unwind`: LABEL|COMMAND, run in $dir.
+# The real programs of `programs` and `unwind`: LABEL|COMMAND, run in $dir
+# on the inputs programs_inputs writes there.
+programs_inputs() {
+	echo 'int f(int x) { return x * 2; }' >"$dir/x.c"
+	printf '[{"a":1,"b":"x"},{"a":2,"b":"y"}]' >"$dir/in.json"
+}
 programs_list() {
 	cat <<EOF2
 git|git --git-dir=$src/../../.git log --oneline -5
@@ -229,8 +234,7 @@ bad)
 	done
 	;;
 programs)
-	echo 'int f(int x) { return x * 2; }' >"$dir/x.c"
-	printf '[{"a":1,"b":"x"},{"a":2,"b":"y"}]' >"$dir/in.json"
+	programs_inputs
 	n=0
 	while IFS="|" read -r label cmd; do
 		n=$((n + 1))
@@ -253,8 +257,7 @@ programs)
 	done < <(programs_list)
 	;;
 unwind)
-	echo 'int f(int x) { return x * 2; }' >"$dir/x.c"
-	printf '[{"a":1,"b":"x"},{"a":2,"b":"y"}]' >"$dir/in.json"
+	programs_inputs
 	{ echo "sites_prog|'$prog' 2000 3"; programs_list; } >"$dir/list"
 	while IFS='|' read -r label cmd; do
 		for depth in 32 128; do # the default, and the most (stacks over 64 frames: no memo)

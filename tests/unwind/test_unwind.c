@@ -204,6 +204,8 @@ static void on_signal(int sig)
 
 int main(void)
 {
+	if (!gt_unwind_init())
+		return 2;
 	for (int d = 0; d <= 60; d += 6)
 		recurse(d, "recursion");
 	with_fp(7);
