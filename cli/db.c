@@ -1,6 +1,8 @@
 /* db.c: one of the two files that call sqlite3_* (db_read.c, the other,
  * only reads, for report and compare).  Opens or creates a goalloc
- * database (schema/ compiled in, versioned by PRAGMA user_version), and
+ * database (schema/ compiled in, versioned by PRAGMA user_version; a new
+ * file is written from the image of an empty one, an older one is brought
+ * up to date by schema_apply.c), and
  * writes runs, processes, aggregates and raw events with prepared
  * statements inside large transactions.  Every return code is checked;
  * errors are kept as one line for the caller to print.
@@ -21,14 +23,19 @@
  */
 #include "db.h"
 
+#include "schema_apply.h"
+
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-extern const char *const cli_schema_migrations[];
 extern const int cli_schema_version;
+extern const unsigned char cli_schema_image[];
+extern const size_t cli_schema_image_len;
 
 enum {
 	ST_RUN_INSERT,
@@ -132,28 +139,38 @@ static int query_int(cli_db *db, const char *sql, int64_t *out)
 	return rc == SQLITE_ROW ? 0 : 1;
 }
 
-static int migrate(cli_db *db, int64_t from)
+/* A new file holds the image of an empty database of the current schema
+ * (schema_image.c, made at build time by mkdbimage.c).  0; 1 if the file
+ * appeared meanwhile (it is then opened as an existing one); -1 with err
+ * set, and nothing left behind. */
+static int write_image(const char *path, char *err, size_t errlen)
 {
-	if (exec(db, "BEGIN IMMEDIATE") != 0)
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			return 1;
+		snprintf(err, errlen, "%s", strerror(errno));
 		return -1;
-	for (int64_t v = from; v < cli_schema_version; v++) {
-		if (exec(db, cli_schema_migrations[v]) != 0)
-			goto rollback;
 	}
-	char sql[128];
-	snprintf(sql, sizeof sql, "PRAGMA user_version=%d", cli_schema_version);
-	if (exec(db, sql) != 0 ||
-	    exec(db, "INSERT OR REPLACE INTO goalloc_meta VALUES('format','goalloc-trace')") != 0)
-		goto rollback;
-	return exec(db, "COMMIT");
-rollback:
-	{
-		char keep[512];
-		memcpy(keep, db->err, sizeof keep);
-		exec(db, "ROLLBACK");
-		memcpy(db->err, keep, sizeof keep);
+	size_t off = 0;
+	while (off < cli_schema_image_len) {
+		ssize_t k = write(fd, cli_schema_image + off, cli_schema_image_len - off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			snprintf(err, errlen, "%s", k < 0 ? strerror(errno) : "short write");
+			close(fd);
+			unlink(path);
+			return -1;
+		}
+		off += (size_t)k;
 	}
-	return -1;
+	if (close(fd) != 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		unlink(path);
+		return -1;
+	}
+	return 0;
 }
 
 /* Whether the open file is a goalloc database this version can read:
@@ -197,6 +214,14 @@ int cli_db_open(const char *path, bool create, bool *created, cli_db **out, char
 		snprintf(err, errlen, "no such file");
 		return -1;
 	}
+	bool wrote = false;
+	if (!existed) {
+		int w = write_image(path, err, errlen);
+		if (w < 0)
+			return -1;
+		existed = w == 1;
+		wrote = w == 0;
+	}
 	cli_db *db = calloc(1, sizeof *db);
 	if (!db) {
 		snprintf(err, errlen, "out of memory");
@@ -228,7 +253,8 @@ int cli_db_open(const char *path, bool create, bool *created, cli_db **out, char
 		snprintf(err, errlen, "%s", db->err);
 		goto fail;
 	}
-	if ((tables == 0 || version < cli_schema_version) && migrate(db, tables == 0 ? 0 : version) != 0) {
+	if ((tables == 0 || version < cli_schema_version) &&
+	    cli_schema_apply(db->h, tables == 0 ? 0 : version, db->err, sizeof db->err) != 0) {
 		snprintf(err, errlen, "cannot create the schema: %s", db->err);
 		goto fail;
 	}
@@ -248,6 +274,15 @@ int cli_db_open(const char *path, bool create, bool *created, cli_db **out, char
 	return 0;
 fail:
 	cli_db_close(db);
+	if (wrote) {
+		/* ours, and not a database yet: nothing is left behind */
+		char p[4096 + 8];
+		unlink(path);
+		snprintf(p, sizeof p, "%s-wal", path);
+		unlink(p);
+		snprintf(p, sizeof p, "%s-shm", path);
+		unlink(p);
+	}
 	return -1;
 }
 

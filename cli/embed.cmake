@@ -25,4 +25,6 @@ endforeach()
 string(APPEND body "const char *const cli_schema_migrations[] = {${names}NULL};\n")
 string(APPEND body "const int cli_schema_version = ${i};\n")
 file(WRITE ${OUT}.tmp "${body}")
-file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)
+# renamed, not copied only if different: an output older than its inputs
+# would make every build run this again
+file(RENAME ${OUT}.tmp ${OUT})
