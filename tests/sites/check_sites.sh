@@ -20,6 +20,10 @@
 #   programs real programs (git, sqlite3, jq, perl, python3, gcc) under
 #            `run --stacks=all`: same output as without tracing, every stack
 #            resolved, sites add up to the class figures
+#   many     (PROG is many_stacks) 16384 distinct stacks, three
+#            allocations each: each stack found with its exact count, and
+#            defined once (the target's id tables find a stack again after
+#            the first of them has filled)
 #   unwind   the same programs and sites_prog (C++, a shared library) with
 #            GOALLOC_UNWIND=check at depths 32 and 128: every allocation's stack is
 #            taken by libtrace's own unwinder and by libunwind, and a stack
@@ -267,6 +271,19 @@ unwind)
 			check "$label, depth $depth: stacks recorded" "SELECT 'no sites', count(*) FROM sites HAVING count(*) = 0"
 		done
 	done <"$dir/list"
+	;;
+many)
+	levels=14 repeat=3
+	"$cli" run -q --stacks=all --stack-depth 64 -o "$db" -- "$prog" $levels $repeat >/dev/null
+	check "$((1 << levels)) stacks through leaf, $repeat allocations each" "
+	  SELECT 'stacks', count(*), sum(n = $repeat) FROM
+	    (SELECT s.stack_id, sum(s.allocs) AS n FROM site_stats s
+	     WHERE s.run_id = 1 AND s.stack_id IN (SELECT stack_id FROM site_frames WHERE run_id = 1 AND function = 'leaf')
+	     GROUP BY s.stack_id)
+	  HAVING count(*) <> $((1 << levels)) OR sum(n = $repeat) <> count(*)"
+	check "each stack defined once by the target" "
+	  SELECT 'refs', (SELECT count(*) FROM stack_alias WHERE run_id = 1), 'stacks', count(*) FROM stack WHERE run_id = 1
+	  HAVING count(*) <> (SELECT count(*) FROM stack_alias WHERE run_id = 1)"
 	;;
 migrate)
 	# A file of schema version 5 (a row per stack and depth in stack_frame)
