@@ -333,7 +333,7 @@ static void status_line(cli_drain *d, uint64_t t0, int64_t last_events, uint64_t
 }
 
 static void summary(cli_drain *d, cli_kview *kv, const char *prog, const char *path, int64_t run_id, int code,
-                    bool crashed, uint64_t wall_ns)
+                    bool crashed, uint64_t wall_ns, uint32_t waits)
 {
 	int64_t peak[FIG_N], t;
 	cli_agg_peak(cli_drain_agg(d), peak, &t);
@@ -351,6 +351,9 @@ static void summary(cli_drain *d, cli_kview *kv, const char *prog, const char *p
 	fprintf(stderr, "  events     %lld (%lld dropped); drainer CPU %.2f s, %.1fM events/CPU-s\n",
 	        (long long)cli_drain_events(d), (long long)cli_drain_dropped(d), cpu,
 	        cpu > 0 ? (double)cli_drain_events(d) / cpu / 1e6 : 0.0);
+	if (waits)
+		fprintf(stderr, "             the program waited %u times for the drainer (a full ring; --lossy drops "
+		        "instead)\n", waits);
 	cli_fmt_bytes(b1, sizeof b1, peak[FIG_ALLOC]);
 	cli_fmt_bytes(b2, sizeof b2, peak[FIG_REQ]);
 	fprintf(stderr, "  HeapAlloc  peak %s for %s requested: size-class waste %.1f%%\n", b1, b2,
@@ -659,7 +662,8 @@ int cli_cmd_run(int argc, char **argv)
 		return code ? code : 1;
 	}
 	if (!o.quiet)
-		summary(d, kv, pname, path, run_id, code, crashed, mono_ns() - t0);
+		summary(d, kv, pname, path, run_id, code, crashed, mono_ns() - t0,
+		        __atomic_load_n(&reg->waits, __ATOMIC_RELAXED));
 	cli_drain_free(d);
 	cli_kview_close(kv);
 	cli_db_close(db);

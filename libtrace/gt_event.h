@@ -153,7 +153,7 @@ typedef struct gt_region {
 	uint64_t tsc0, ns0;     /* a (rdtsc, CLOCK_MONOTONIC ns) pair taken together */
 	uint64_t tsc_per_ms;    /* calibrated by the CLI before the target starts */
 	uint32_t waiters;       /* atomic: producers waiting for room (the drainer then never sleeps) */
-	uint32_t pad2;
+	uint32_t waits;         /* atomic: times a producer found its ring full and waited (wraps) */
 	uint64_t now_tsc;       /* atomic: rdtsc, refreshed by the drainer every round: the
 	                           coarse clock of alloc and free records (rdtsc costs 22 ns
 	                           on this kind of VM; a load of this line a few) */

@@ -75,6 +75,7 @@ static bool ring_room(gt_ring *r, uint64_t head)
 	int saved = errno;
 	bool ok = true;
 	__atomic_fetch_add(&region->waiters, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&region->waits, 1, __ATOMIC_RELAXED);
 	for (unsigned spins = 0;; spins++) {
 		if (head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) < cap)
 			break;

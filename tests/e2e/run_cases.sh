@@ -61,10 +61,14 @@ lossy)
 	GOALLOC_TRACE_DRAIN_DELAY_US=20000 "$cli" run -q --lossy -o "$dir/t.db" -- "$known" "$dir/m" spin 2 || die "lossy run failed"
 	d=$(q "SELECT dropped FROM runs")
 	[ "$d" -gt 0 ] || die "lossy mode with a slow drainer dropped nothing ($d)"
-	GOALLOC_TRACE_DRAIN_DELAY_US=20000 "$cli" run -q -o "$dir/t2.db" -- "$known" "$dir/m" spin 2 || die "lossless run failed"
+	GOALLOC_TRACE_DRAIN_DELAY_US=20000 "$cli" run -o "$dir/t2.db" -- "$known" "$dir/m" spin 2 2>"$dir/err" ||
+		die "lossless run failed"
 	d2=$(sqlite3 "$dir/t2.db" "SELECT dropped FROM runs")
 	[ "$d2" = 0 ] || die "default mode dropped $d2 events"
-	echo "lossy dropped $d, lossless dropped $d2"
+	# the summary says the program was held instead
+	w=$(sed -n 's/.*the program waited \([0-9]*\) times for the drainer.*/\1/p' "$dir/err")
+	[ -n "$w" ] && [ "$w" -gt 0 ] || die "lossless run with a slow drainer: no waits in the summary: $(cat "$dir/err")"
+	echo "lossy dropped $d, lossless dropped $d2 and waited $w times"
 	;;
 fork)
 	# a forked child starts with a copy of its parent's heap: its frees of
