@@ -21,12 +21,8 @@ int main(int argc, char **argv)
 	unlink(argv[1]);
 	sqlite3 *h = NULL;
 	char err[512] = "";
-	/* 16 KiB pages: a run writes its pages one pwrite each, to the WAL and
-	 * again at the checkpoint, and on this kind of VM a system call costs
-	 * microseconds (see BENCHMARKS.md: a commit of 500 ms of --events rows
-	 * held the drainer 67-70 ms with 4 KiB pages, 31 ms with 16 KiB). */
 	if (sqlite3_open_v2(argv[1], &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK ||
-	    sqlite3_exec(h, "PRAGMA page_size=16384; PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK) {
+	    sqlite3_exec(h, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK) {
 		fprintf(stderr, "mkdbimage: %s: %s\n", argv[1], h ? sqlite3_errmsg(h) : "cannot open");
 		return 1;
 	}
