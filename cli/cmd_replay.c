@@ -75,12 +75,7 @@ static int replay_once(gt_region *reg, const step *steps, size_t nsteps, const c
                        int64_t *nev, int64_t *bytes)
 {
 	char err[512];
-	char p[4096 + 8];
-	unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	unlink(p);
+	cli_db_remove(path);
 	cli_db *db;
 	if (cli_db_open(path, true, NULL, &db, err, sizeof err) != 0) {
 		fprintf(stderr, "goalloc-trace: cannot open %s: %s\n", path, err);
@@ -142,12 +137,12 @@ static int replay_once(gt_region *reg, const step *steps, size_t nsteps, const c
 	*drain_cpu = c1 - c0;
 	*total_cpu = c2 - c0;
 	*wall = (double)(w1.tv_sec - w0.tv_sec) + (double)(w1.tv_nsec - w0.tv_nsec) / 1e9;
+	/* the database's size: the file and its WAL */
 	struct stat st;
+	char wal[4096 + 8];
+	snprintf(wal, sizeof wal, "%s-wal", path);
 	*bytes = stat(path, &st) == 0 ? st.st_size : 0;
-	if (stat(p, &st) == 0)
-		*bytes += st.st_size;
-	snprintf(p, sizeof p, "%s-wal", path);
-	if (stat(p, &st) == 0)
+	if (stat(wal, &st) == 0)
 		*bytes += st.st_size;
 	return rc;
 }
@@ -313,14 +308,8 @@ int cli_cmd_replay(int argc, char **argv)
 	if (events)
 		printf("; %.1f B/event", nev ? (double)dbbytes / (double)nev : 0);
 	printf("\n");
-	if (out == tmp) {
-		char p[96];
-		unlink(tmp);
-		snprintf(p, sizeof p, "%s-wal", tmp);
-		unlink(p);
-		snprintf(p, sizeof p, "%s-shm", tmp);
-		unlink(p);
-	}
+	if (out == tmp)
+		cli_db_remove(tmp);
 	free(rate);
 	free(rate_total);
 	free(rate_wall);

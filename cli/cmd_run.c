@@ -309,16 +309,6 @@ static int status_code(int st)
 	return 1;
 }
 
-static void remove_db(const char *path)
-{
-	char p[PATH_MAX + 8];
-	unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	unlink(p);
-}
-
 static void status_line(cli_drain *d, uint64_t t0, int64_t last_events, uint64_t dt_ns)
 {
 	int64_t fig[FIG_N];
@@ -402,7 +392,7 @@ int cli_cmd_run(int argc, char **argv)
 		}
 	}
 	if (o.force)
-		remove_db(path);
+		cli_db_remove(path);
 
 	const char *env_exact = getenv("GOALLOC_GO_EXACT");
 	bool go_exact = o.go_exact || (env_exact && env_exact[0] == '1');
@@ -546,7 +536,7 @@ int cli_cmd_run(int argc, char **argv)
 		cli_kview_close(kv);
 		cli_db_close(db); /* the open transaction is rolled back */
 		if (created)
-			remove_db(path);
+			cli_db_remove(path);
 		return 127;
 	}
 	target_pid = child;
@@ -675,6 +665,6 @@ fail_db:
 	cli_kview_close(kv);
 	cli_db_close(db);
 	if (created)
-		remove_db(path);
+		cli_db_remove(path);
 	return 2;
 }

@@ -274,16 +274,21 @@ int cli_db_open(const char *path, bool create, bool *created, cli_db **out, char
 	return 0;
 fail:
 	cli_db_close(db);
-	if (wrote) {
-		/* ours, and not a database yet: nothing is left behind */
-		char p[4096 + 8];
-		unlink(path);
-		snprintf(p, sizeof p, "%s-wal", path);
-		unlink(p);
-		snprintf(p, sizeof p, "%s-shm", path);
-		unlink(p);
-	}
+	if (wrote)
+		cli_db_remove(path); /* ours, and not a database yet: nothing is left behind */
 	return -1;
+}
+
+void cli_db_remove(const char *path)
+{
+	char p[4096 + 8];
+	unlink(path);
+	snprintf(p, sizeof p, "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-journal", path);
+	unlink(p);
 }
 
 void cli_db_close(cli_db *db)

@@ -15,6 +15,9 @@ typedef struct cli_db cli_db;
  * does not exist.  A file that is not a goalloc database, or one written by
  * a newer version, is refused.  *created tells whether this call made it. */
 int cli_db_open(const char *path, bool create, bool *created, cli_db **out, char *err, size_t errlen);
+/* Remove a database file and its -wal, -shm and -journal files (errors
+ * ignored). */
+void cli_db_remove(const char *path);
 void cli_db_close(cli_db *db);
 const char *cli_db_error(cli_db *db);
 
