@@ -214,18 +214,20 @@ int cli_db_open(const char *path, bool create, bool *created, cli_db **out, char
 		snprintf(err, errlen, "no such file");
 		return -1;
 	}
-	bool wrote = false;
-	if (!existed) {
-		int w = write_image(path, err, errlen);
-		if (w < 0)
-			return -1;
-		existed = w == 1;
-		wrote = w == 0;
-	}
 	cli_db *db = calloc(1, sizeof *db);
 	if (!db) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
+	}
+	bool wrote = false;
+	if (!existed) {
+		int w = write_image(path, err, errlen);
+		if (w < 0) {
+			free(db);
+			return -1;
+		}
+		existed = w == 1;
+		wrote = w == 0;
 	}
 	/* The CLI uses SQLite from one thread: no mutexes (they cost ~170
 	 * instructions per inserted event row, measured with callgrind). */
