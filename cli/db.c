@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern const int cli_schema_version;
@@ -207,7 +208,12 @@ static int validate(cli_db *db, int64_t *tables, int64_t *version, char *err, si
 int cli_db_open(const char *path, bool create, bool *created, cli_db **out, char *err, size_t errlen)
 {
 	*out = NULL;
-	bool existed = access(path, F_OK) == 0;
+	struct stat st;
+	bool existed = stat(path, &st) == 0;
+	if (existed && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "is a directory");
+		return -1;
+	}
 	if (created)
 		*created = false;
 	if (!existed && !create) {

@@ -146,6 +146,11 @@ int cli_rd_open(const char *path, cli_rd **out, char *err, size_t errlen)
 		snprintf(err, errlen, "permission denied");
 		return -1;
 	}
+	struct stat pst;
+	if (stat(path, &pst) == 0 && S_ISDIR(pst.st_mode)) {
+		snprintf(err, errlen, "is a directory");
+		return -1;
+	}
 	cli_rd *rd = calloc(1, sizeof *rd);
 	if (!rd) {
 		snprintf(err, errlen, "out of memory");

@@ -151,6 +151,11 @@ bad-input)
 	out=$("$cli" run -o /proc/no/such/dir/x.db -- true 2>&1); rc=$?
 	[ $rc -ne 0 ] && [ "$(echo "$out" | wc -l)" = 1 ] || die "unwritable path: rc $rc: $out"
 	echo "$out" | grep -q "cannot write /proc/no/such/dir/x.db" || die "unwritable path message: $out"
+	mkdir "$dir/adir"
+	out=$("$cli" run -o "$dir/adir" -- true 2>&1); rc=$?
+	[ $rc -ne 0 ] && [ "$(echo "$out" | wc -l)" = 1 ] || die "a directory: rc $rc: $out"
+	echo "$out" | grep -q "cannot write $dir/adir: is a directory" || die "a directory: message: $out"
+	[ -z "$(ls -A "$dir/adir")" ] || die "a directory: files left in it: $(ls -A "$dir/adir")"
 	echo "hello, not a database" >"$dir/text.db"
 	cp "$dir/text.db" "$dir/text.orig"
 	out=$("$cli" run -o "$dir/text.db" -- true 2>&1); rc=$?

@@ -30,9 +30,11 @@ sqlite3 other.db "CREATE TABLE x(a); INSERT INTO x VALUES(1);"
 cp good.db newer.db
 sqlite3 newer.db "PRAGMA user_version = 99"
 cp text.db text.orig; cp other.db other.orig; cp newer.db newer.orig
+mkdir adir
 
 for cmd in report compare; do
 	expect 1 "^goalloc-trace: $cmd: missing.db: no such file$" "$cli" $cmd missing.db
+	expect 1 "^goalloc-trace: $cmd: adir: is a directory$" "$cli" $cmd adir
 	expect 1 "^goalloc-trace: $cmd: text.db: not a goalloc database" "$cli" $cmd text.db
 	expect 1 "^goalloc-trace: $cmd: other.db: not a goalloc database" "$cli" $cmd other.db
 	expect 1 "^goalloc-trace: $cmd: empty.db: not a goalloc database" "$cli" $cmd empty.db
