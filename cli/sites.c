@@ -118,6 +118,18 @@ static void *xrealloc(void *p, size_t n)
 	return p;
 }
 
+/* An array indexed by a small number, grown to hold index i (to n, new
+ * entries zero): the new array. */
+static void *grow_zeroed(void *p, uint32_t *cap, uint32_t i, uint32_t n, size_t elem)
+{
+	if (i < *cap)
+		return p;
+	p = xrealloc(p, (size_t)n * elem);
+	memset((char *)p + (size_t)*cap * elem, 0, (size_t)(n - *cap) * elem);
+	*cap = n;
+	return p;
+}
+
 cli_sites *cli_sites_new(uint32_t mode, uint64_t rate, bool debug_files)
 {
 	cli_sites *s = calloc(1, sizeof *s);
@@ -296,20 +308,13 @@ static uint32_t *ref_slot(cli_sites *s, uint32_t proc, uint32_t stack)
 		bool isnew;
 		return refmap_put(&s->refs, key_of(proc, stack), &isnew);
 	}
-	if (proc >= s->cap_direct) {
-		uint32_t n = proc * 2 + 8;
-		s->direct = xrealloc(s->direct, n * sizeof *s->direct);
-		memset(s->direct + s->cap_direct, 0, (n - s->cap_direct) * sizeof *s->direct);
-		s->cap_direct = n;
-	}
+	s->direct = grow_zeroed(s->direct, &s->cap_direct, proc, proc * 2 + 8, sizeof *s->direct);
 	directv *d = &s->direct[proc];
 	if (stack >= d->cap) {
 		uint32_t n = d->cap ? d->cap : 1024;
 		while (n <= stack)
 			n *= 2;
-		d->ref = xrealloc(d->ref, n * sizeof *d->ref);
-		memset(d->ref + d->cap, 0, (n - d->cap) * sizeof *d->ref);
-		d->cap = n;
+		d->ref = grow_zeroed(d->ref, &d->cap, stack, n, sizeof *d->ref);
 	}
 	return &d->ref[stack];
 }
@@ -382,12 +387,7 @@ void cli_sites_on_free(cli_sites *s, uint32_t proc, uint32_t stack, int cls, uin
 
 void cli_sites_fork(cli_sites *s, uint32_t parent, uint32_t child)
 {
-	if (child >= s->cap_parent) {
-		uint32_t n = child * 2 + 16;
-		s->parent = xrealloc(s->parent, n * sizeof *s->parent);
-		memset(s->parent + s->cap_parent, 0, (n - s->cap_parent) * sizeof *s->parent);
-		s->cap_parent = n;
-	}
+	s->parent = grow_zeroed(s->parent, &s->cap_parent, child, child * 2 + 16, sizeof *s->parent);
 	s->parent[child] = parent;
 	/* The child's copies of the parent's live objects are live in the child. */
 	uint32_t n = s->naccs;
