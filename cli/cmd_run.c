@@ -20,6 +20,7 @@
 #include "fmt.h"
 #include "ga.h"
 #include "kview.h"
+#include "pace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -565,7 +566,9 @@ int cli_cmd_run(int argc, char **argv)
 	int child_status = -1;
 	/* Test hook: a deliberately slow drainer (microseconds of sleep per round). */
 	const char *delay_env = getenv("GOALLOC_TRACE_DRAIN_DELAY_US");
-	long delay_us = delay_env ? atol(delay_env) : 0, idle_us = 25;
+	long delay_us = delay_env ? atol(delay_env) : 0;
+	cli_pace pace;
+	cli_pace_init(&pace);
 	bool child_done = false, others_noted = false, dberr = false;
 	for (;;) {
 		int64_t n = cli_drain_round(d);
@@ -573,55 +576,53 @@ int cli_cmd_run(int argc, char **argv)
 			dberr = true;
 			break;
 		}
-		int st;
-		pid_t p = 0;
 		uint64_t tw = mono_ns();
-		if (n > 0 && tw - last_wait < 1000 * 1000 && !child_done)
-			continue; /* busy: reap at most every millisecond */
-		last_wait = tw;
-		if (kv && cli_kview_poll(kv, false) != 0) {
-			dberr = true;
-			break;
-		}
-		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
-			cli_drain_proc_exit(d, p, status_code(st));
-			if (p == child) {
-				child_status = st;
-				child_done = true;
-			}
-		}
-		if (child_done && p < 0 && errno == ECHILD)
-			break;
-		if (child_done && !others_noted && !o.quiet) {
-			fprintf(stderr, "%sgoalloc-trace: %s exited; waiting for the processes it left running\n",
-			        live ? "\r\033[K" : "", pname);
-			others_noted = true;
-		}
-		uint64_t t = mono_ns();
-		if (t - last_flush > 500 * 1000 * 1000ull) {
-			if (cli_drain_flush(d, false, "running", -1) != 0) {
+		if (n == 0 || tw - last_wait >= 1000 * 1000 || child_done) {
+			/* housekeeping, at most every millisecond while records flow */
+			last_wait = tw;
+			if (kv && cli_kview_poll(kv, false) != 0) {
 				dberr = true;
 				break;
 			}
-			last_flush = t;
+			int st;
+			pid_t p = 0;
+			while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+				cli_drain_proc_exit(d, p, status_code(st));
+				if (p == child) {
+					child_status = st;
+					child_done = true;
+				}
+			}
+			if (child_done && p < 0 && errno == ECHILD)
+				break;
+			if (child_done && !others_noted && !o.quiet) {
+				fprintf(stderr, "%sgoalloc-trace: %s exited; waiting for the processes it left running\n",
+				        live ? "\r\033[K" : "", pname);
+				others_noted = true;
+			}
+			uint64_t t = mono_ns();
+			if (t - last_flush > 500 * 1000 * 1000ull) {
+				if (cli_drain_flush(d, false, "running", -1) != 0) {
+					dberr = true;
+					break;
+				}
+				last_flush = t;
+			}
+			if (t - last_reap > 200 * 1000 * 1000ull) {
+				cli_drain_reap_rings(d);
+				last_reap = t;
+			}
+			if (live && t - last_status > 250 * 1000 * 1000ull) {
+				status_line(d, t0, last_events, t - last_status);
+				last_events = cli_drain_events(d);
+				last_status = t;
+			}
 		}
-		if (t - last_reap > 200 * 1000 * 1000ull) {
-			cli_drain_reap_rings(d);
-			last_reap = t;
-		}
-		if (live && t - last_status > 250 * 1000 * 1000ull) {
-			status_line(d, t0, last_events, t - last_status);
-			last_events = cli_drain_events(d);
-			last_status = t;
-		}
-		if (delay_us > 0 || (n == 0 && !__atomic_load_n(&reg->waiters, __ATOMIC_RELAXED))) {
-			/* idle: sleep, longer the longer nothing came (50 us .. 2 ms) */
-			idle_us = n ? 50 : (idle_us < 2000 ? idle_us * 2 : 2000);
-			long us = delay_us > 0 ? delay_us : idle_us;
-			struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+		if (delay_us > 0) {
+			struct timespec ts = {delay_us / 1000000, (delay_us % 1000000) * 1000};
 			nanosleep(&ts, NULL);
 		} else {
-			idle_us = 25;
+			cli_pace_after(&pace, reg, n);
 		}
 	}
 	if (live)

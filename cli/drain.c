@@ -59,6 +59,7 @@ struct cli_drain {
 	int64_t events, seq, last_t;
 	double ns_per_tsc;    /* the TSC's rate: the region's, then clock_refine's */
 	uint64_t refined_tsc; /* ... when last refined */
+	uint64_t tick_tsc;    /* rdtsc of the last tick that moved the clock and the heartbeat */
 	int r0_pid, r0_tid;
 	cursor *cur;
 	bool error;
@@ -456,8 +457,9 @@ static void tick(cli_drain *d)
 {
 	gt_region *reg = d->reg;
 	uint64_t now = gt_rdtsc();
-	if (now - __atomic_load_n(&reg->now_tsc, __ATOMIC_RELAXED) > reg->tsc_per_ms / 50) {
-		__atomic_store_n(&reg->now_tsc, now, __ATOMIC_RELAXED);
+	if (now - d->tick_tsc > reg->tsc_per_ms / 50) {
+		d->tick_tsc = now;
+		gt_clock_raise(reg, now); /* producers raise it too (span decisions) */
 		__atomic_store_n(&reg->heartbeat_ns, cli_drain_mono_ns(), __ATOMIC_RELEASE);
 		if (__atomic_load_n(&reg->drainer_gone, __ATOMIC_RELAXED))
 			__atomic_store_n(&reg->drainer_gone, 0, __ATOMIC_RELAXED);
@@ -466,6 +468,14 @@ static void tick(cli_drain *d)
 			d->refined_tsc = now;
 		}
 	}
+}
+
+/* A record's place in the merge of rings: its time, then frees after
+ * anything else of the same time (see cli_drain_round).  rdtsc values stay
+ * far below 2^63. */
+static inline uint64_t merge_key(const gt_record *r)
+{
+	return r->tsc << 1 | (r->kind == GT_EV_FREE);
 }
 
 int64_t cli_drain_round(cli_drain *d)
@@ -506,28 +516,34 @@ int64_t cli_drain_round(cli_drain *d)
 		k = 0;
 	}
 	while (k > 0) {
-		/* The cursor whose next record is oldest (ties: the first in cur[]),
-		 * and the runner-up: the best cursor is drained for as long as its
-		 * records stay before the runner-up's next one.  Alloc and free
-		 * records carry the coarse clock (region.now_tsc), so a ring's
-		 * records come in runs of equal times and most records are handed
-		 * over without comparing the other rings again. */
+		/* The cursor whose next record comes first, and the runner-up: the
+		 * best cursor is drained for as long as its records stay before the
+		 * runner-up's next one.  Alloc and free records carry the coarse
+		 * clock (region.now_tsc), so a ring's records come in runs of equal
+		 * times and most records are handed over without comparing the
+		 * other rings again.  "First" is by merge_key: time, then, at equal
+		 * times (one tick of the coarse clock), anything before a free, then
+		 * the first in cur[].  Within a tick the order of two threads is
+		 * unknown, and a free of an object another thread allocated in the
+		 * same tick is far more common than the reverse (a producer and its
+		 * consumer): a free taken before its allocation waits for it in the
+		 * model (agg.c), which is correct but costs ~150 ns. */
 		int best = 0, next = -1;
-		uint64_t best_tsc = d->cur[0].recs[d->cur[0].pos & mask].tsc, next_tsc = UINT64_MAX;
+		uint64_t best_key = merge_key(&d->cur[0].recs[d->cur[0].pos & mask]), next_key = UINT64_MAX;
 		for (int c = 1; c < k; c++) {
-			uint64_t t = d->cur[c].recs[d->cur[c].pos & mask].tsc;
-			if (t < best_tsc) {
+			uint64_t t = merge_key(&d->cur[c].recs[d->cur[c].pos & mask]);
+			if (t < best_key) {
 				next = best;
-				next_tsc = best_tsc;
-				best_tsc = t;
+				next_key = best_key;
+				best_key = t;
 				best = c;
-			} else if (t < next_tsc) {
+			} else if (t < next_key) {
 				next = c;
-				next_tsc = t;
+				next_key = t;
 			}
 		}
-		/* records of `best` before (next_tsc, next) in (time, position) order */
-		uint64_t lim = next < 0 ? UINT64_MAX : best < next ? next_tsc : next_tsc - 1;
+		/* records of `best` before (next_key, next) in (key, position) order */
+		uint64_t lim = next < 0 ? UINT64_MAX : best < next ? next_key : next_key - 1;
 		cursor *c = &d->cur[best];
 		bool held = false;
 		do {
@@ -547,7 +563,7 @@ int64_t cli_drain_round(cli_drain *d)
 			}
 			if (GT_UNLIKELY((++n & 4095) == 0))
 				tick(d);
-		} while (++c->pos != c->end && c->recs[c->pos & mask].tsc <= lim);
+		} while (++c->pos != c->end && merge_key(&c->recs[c->pos & mask]) <= lim);
 		if (held || c->pos == c->end) {
 			__atomic_store_n(&gt_region_ring(reg, c->ring)->tail, c->pos, __ATOMIC_RELEASE);
 			d->cur[best] = d->cur[--k];

@@ -19,6 +19,7 @@
  * Who writes what:
  *   ring.head      producer (release store after the record is written)
  *   ring.tail      drainer  (release store after the records are consumed)
+ *   ring.tail_seen producer  (its own copy of tail, on the head's line)
  *   ring.dropped   producer (records dropped: lossy mode or drainer gone)
  *   region.heartbeat_ns  drainer, every loop; producers that wait for room
  *                  stop waiting when it goes stale or the drainer is gone.
@@ -72,7 +73,7 @@ enum {
 
 /* One decision.  40 bytes, naturally aligned. */
 typedef struct gt_record {
-	uint64_t tsc;     /* rdtsc (alloc/free: region.now_tsc, a coarse clock);
+	uint64_t tsc;     /* rdtsc (allocator decisions: region.now_tsc, a coarse clock);
 	                     the region header converts it to ns */
 	uint64_t addr;
 	uint64_t size;
@@ -125,7 +126,10 @@ typedef struct gt_ring {
 	char pad0[48];
 	uint64_t head;    /* atomic: producer */
 	uint64_t dropped; /* atomic: producer */
-	char pad1[48];
+	uint64_t tail_seen; /* producer only: the tail it last read (room is known
+	                       without loading the drainer's line until head
+	                       reaches tail_seen + cap) */
+	char pad1[40];
 	uint64_t tail;    /* atomic: drainer */
 	char pad2[56];
 } gt_ring;
@@ -154,9 +158,11 @@ typedef struct gt_region {
 	uint64_t tsc_per_ms;    /* calibrated by the CLI before the target starts */
 	uint32_t waiters;       /* atomic: producers waiting for room (the drainer then never sleeps) */
 	uint32_t waits;         /* atomic: times a producer found its ring full and waited (wraps) */
-	uint64_t now_tsc;       /* atomic: rdtsc, refreshed by the drainer every round: the
-	                           coarse clock of alloc and free records (rdtsc costs 22 ns
-	                           on this kind of VM; a load of this line a few) */
+	uint64_t now_tsc;       /* atomic, only raised (gt_clock_raise): rdtsc, refreshed by
+	                           the drainer every round and by each producer every
+	                           GT_CLOCK_EVERY decisions: the coarse clock of the
+	                           allocator's records (rdtsc costs 22 ns on this kind of
+	                           VM; a load of this line a few) */
 	uint32_t stack_mode;    /* GT_STACKS_*: which allocations carry a stack */
 	uint32_t stack_depth;   /* frames kept per stack, 1..GT_STACK_DEPTH_MAX */
 	uint64_t sample_rate;   /* GT_STACKS_SAMPLE: mean bytes between sampled allocations */
@@ -177,6 +183,17 @@ static inline uint64_t gt_rdtsc(void)
 	uint32_t lo, hi;
 	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
 	return ((uint64_t)hi << 32) | lo;
+}
+
+/* Raise region.now_tsc to t if it is behind (it never goes back: the
+ * drainer and the producers both move it); returns the clock after. */
+static inline uint64_t gt_clock_raise(gt_region *r, uint64_t t)
+{
+	uint64_t cur = __atomic_load_n(&r->now_tsc, __ATOMIC_RELAXED);
+	while (cur < t && !__atomic_compare_exchange_n(&r->now_tsc, &cur, t, 1, __ATOMIC_RELAXED,
+	                                               __ATOMIC_RELAXED))
+		;
+	return cur < t ? t : cur;
 }
 
 #endif

@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -42,6 +43,9 @@ static __thread gt_ring *tls_ring __attribute__((tls_model("initial-exec")));
 static __thread gt_record *tls_recs __attribute__((tls_model("initial-exec")));
 static __thread bool tls_exited __attribute__((tls_model("initial-exec")));
 static __thread int tls_tid __attribute__((tls_model("initial-exec")));
+/* Decisions until this thread next moves the coarse clock (observe). */
+#define GT_CLOCK_EVERY 128
+static __thread int tls_clock_left __attribute__((tls_model("initial-exec")));
 
 static uint64_t mono_ns(void)
 {
@@ -65,7 +69,10 @@ static bool drainer_alive(void)
 static bool ring_room(gt_ring *r, uint64_t head)
 {
 	uint64_t cap = ring_mask + 1;
-	if (GT_LIKELY(head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) < cap))
+	if (GT_LIKELY(head - r->tail_seen < cap))
+		return true; /* room, known without touching the drainer's line */
+	r->tail_seen = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+	if (GT_LIKELY(head - r->tail_seen < cap))
 		return true;
 	if (region->flags & GT_FLAG_LOSSY)
 		return false;
@@ -74,10 +81,12 @@ static bool ring_room(gt_ring *r, uint64_t head)
 		return false; /* gone: ask again only every 65536 drops */
 	int saved = errno;
 	bool ok = true;
-	__atomic_fetch_add(&region->waiters, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&region->waiters, 1, __ATOMIC_SEQ_CST);
 	__atomic_fetch_add(&region->waits, 1, __ATOMIC_RELAXED);
+	/* the drainer may be pacing itself in a futex wait on this word (cli/pace.c) */
+	syscall(SYS_futex, &region->waiters, FUTEX_WAKE, 1, NULL, NULL, 0);
 	for (unsigned spins = 0;; spins++) {
-		if (head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) < cap)
+		if (head - (r->tail_seen = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE)) < cap)
 			break;
 		if ((spins & 1023) == 1023 && !drainer_alive()) {
 			ok = false;
@@ -187,13 +196,18 @@ static void observe(const ga_event *ev, void *ctx)
 {
 	(void)ctx;
 	gt_record rec;
-	/* Allocations and frees, nearly all events, take the drainer's coarse
-	 * clock; the ring keeps each thread's order and the drainer restores
-	 * alloc-before-free across threads.  Rarer decisions take rdtsc. */
-	if (GT_LIKELY(ev->kind <= GA_EV_FREE))
+	/* Every decision takes the coarse clock, so that the drainer's merge
+	 * by time sees one clock: a span's refill is never stamped after the
+	 * frees of its objects, nor an allocation after its free.  The drainer
+	 * moves the clock every round; each thread also moves it up to rdtsc
+	 * every GT_CLOCK_EVERY decisions, so that it stays fine (a few
+	 * microseconds) while the drainer sleeps between rounds. */
+	if (GT_UNLIKELY(--tls_clock_left <= 0)) {
+		tls_clock_left = GT_CLOCK_EVERY;
+		rec.tsc = gt_clock_raise(region, gt_rdtsc());
+	} else {
 		rec.tsc = __atomic_load_n(&region->now_tsc, __ATOMIC_RELAXED);
-	else
-		rec.tsc = gt_rdtsc();
+	}
 	rec.addr = ev->addr;
 	rec.size = ev->size;
 	rec.aux = (uint32_t)ev->aux;
