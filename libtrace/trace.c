@@ -54,6 +54,14 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The time of a rare record (thread, process, fork): rdtsc, and the
+ * coarse clock raised to it, so that the allocator records after it are
+ * not stamped earlier. */
+static uint64_t stamp(void)
+{
+	return gt_clock_raise(region, gt_rdtsc());
+}
+
 static bool drainer_alive(void)
 {
 	uint64_t hb = __atomic_load_n(&region->heartbeat_ns, __ATOMIC_ACQUIRE);
@@ -187,7 +195,7 @@ static inline void put(const gt_record *rec)
 
 static void emit_thread_event(uint8_t kind)
 {
-	gt_record rec = {.tsc = gt_rdtsc(), .kind = kind, .aux = (uint32_t)tls_tid};
+	gt_record rec = {.tsc = stamp(), .kind = kind, .aux = (uint32_t)tls_tid};
 	ring_put(tls_ring, tls_recs, &rec);
 }
 
@@ -259,7 +267,7 @@ static void emit_cmdline(void)
 	for (ssize_t off = 0, chunk = 0; off < n; off += GT_TEXT_CHUNK, chunk++) {
 		gt_record rec;
 		memset(&rec, 0, sizeof rec);
-		rec.tsc = gt_rdtsc();
+		rec.tsc = stamp();
 		rec.kind = GT_EV_TEXT;
 		rec.flags = (uint16_t)chunk;
 		memcpy(gt_record_text(&rec), buf + off, (size_t)(n - off < GT_TEXT_CHUNK ? n - off : GT_TEXT_CHUNK));
@@ -272,7 +280,7 @@ static uint32_t fork_seq; /* FORK number of the last fork of this process */
 static void emit_proc_start(uint32_t fork_no)
 {
 	const ga_options *o = ga_get_options();
-	gt_record rec = {.tsc = gt_rdtsc(), .kind = GT_EV_PROC_START, .aux = (uint32_t)getpid(),
+	gt_record rec = {.tsc = stamp(), .kind = GT_EV_PROC_START, .aux = (uint32_t)getpid(),
 	                 .size = (uint64_t)getppid(), .cls = o->go_exact, .flags = o->tiny, .span = fork_no};
 	put(&rec);
 	emit_cmdline();
@@ -328,7 +336,7 @@ void gt_trace_fork_prepare(void)
 {
 	if (!region)
 		return;
-	gt_record rec = {.tsc = gt_rdtsc(), .kind = GT_EV_FORK, .span = ++fork_seq};
+	gt_record rec = {.tsc = stamp(), .kind = GT_EV_FORK, .span = ++fork_seq};
 	put(&rec);
 }
 
@@ -351,7 +359,7 @@ void gt_trace_exit(int status_known, int status)
 {
 	if (!region)
 		return;
-	gt_record rec = {.tsc = gt_rdtsc(), .kind = GT_EV_PROC_EXIT, .aux = (uint32_t)getpid(),
+	gt_record rec = {.tsc = stamp(), .kind = GT_EV_PROC_EXIT, .aux = (uint32_t)getpid(),
 	                 .size = status_known ? (uint64_t)(uint32_t)status : UINT64_MAX};
 	put(&rec);
 }
