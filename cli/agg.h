@@ -16,15 +16,6 @@ enum { CLI_CLASSES = 68 };
 /* HeapAlloc, requested, HeapInuse, HeapIdle, HeapReleased, HeapSys */
 enum { FIG_ALLOC, FIG_REQ, FIG_INUSE, FIG_IDLE, FIG_RELEASED, FIG_SYS, FIG_N };
 
-typedef struct cli_span_row {
-	int pid;
-	uint32_t span_id;
-	uint8_t cls;
-	bool tiny;
-	uint64_t base;
-	int64_t npages, created_ns, released_ns, peak;
-} cli_span_row;
-
 typedef struct cli_agg cli_agg;
 
 /* The event kinds of the database's event table beyond gt_event.h's: a FREE

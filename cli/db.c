@@ -49,6 +49,7 @@ enum {
 	ST_PROCESS,
 	ST_EVENT,   /* one row: the tail of a batch */
 	ST_EVENTS,  /* EV_BATCH rows */
+	ST_SPANS,   /* SPAN_BATCH rows */
 	ST_THREAD,
 	ST_STACK,
 	ST_FRAME,
@@ -76,7 +77,8 @@ static const char *const st_sql[ST_COUNT] = {
 	[ST_SAMPLE] = "INSERT OR REPLACE INTO heap_sample VALUES(?,?,?,?,?,?,?,?)",
 	[ST_PROCESS] = "INSERT OR REPLACE INTO process VALUES(?,?,?,?,?,?,?,?)",
 	[ST_EVENT] = "INSERT INTO event(t_ns, info, size, addr, ref) VALUES(?,?,?,?,?)",
-	[ST_EVENTS] = NULL, /* made by events_sql() */
+	[ST_EVENTS] = NULL, /* made in cli_db_open */
+	[ST_SPANS] = NULL,
 	[ST_THREAD] = "INSERT OR REPLACE INTO thread(tno, run_id, pid, tid) VALUES(?,?,?,?)",
 	[ST_STACK] = "INSERT INTO stack(run_id, stack_id, frames, frame_ids) VALUES(?,?,?,?)",
 	[ST_FRAME] = "INSERT INTO frame VALUES(?,?,?,?,?,?,?,?,?)",
@@ -90,7 +92,7 @@ static const char *const st_sql[ST_COUNT] = {
 	[ST_MODELLED] = "INSERT OR REPLACE INTO modelled_run VALUES(?,?,?)",
 };
 
-enum { EV_COLS = 5, EV_BATCH = 64 };
+enum { EV_COLS = 5, EV_BATCH = 64, SPAN_COLS = 10, SPAN_BATCH = 32 };
 
 struct cli_db {
 	sqlite3 *h;
@@ -205,6 +207,16 @@ static int validate(cli_db *db, int64_t *tables, int64_t *version, char *err, si
 	return 0;
 }
 
+/* The INSERT of one row, sql ("... VALUES(?,...)"), made to insert n rows
+ * per execution: SQLite's cost per row is mostly per statement. */
+static void batch_sql(char *out, size_t cap, const char *sql, int n)
+{
+	const char *values = strstr(sql, "VALUES") + 6;
+	int len = snprintf(out, cap, "%.*s", (int)(values - sql), sql);
+	for (int i = 0; i < n; i++)
+		len += snprintf(out + len, cap - (size_t)len, "%s%s", i ? "," : "", values);
+}
+
 int cli_db_open(const char *path, bool create, bool *created, cli_db **out, char *err, size_t errlen)
 {
 	*out = NULL;
@@ -266,13 +278,12 @@ int cli_db_open(const char *path, bool create, bool *created, cli_db **out, char
 		snprintf(err, errlen, "cannot create the schema: %s", db->err);
 		goto fail;
 	}
-	char batch_sql[EV_BATCH * 16 + 64];
-	int len = snprintf(batch_sql, sizeof batch_sql, "INSERT INTO event(t_ns, info, size, addr, ref) VALUES");
-	for (int i = 0; i < EV_BATCH; i++)
-		len += snprintf(batch_sql + len, sizeof batch_sql - (size_t)len, "%s(?,?,?,?,?)", i ? "," : "");
+	char ev_sql[EV_BATCH * 16 + 64], span_sql[SPAN_BATCH * 24 + 64];
+	batch_sql(ev_sql, sizeof ev_sql, st_sql[ST_EVENT], EV_BATCH);
+	batch_sql(span_sql, sizeof span_sql, st_sql[ST_SPAN], SPAN_BATCH);
 	for (int i = 0; i < ST_COUNT; i++)
-		if (sqlite3_prepare_v3(db->h, i == ST_EVENTS ? batch_sql : st_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-		                       &db->st[i], NULL) != SQLITE_OK) {
+		if (sqlite3_prepare_v3(db->h, i == ST_EVENTS ? ev_sql : i == ST_SPANS ? span_sql : st_sql[i], -1,
+		                       SQLITE_PREPARE_PERSISTENT, &db->st[i], NULL) != SQLITE_OK) {
 			snprintf(err, errlen, "cannot prepare statements: %s", sqlite3_errmsg(db->h));
 			goto fail;
 		}
@@ -422,18 +433,33 @@ int cli_db_class_stat(cli_db *db, int64_t run_id, int cls, const cli_class_row *
 	return step(db, ST_CLASS_STAT, "insert class stats");
 }
 
-int cli_db_span(cli_db *db, int64_t run_id, int pid, int64_t span_id, int cls, bool tiny, uint64_t base,
-                int64_t npages, int64_t created_ns, int64_t released_ns, int64_t peak)
+static void bind_span(sqlite3_stmt *s, int first, int64_t run_id, const cli_span_row *r)
 {
-	sqlite3_stmt *s = db->st[ST_SPAN];
-	const int64_t v[] = {run_id, pid, span_id, cls, tiny, (int64_t)base, npages, created_ns};
-	bind_i64s(s, 1, v, 8);
-	if (released_ns >= 0)
-		sqlite3_bind_int64(s, 9, released_ns);
+	const int64_t v[] = {run_id, r->pid, r->span_id, r->cls, r->tiny, (int64_t)r->base, r->npages, r->created_ns};
+	bind_i64s(s, first, v, 8);
+	if (r->released_ns >= 0)
+		sqlite3_bind_int64(s, first + 8, r->released_ns);
 	else
-		sqlite3_bind_null(s, 9);
-	sqlite3_bind_int64(s, 10, peak);
-	return step(db, ST_SPAN, "insert span");
+		sqlite3_bind_null(s, first + 8);
+	sqlite3_bind_int64(s, first + 9, r->peak);
+}
+
+/* Whole batches of SPAN_BATCH rows, then one by one. */
+int cli_db_spans(cli_db *db, int64_t run_id, const cli_span_row *rows, int n)
+{
+	int i = 0;
+	for (; i + SPAN_BATCH <= n; i += SPAN_BATCH) {
+		for (int j = 0; j < SPAN_BATCH; j++)
+			bind_span(db->st[ST_SPANS], 1 + j * SPAN_COLS, run_id, &rows[i + j]);
+		if (step(db, ST_SPANS, "insert spans") != 0)
+			return -1;
+	}
+	for (; i < n; i++) {
+		bind_span(db->st[ST_SPAN], 1, run_id, &rows[i]);
+		if (step(db, ST_SPAN, "insert span") != 0)
+			return -1;
+	}
+	return 0;
 }
 
 int cli_db_tiny_stat(cli_db *db, int64_t run_id, int64_t blocks, int64_t objects, int64_t bytes)

@@ -53,8 +53,17 @@ typedef struct cli_class_row {
 } cli_class_row;
 
 int cli_db_class_stat(cli_db *db, int64_t run_id, int cls, const cli_class_row *row);
-int cli_db_span(cli_db *db, int64_t run_id, int pid, int64_t span_id, int cls, bool tiny, uint64_t base,
-                int64_t npages, int64_t created_ns, int64_t released_ns /* -1: NULL */, int64_t peak);
+/* A span's row (the model's, agg.c); released_ns -1 is NULL: in use at the end. */
+typedef struct cli_span_row {
+	int pid;
+	uint32_t span_id;
+	uint8_t cls;
+	bool tiny;
+	uint64_t base;
+	int64_t npages, created_ns, released_ns, peak;
+} cli_span_row;
+
+int cli_db_spans(cli_db *db, int64_t run_id, const cli_span_row *rows, int n);
 int cli_db_tiny_stat(cli_db *db, int64_t run_id, int64_t blocks, int64_t objects, int64_t bytes);
 /* Allocations per requested size (request_size) and a class's most spans
  * at once (class_span). */

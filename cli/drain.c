@@ -697,11 +697,8 @@ int cli_drain_flush(cli_drain *d, bool final, const char *state, int exit_status
 	const cli_span_row *rows;
 	int nr = cli_agg_take_spans(d->agg, &rows);
 	for (int pass = 0; pass < (final ? 2 : 1); pass++) {
-		for (int i = 0; i < nr; i++)
-			if (cli_db_span(db, d->run_id, rows[i].pid, rows[i].span_id, rows[i].cls, rows[i].tiny,
-			                rows[i].base, rows[i].npages, rows[i].created_ns, rows[i].released_ns,
-			                rows[i].peak) != 0)
-				return fail(d);
+		if (cli_db_spans(db, d->run_id, rows, nr) != 0)
+			return fail(d);
 		if (final && pass == 0)
 			nr = cli_agg_live_spans(d->agg, &rows);
 	}
