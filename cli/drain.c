@@ -16,11 +16,13 @@
 #include "trace.h"
 #include "u64map.h"
 
+#include <linux/futex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 typedef struct proc {
@@ -478,6 +480,19 @@ static inline uint64_t merge_key(const gt_record *r)
 	return r->tsc << 1 | (r->kind == GT_EV_FREE);
 }
 
+/* The records of ring i before pos are consumed: their space goes back to
+ * the producer, and a producer waiting for it (a futex wait on the tail's
+ * low word, trace.c) is woken. */
+static void give_back(gt_region *reg, uint32_t i, uint64_t pos)
+{
+	gt_ring *r = gt_region_ring(reg, i);
+	/* seq_cst: the store is seen before waiters is read (a producer raises
+	 * waiters, then reads the tail) */
+	__atomic_store_n(&r->tail, pos, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&reg->waiters, __ATOMIC_SEQ_CST))
+		syscall(SYS_futex, (uint32_t *)&r->tail, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+}
+
 int64_t cli_drain_round(cli_drain *d)
 {
 	gt_region *reg = d->reg;
@@ -512,7 +527,7 @@ int64_t cli_drain_round(cli_drain *d)
 			handle(d, r, c->pid, c->tid);
 		}
 		n = (int64_t)(pos - c->pos);
-		__atomic_store_n(&gt_region_ring(reg, c->ring)->tail, pos, __ATOMIC_RELEASE);
+		give_back(reg, c->ring, pos);
 		k = 0;
 	}
 	while (k > 0) {
@@ -565,7 +580,7 @@ int64_t cli_drain_round(cli_drain *d)
 				tick(d);
 		} while (++c->pos != c->end && merge_key(&c->recs[c->pos & mask]) <= lim);
 		if (held || c->pos == c->end) {
-			__atomic_store_n(&gt_region_ring(reg, c->ring)->tail, c->pos, __ATOMIC_RELEASE);
+			give_back(reg, c->ring, c->pos);
 			d->cur[best] = d->cur[--k];
 		}
 	}

@@ -94,18 +94,23 @@ static bool ring_room(gt_ring *r, uint64_t head)
 	/* the drainer may be pacing itself in a futex wait on this word (cli/pace.c) */
 	syscall(SYS_futex, &region->waiters, FUTEX_WAKE, 1, NULL, NULL, 0);
 	for (unsigned spins = 0;; spins++) {
-		if (head - (r->tail_seen = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE)) < cap)
+		uint64_t tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+		r->tail_seen = tail;
+		if (head - tail < cap)
 			break;
-		if ((spins & 1023) == 1023 && !drainer_alive()) {
+		if ((spins & 63) == 63 && !drainer_alive()) {
 			ok = false;
 			break;
 		}
-		if (spins < 20000) { /* the drainer runs on another core: yield, do not sleep */
+		if (spins < 8) { /* the drainer may be in the middle of a round */
 			sched_yield();
 			continue;
 		}
-		struct timespec ts = {0, 50 * 1000};
-		nanosleep(&ts, NULL);
+		/* Sleep until the drainer moves the tail (it wakes this word when
+		 * producers wait, cli/drain.c give_back), at most 1 ms: spinning
+		 * here would take the CPU the drainer needs on a small machine. */
+		struct timespec ts = {0, 1000 * 1000};
+		syscall(SYS_futex, (uint32_t *)&r->tail, FUTEX_WAIT, (uint32_t)tail, &ts, NULL, 0);
 	}
 	__atomic_fetch_sub(&region->waiters, 1, __ATOMIC_RELAXED);
 	errno = saved;
