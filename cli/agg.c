@@ -83,6 +83,7 @@ typedef struct pendq {
 typedef struct shadowed {
 	uint64_t size;
 	uint32_t stack;
+	uint32_t span; /* the span id it was allocated in */
 } shadowed;
 typedef struct sizeq {
 	shadowed *items;
@@ -527,8 +528,19 @@ static inline uint32_t slot_of(const spanv *v, uint64_t addr)
 
 static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int64_t t_ns);
 
-/* A free that arrived before this allocation is applied now (the oldest
- * one waiting at this address). */
+/* Remove item i of queue q (FIFO), keeping the order of the others. */
+#define QTAKE(q, i)                                                                        \
+	do {                                                                               \
+		memmove((q)->items + (q)->head + 1, (q)->items + (q)->head, (i) * sizeof *(q)->items); \
+		(q)->head++;                                                               \
+		(q)->n--;                                                                  \
+	} while (0)
+
+/* A free that arrived before this allocation is applied now: the oldest
+ * one waiting at this address for an object of this span.  (The span id
+ * tells apart an object freed in a span the heap has since reused at the
+ * same address: in the merge, a free may come after the next allocation
+ * there when both fell in one tick of the coarse clock.) */
 static void resolve_pending(cli_agg *a, uint32_t proc, const gt_record *r)
 {
 	if (GT_LIKELY_AGG(!a->npend))
@@ -537,8 +549,13 @@ static void resolve_pending(cli_agg *a, uint32_t proc, const gt_record *r)
 	pendq *q = pendmap_get(&a->pend, key);
 	if (!q || !q->n)
 		return;
-	pending p = q->items[q->head++];
-	q->n--;
+	uint32_t i = 0;
+	while (i < q->n && q->items[q->head + i].rec.span != r->span)
+		i++;
+	if (i == q->n)
+		return;
+	pending p = q->items[q->head + i];
+	QTAKE(q, i);
 	a->npend--;
 	if (!q->n) {
 		pendq dead = {0};
@@ -560,22 +577,29 @@ static void wait_for_alloc(cli_agg *a, uint32_t proc, int pid, const gt_record *
 	a->npend++;
 }
 
-static void shadow_push(cli_agg *a, uint64_t key, uint64_t size, uint32_t stack)
+static void shadow_push(cli_agg *a, uint64_t key, uint64_t size, uint32_t stack, uint32_t span)
 {
 	bool isnew;
 	sizeq *q = sizemap_put(&a->shadow, key, &isnew);
-	shadowed v = {size, stack};
+	shadowed v = {size, stack, span};
 	QPUSH(q, v);
 }
 
-static bool shadow_pop(cli_agg *a, uint64_t key, uint64_t *size, uint32_t *stack)
+/* The oldest superseded object at this address from span `span`. */
+static bool shadow_pop(cli_agg *a, uint64_t key, uint32_t span, uint64_t *size, uint32_t *stack)
 {
 	sizeq *q = sizemap_get(&a->shadow, key);
 	if (!q || !q->n)
 		return false;
-	*size = q->items[q->head].size;
-	*stack = q->items[q->head++].stack;
-	if (!--q->n) {
+	uint32_t i = 0;
+	while (i < q->n && q->items[q->head + i].span != span)
+		i++;
+	if (i == q->n)
+		return false;
+	*size = q->items[q->head + i].size;
+	*stack = q->items[q->head + i].stack;
+	QTAKE(q, i);
+	if (!q->n) {
 		sizeq dead = {0};
 		sizemap_del(&a->shadow, key, &dead);
 		free(dead.items);
@@ -633,7 +657,7 @@ static inline void remember(cli_agg *a, uint32_t proc, spanv *v, const gt_record
 		v->large_stack = r->stack;
 	}
 	if (GT_UNLIKELY_AGG(superseded))
-		shadow_push(a, obj_key(proc, r->addr), old, old_stack);
+		shadow_push(a, obj_key(proc, r->addr), old, old_stack, v->id);
 }
 
 /* The requested size of the live object at r->addr, forgotten; false if
@@ -642,7 +666,7 @@ static inline bool forget(cli_agg *a, uint32_t proc, spanv *v, const gt_record *
                           uint32_t *stack)
 {
 	*stack = 0;
-	if (GT_UNLIKELY_AGG(a->shadow.count) && shadow_pop(a, obj_key(proc, r->addr), size, stack))
+	if (GT_UNLIKELY_AGG(a->shadow.count) && shadow_pop(a, obj_key(proc, r->addr), r->span, size, stack))
 		return true; /* the older object at this address */
 	if (v->sizes) {
 		uint32_t slot = slot_of(v, r->addr);

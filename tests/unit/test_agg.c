@@ -1,0 +1,121 @@
+/* test_agg.c: the drainer's model (cli/agg.c) fed records in the orders the
+ * merge of two threads' rings can hand them over, checked through its
+ * public figures.
+ *
+ * The case that matters: within one tick of the coarse clock the merge
+ * cannot tell the order of two threads, so a consumer's frees may come
+ * after the producer's next allocations at the same addresses, even after
+ * the heap gave the span back and made a new span there.  Each free must
+ * still meet its own object (by span id), and none may be left unmatched.
+ */
+#include "agg.h"
+#include "check.h"
+#include "ga.h"
+#include "gt_event.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* agg.c reports allocations with stacks to the sites model; none here. */
+void cli_sites_on_alloc(struct cli_sites *s, uint32_t proc, uint32_t stack, int cls, uint64_t req, uint64_t alloc)
+{
+	(void)s, (void)proc, (void)stack, (void)cls, (void)req, (void)alloc;
+	abort();
+}
+void cli_sites_on_free(struct cli_sites *s, uint32_t proc, uint32_t stack, int cls, uint64_t req, uint64_t alloc)
+{
+	(void)s, (void)proc, (void)stack, (void)cls, (void)req, (void)alloc;
+	abort();
+}
+
+enum { P = 101, C = 102 }; /* producer and consumer thread ids */
+
+static cli_agg *a;
+static int64_t t = 1000;
+
+static void ev(int tid, uint8_t kind, uint8_t cls, uint64_t addr, uint64_t size, uint32_t span, uint32_t aux)
+{
+	gt_record r = {.tsc = 1, .kind = kind, .cls = cls, .addr = addr, .size = size, .span = span, .aux = aux};
+	cli_agg_event(a, 1, 4242, tid, &r, t++);
+}
+
+/* A class with exactly two objects in a one-page span. */
+static unsigned two_per_page(void)
+{
+	for (unsigned c = 1; c < GA_CLASSES; c++)
+		if (ga_class_npages(c) == 1 && ga_class_nelems(c) == 2)
+			return c;
+	return 0;
+}
+
+static void check_balanced(const char *what, unsigned cls, int64_t allocs, int64_t requested)
+{
+	cli_class_row row;
+	cli_agg_class(a, (int)cls, &row);
+	CHECK(cli_agg_unmatched(a) == 0, "%s: %lld frees unmatched", what, (long long)cli_agg_unmatched(a));
+	CHECK(row.allocs == allocs && row.frees == allocs, "%s: allocs %lld frees %lld, want %lld each", what,
+	      (long long)row.allocs, (long long)row.frees, (long long)allocs);
+	CHECK(row.requested_bytes == requested, "%s: requested %lld, want %lld", what,
+	      (long long)row.requested_bytes, (long long)requested);
+	int64_t fig[FIG_N];
+	cli_agg_figures(a, fig);
+	CHECK(fig[FIG_ALLOC] == 0 && fig[FIG_REQ] == 0, "%s: HeapAlloc %lld requested %lld live at the end",
+	      what, (long long)fig[FIG_ALLOC], (long long)fig[FIG_REQ]);
+}
+
+/* The order the merge produced on bench-prodcons (seen in a --events
+ * database): A1 in span 1; the heap takes span 1 back and makes span 2 at
+ * the same page; X and then X2 at the same address in span 2; only then the
+ * consumer's frees of A1, X and X2. */
+static void reused_span_then_frees(unsigned cls)
+{
+	uint64_t base = 0xc000068000ull, sz = ga_class_size(cls);
+	a = cli_agg_new(0);
+	ev(P, GT_EV_SPAN_ALLOC, (uint8_t)cls, base, 1, 1, 0);
+	ev(P, GT_EV_REFILL, (uint8_t)cls, base, 1, 1, 2);
+	ev(P, GT_EV_ALLOC_SMALL, (uint8_t)cls, base, sz - 100, 1, 0);     /* A1 */
+	ev(P, GT_EV_SPAN_FREE, (uint8_t)cls, base, 1, 1, 0);              /* before A1's free */
+	ev(P, GT_EV_SPAN_ALLOC, (uint8_t)cls, base, 1, 2, 0);
+	ev(P, GT_EV_REFILL, (uint8_t)cls, base, 1, 2, 2);
+	ev(P, GT_EV_ALLOC_SMALL, (uint8_t)cls, base, sz - 200, 2, 0);     /* X */
+	ev(P, GT_EV_ALLOC_SMALL, (uint8_t)cls, base, sz - 300, 2, 0);     /* X2, X's free still due */
+	ev(C, GT_EV_FREE, (uint8_t)cls, base, 0, 1, 0);                   /* A1 */
+	ev(C, GT_EV_FREE, (uint8_t)cls, base, 0, 2, 0);                   /* X */
+	ev(C, GT_EV_FREE, (uint8_t)cls, base, 0, 2, 0);                   /* X2 */
+	check_balanced("reused span", cls, 3, (int64_t)(3 * sz - 600));
+	cli_agg_free(a);
+}
+
+/* A free that comes before its allocation waits for an allocation in its
+ * own span, not for the next one at the same address. */
+static void early_free_waits_for_its_span(unsigned cls)
+{
+	uint64_t base = 0xc000070000ull, sz = ga_class_size(cls);
+	a = cli_agg_new(0);
+	ev(P, GT_EV_SPAN_ALLOC, (uint8_t)cls, base, 1, 5, 0);
+	ev(P, GT_EV_ALLOC_SMALL, (uint8_t)cls, base, sz - 10, 5, 0);      /* B1 */
+	ev(C, GT_EV_FREE, (uint8_t)cls, base, 0, 5, 0);                   /* B1 */
+	ev(P, GT_EV_SPAN_FREE, (uint8_t)cls, base, 1, 5, 0);
+	ev(C, GT_EV_FREE, (uint8_t)cls, base, 0, 7, 0);                   /* B2's free, before B2 */
+	ev(P, GT_EV_SPAN_ALLOC, (uint8_t)cls, base, 1, 6, 0);
+	ev(P, GT_EV_ALLOC_SMALL, (uint8_t)cls, base, sz - 20, 6, 0);      /* in span 6: not B2 */
+	CHECK(cli_agg_unmatched(a) == 1, "the free of span 7's object was applied to span 6's (%lld waiting)",
+	      (long long)cli_agg_unmatched(a));
+	ev(C, GT_EV_FREE, (uint8_t)cls, base, 0, 6, 0);
+	ev(P, GT_EV_SPAN_FREE, (uint8_t)cls, base, 1, 6, 0);
+	ev(P, GT_EV_SPAN_ALLOC, (uint8_t)cls, base, 1, 7, 0);
+	ev(P, GT_EV_ALLOC_SMALL, (uint8_t)cls, base, sz - 30, 7, 0);      /* B2: its free is applied */
+	check_balanced("early free", cls, 3, (int64_t)(3 * sz - 60));
+	cli_agg_free(a);
+}
+
+int main(void)
+{
+	unsigned cls = two_per_page();
+	CHECK(cls != 0, "no class with two objects per one-page span");
+	if (cls) {
+		reused_span_then_frees(cls);
+		early_free_waits_for_its_span(cls);
+	}
+	return check_result("test_agg");
+}
