@@ -451,8 +451,8 @@ static void handle(cli_drain *d, const gt_record *r, int pid, int tid)
 	sink(d, r, pid, tid, t, r->kind, size);
 }
 
-/* The coarse clock moves in steps of ~20 us: each store costs every
- * producer a cache miss on its next event.  The heartbeat (CLOCK_MONOTONIC
+/* The drainer moves the coarse clock in steps of ~20 us: each store costs
+ * every producer a cache miss on its next event.  The heartbeat (CLOCK_MONOTONIC
  * ns) moves with it; a drainer that is alive again also clears the
  * producers' verdict that it was gone. */
 static void tick(cli_drain *d)
@@ -461,7 +461,7 @@ static void tick(cli_drain *d)
 	uint64_t now = gt_rdtsc();
 	if (now - d->tick_tsc > reg->tsc_per_ms / 50) {
 		d->tick_tsc = now;
-		gt_clock_raise(reg, now); /* producers raise it too (span decisions) */
+		gt_clock_raise(reg, now); /* producers raise it too (trace.c, observe) */
 		__atomic_store_n(&reg->heartbeat_ns, cli_drain_mono_ns(), __ATOMIC_RELEASE);
 		if (__atomic_load_n(&reg->drainer_gone, __ATOMIC_RELAXED))
 			__atomic_store_n(&reg->drainer_gone, 0, __ATOMIC_RELAXED);
@@ -533,7 +533,7 @@ int64_t cli_drain_round(cli_drain *d)
 	while (k > 0) {
 		/* The cursor whose next record comes first, and the runner-up: the
 		 * best cursor is drained for as long as its records stay before the
-		 * runner-up's next one.  Alloc and free records carry the coarse
+		 * runner-up's next one.  The allocator's records carry the coarse
 		 * clock (region.now_tsc), so a ring's records come in runs of equal
 		 * times and most records are handed over without comparing the
 		 * other rings again.  "First" is by merge_key: time, then, at equal

@@ -43,7 +43,7 @@ static void wait_us(gt_region *reg, long us)
 	syscall(SYS_futex, &reg->waiters, FUTEX_WAIT, 0, &ts, NULL, 0);
 }
 
-uint64_t cli_pace_after(cli_pace *p, gt_region *reg, int64_t n)
+void cli_pace_after(cli_pace *p, gt_region *reg, int64_t n)
 {
 	/* the records of this round came in between the start of the last
 	 * round and the start of this one */
@@ -72,5 +72,4 @@ uint64_t cli_pace_after(cli_pace *p, gt_region *reg, int64_t n)
 		wait_us(reg, us);
 	p->prev_ns = p->last_ns;
 	p->last_ns = us ? cli_drain_mono_ns() : now;
-	return p->last_ns - now;
 }

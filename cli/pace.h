@@ -15,7 +15,7 @@ typedef struct cli_pace {
 void cli_pace_init(cli_pace *p);
 /* After a round that read n records: sleep as long as the policy says
  * (none while a producer waits for room), waking early when one starts to
- * wait.  Returns the nanoseconds it slept. */
-uint64_t cli_pace_after(cli_pace *p, gt_region *reg, int64_t n);
+ * wait. */
+void cli_pace_after(cli_pace *p, gt_region *reg, int64_t n);
 
 #endif

@@ -160,7 +160,7 @@ typedef struct gt_region {
 	uint32_t waits;         /* atomic: times a producer found its ring full and waited (wraps) */
 	uint64_t now_tsc;       /* atomic, only raised (gt_clock_raise): rdtsc, refreshed by
 	                           the drainer every round and by each producer every
-	                           GT_CLOCK_EVERY decisions: the coarse clock of the
+	                           GT_CLOCK_EVERY decisions (trace.c): the coarse clock of the
 	                           allocator's records (rdtsc costs 22 ns on this kind of
 	                           VM; a load of this line a few) */
 	uint32_t stack_mode;    /* GT_STACKS_*: which allocations carry a stack */
