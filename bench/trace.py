@@ -645,27 +645,31 @@ def summary(ran, results, modes, problems, ht_note, keep):
 	else:
 		rb.out("  drainer keeps up with %.0fM events/s: no figure  NOT MET" % (T_DRAIN_RATE / 1e6))
 	if store:
-		# A program that makes fewer allocator events per second than the target
-		# even untraced cannot show the store's rate: it is left out of the
-		# rate check (but not of the size check).
-		fast = [s for s in store if s[2] and s[2] >= T_STORE_RATE]
-		slow = [s for s in store if not (s[2] and s[2] >= T_STORE_RATE)]
+		# The rate is the store's capacity, so it is judged on programs that
+		# make at least twice the target untraced: one that makes 1.5-3M
+		# events/s would need --events to cost it nothing (1.5M/s) or at most
+		# 2x (3M/s) to pass, whatever the store can take.  The others are
+		# printed below with their rates, and count for the size check.
+		fast = [s for s in store if s[2] and s[2] >= 2 * T_STORE_RATE]
+		slow = [s for s in store if not (s[2] and s[2] >= 2 * T_STORE_RATE)]
 		rate_ok = bool(fast) and all(s[1] >= T_STORE_RATE for s in fast)
 		worst_b = max(s[3] for s in store)
 		size_ok = worst_b <= T_STORE_BYTES
 		if fast:
 			lo = min(fast, key=lambda s: s[1])
 			rate_txt = "lowest %.2fM/s (%s) over %d workloads making >= %.1fM events/s untraced" % (
-				lo[1] / 1e6, lo[0], len(fast), T_STORE_RATE / 1e6)
+				lo[1] / 1e6, lo[0], len(fast), 2 * T_STORE_RATE / 1e6)
 		else:
-			rate_txt = "no workload makes %.1fM events/s even untraced" % (T_STORE_RATE / 1e6)
+			rate_txt = "no workload makes %.1fM events/s even untraced" % (2 * T_STORE_RATE / 1e6)
 		rb.out("  --events stores >= %.1fM raw events/s at <= %.0f bytes each: %s; "
 		       "at most %.1f B/event  %s" %
 		       (T_STORE_RATE / 1e6, T_STORE_BYTES, rate_txt, worst_b,
 		        verdict(rate_ok and size_ok)))
 		if slow:
 			rb.out("    (rate not judged on %s: fewer than %.1fM events/s untraced)" %
-			       (", ".join(s[0] for s in slow), T_STORE_RATE / 1e6))
+			       (", ".join("%s %.2fM/s with --events, %.2fM/s untraced" %
+			                  (s[0], s[1] / 1e6, (s[2] or 0) / 1e6) for s in slow),
+			        2 * T_STORE_RATE / 1e6))
 	elif "events" not in modes:
 		rb.out("  --events stores >= %.1fM events/s: not run (--modes)" % (T_STORE_RATE / 1e6))
 	else:
