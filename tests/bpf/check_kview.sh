@@ -174,6 +174,13 @@ refused)
 attach)
 	"$target" "$dir/go" >"$dir/out" &
 	tpid=$!
+	# attach to the program, not to the shell's child before its exec (whose
+	# maps hold no C library for a moment: "cannot attach ... no C library")
+	for i in $(seq 1 100); do
+		[ "$(readlink /proc/$tpid/exe 2>/dev/null)" = "$(realpath "$target")" ] &&
+			grep -q 'libc[.-]' /proc/$tpid/maps 2>/dev/null && break
+		sleep 0.02
+	done
 	"$cli" attach -p $tpid --events -o "$dir/t.db" 2>"$dir/err" &
 	apid=$!
 	for i in $(seq 1 200); do
