@@ -528,6 +528,15 @@ static inline uint32_t slot_of(const spanv *v, uint64_t addr)
 
 static void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, int64_t t_ns);
 
+/* The index of the first item of queue q whose `field` is v, or q->n. */
+#define QFIND(q, field, v)                                                                  \
+	({                                                                                  \
+		uint32_t i_ = 0;                                                            \
+		while (i_ < (q)->n && (q)->items[(q)->head + i_].field != (v))              \
+			i_++;                                                               \
+		i_;                                                                         \
+	})
+
 /* Remove item i of queue q (FIFO), keeping the order of the others. */
 #define QTAKE(q, i)                                                                        \
 	do {                                                                               \
@@ -549,9 +558,7 @@ static void resolve_pending(cli_agg *a, uint32_t proc, const gt_record *r)
 	pendq *q = pendmap_get(&a->pend, key);
 	if (!q || !q->n)
 		return;
-	uint32_t i = 0;
-	while (i < q->n && q->items[q->head + i].rec.span != r->span)
-		i++;
+	uint32_t i = QFIND(q, rec.span, r->span);
 	if (i == q->n)
 		return;
 	pending p = q->items[q->head + i];
@@ -591,9 +598,7 @@ static bool shadow_pop(cli_agg *a, uint64_t key, uint32_t span, uint64_t *size, 
 	sizeq *q = sizemap_get(&a->shadow, key);
 	if (!q || !q->n)
 		return false;
-	uint32_t i = 0;
-	while (i < q->n && q->items[q->head + i].span != span)
-		i++;
+	uint32_t i = QFIND(q, span, span);
 	if (i == q->n)
 		return false;
 	*size = q->items[q->head + i].size;

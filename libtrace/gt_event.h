@@ -18,7 +18,8 @@
  *
  * Who writes what:
  *   ring.head      producer (release store after the record is written)
- *   ring.tail      drainer  (release store after the records are consumed)
+ *   ring.tail      drainer  (stored after the records are consumed; then it
+ *                  wakes producers waiting on the tail's low word, a futex)
  *   ring.tail_seen producer  (its own copy of tail, on the head's line)
  *   ring.dropped   producer (records dropped: lossy mode or drainer gone)
  *   region.heartbeat_ns  drainer, every loop; producers that wait for room
@@ -156,7 +157,9 @@ typedef struct gt_region {
 	uint32_t pad;
 	uint64_t tsc0, ns0;     /* a (rdtsc, CLOCK_MONOTONIC ns) pair taken together */
 	uint64_t tsc_per_ms;    /* calibrated by the CLI before the target starts */
-	uint32_t waiters;       /* atomic: producers waiting for room (the drainer then never sleeps) */
+	uint32_t waiters;       /* atomic: producers waiting for room (the drainer then never
+	                           sleeps); also the futex word the drainer sleeps on, which a
+	                           producer wakes when it starts to wait (cli/pace.c) */
 	uint32_t waits;         /* atomic: times a producer found its ring full and waited (wraps) */
 	uint64_t now_tsc;       /* atomic, only raised (gt_clock_raise): rdtsc, refreshed by
 	                           the drainer every round and by each producer every

@@ -54,9 +54,9 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* The time of a rare record (thread, process, fork): rdtsc, and the
- * coarse clock raised to it, so that the allocator records after it are
- * not stamped earlier. */
+/* A precise time: rdtsc, and the coarse clock raised to it, so that the
+ * allocator records after it are not stamped earlier.  For rare records
+ * (thread, process, fork) and every GT_CLOCK_EVERY decisions (observe). */
 static uint64_t stamp(void)
 {
 	return gt_clock_raise(region, gt_rdtsc());
@@ -217,7 +217,7 @@ static void observe(const ga_event *ev, void *ctx)
 	 * microseconds) while the drainer sleeps between rounds. */
 	if (GT_UNLIKELY(--tls_clock_left <= 0)) {
 		tls_clock_left = GT_CLOCK_EVERY;
-		rec.tsc = gt_clock_raise(region, gt_rdtsc());
+		rec.tsc = stamp();
 	} else {
 		rec.tsc = __atomic_load_n(&region->now_tsc, __ATOMIC_RELAXED);
 	}
