@@ -494,10 +494,12 @@ int cli_cmd_run(int argc, char **argv)
 				_exit(127);
 			setrlimit(RLIMIT_MEMLOCK, &memlock);
 		}
-		char preload[PATH_MAX * 2], fdstr[16];
+		char preload[PATH_MAX * 2], fdstr[32];
 		const char *old = getenv("LD_PRELOAD");
 		snprintf(preload, sizeof preload, "%s%s%s", lib, old && *old ? ":" : "", old && *old ? old : "");
-		snprintf(fdstr, sizeof fdstr, "%d", fd);
+		/* FD@PID: a process that closed the fd finds the region again
+		 * through /proc/PID/fd/FD (libtrace/trace.c, region_fd) */
+		snprintf(fdstr, sizeof fdstr, "%d@%d", fd, (int)reg->drainer_pid);
 		setenv("LD_PRELOAD", preload, 1);
 		setenv(GT_ENV_FD, fdstr, 1);
 		if (go_exact)

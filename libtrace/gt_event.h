@@ -4,7 +4,8 @@
  * each other.
  *
  * Region (one memfd, created by the CLI, inherited by the whole process
- * tree through the fd named in GOALLOC_TRACE_FD):
+ * tree through the fd named in GOALLOC_TRACE_FD, "FD@PID" with PID the
+ * CLI's: a process that closed FD opens /proc/PID/fd/FD instead):
  *
  *   gt_region   header page
  *   gt_ring[n]  ring headers (one cache line per field group)

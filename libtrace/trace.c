@@ -291,18 +291,81 @@ static void emit_proc_start(uint32_t fork_no)
 	emit_cmdline();
 }
 
-/* Runs once, from the allocator's first initialisation (ga_init_hook). */
-void ga_init_hook(void)
+/* Whether hdr is the header of a region this library can use, made by the
+ * CLI with pid drainer (0: any). */
+static bool region_ok(const gt_region *hdr, int drainer)
+{
+	return hdr->magic == GT_MAGIC && hdr->version == GT_VERSION && hdr->nrings >= 2 &&
+	       !(hdr->cap & (hdr->cap - 1)) && (!drainer || hdr->drainer_pid == drainer);
+}
+
+/* "/proc/PID/fd/FD" into buf (no stdio: this runs inside malloc). */
+static void proc_fd_path(char *buf, int pid, int fd)
+{
+	char *p = buf;
+	const char *parts[] = {"/proc/", "/fd/"};
+	int nums[] = {pid, fd};
+	for (int k = 0; k < 2; k++) {
+		for (const char *c = parts[k]; *c; c++)
+			*p++ = *c;
+		char digits[12];
+		int n = 0;
+		unsigned v = (unsigned)nums[k];
+		do
+			digits[n++] = (char)('0' + v % 10);
+		while ((v /= 10) != 0);
+		while (n)
+			*p++ = digits[--n];
+	}
+	*p = 0;
+}
+
+/* The region's fd and header.  GOALLOC_TRACE_FD is "FD@PID": the memfd the
+ * CLI (PID) created, inherited by the whole process tree.  A program may
+ * close it before an exec (Python's subprocess closes every fd it is not
+ * told to pass, and so do daemons and closefrom() users) or reuse its
+ * number; then the region is opened again through the CLI's own fd,
+ * /proc/PID/fd/FD: the same memfd, still without a name.  Returns the fd,
+ * *own set when it was opened here (the caller closes it once mapped), or
+ * -1: run untraced. */
+static int region_fd(const char *v, gt_region *hdr, bool *own)
+{
+	char *end;
+	long fd = strtol(v, &end, 10);
+	long drainer = *end == '@' ? strtol(end + 1, NULL, 10) : 0;
+	if (fd < 0 || fd > INT32_MAX || drainer < 0 || drainer > INT32_MAX)
+		return -1;
+	*own = false;
+	if (pread((int)fd, hdr, sizeof *hdr, 0) == (ssize_t)sizeof *hdr && region_ok(hdr, (int)drainer))
+		return (int)fd;
+	if (!drainer)
+		return -1;
+	char path[48];
+	proc_fd_path(path, (int)drainer, (int)fd);
+	int mine = open(path, O_RDWR | O_CLOEXEC);
+	if (mine < 0)
+		return -1; /* the CLI is gone, or this process may not look at it */
+	if (pread(mine, hdr, sizeof *hdr, 0) != (ssize_t)sizeof *hdr || !region_ok(hdr, (int)drainer)) {
+		close(mine);
+		return -1;
+	}
+	*own = true;
+	return mine;
+}
+
+static void init_tracing(void)
 {
 	const char *v = getenv(GT_ENV_FD);
 	if (!v || !*v)
 		return;
-	int fd = atoi(v);
 	gt_region hdr;
-	if (pread(fd, &hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr || hdr.magic != GT_MAGIC ||
-	    hdr.version != GT_VERSION || hdr.nrings < 2 || (hdr.cap & (hdr.cap - 1)))
+	bool own;
+	int fd = region_fd(v, &hdr, &own);
+	if (fd < 0)
 		return; /* not ours: run untraced */
 	void *p = mmap(NULL, hdr.bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (own)
+		close(fd); /* the mapping keeps the region; children find it as this process did */
 	if (p == MAP_FAILED)
 		return;
 	region = p;
@@ -318,6 +381,15 @@ void ga_init_hook(void)
 	stacks_on = gt_stack_init(region->stack_mode, region->stack_depth, region->sample_rate);
 	ga_set_observer(observe, NULL);
 	emit_proc_start(0);
+}
+
+/* Runs once, from the allocator's first initialisation: inside the
+ * program's first malloc, whose errno the failed probes must not change. */
+void ga_init_hook(void)
+{
+	int saved = errno;
+	init_tracing();
+	errno = saved;
 }
 
 /* After the thread's mcache was flushed: its last events are in its ring. */

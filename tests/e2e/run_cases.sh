@@ -7,6 +7,7 @@
 #   lossy      --lossy with a slow drainer drops and counts; the default
 #              mode with the same slow drainer drops nothing
 #   fork       a forked child's heap is a copy of its parent's
+#   exec-closed  a child exec'd after its parent closed every fd is traced
 #   sigint     SIGINT to the CLI stops the target and finishes the database
 #   sh         sh -c 'prog1; prog2' records both programs in one run
 #   append     -o on an existing goalloc database adds a run
@@ -88,6 +89,19 @@ fork)
 	[ "$cls" = "$live $req" ] || die "classes' live bytes and requested at the end: $cls, the heap's: $live $req"
 	neg=$(q "SELECT count(*) FROM class_stat WHERE live_objects < 0 OR live_bytes < 0 OR live_requested < 0")
 	[ "$neg" = 0 ] || die "$neg classes with negative live figures"
+	;;
+exec-closed)
+	# a program that closes its fds before an exec (Python's subprocess
+	# does) is still traced after it: the new image finds the region again
+	"$cli" run -q --events -o "$dir/t.db" -- "$known" "$dir/m1" exec-closed "$dir/m2" || die "run failed"
+	# the exec keeps the pid: the new image is the process's next seq
+	seq=$(q "SELECT seq FROM process WHERE command LIKE '%m2' AND command NOT LIKE '%exec-closed%'")
+	[ -n "$seq" ] || die "the exec'd image is not a process of the run: $(q 'SELECT pid, seq, command FROM process')"
+	t0=$(q "SELECT started_ns FROM process WHERE seq=$seq")
+	want=$(grep -c '^A ' "$dir/m2")
+	got=$(q "SELECT count(*) FROM events WHERE t_ns >= $t0 AND kind IN (1,2,3)")
+	[ "$want" -gt 0 ] && [ "$got" -ge "$want" ] || die "the child made $want allocations, $got recorded"
+	[ "$(q "SELECT unmatched_frees FROM run")" = 0 ] || die "unmatched frees: $(q 'SELECT unmatched_frees FROM run')"
 	;;
 quiet)
 	# a change followed by silence is on the timeline when it happened: the
