@@ -414,12 +414,14 @@ static void handle(cli_drain *d, const gt_record *r, int pid, int tid)
 		}
 		return;
 	case GT_EV_PROC_EXIT:
+		/* The record comes from libgoalloc's destructor, and libraries
+		 * finalised after it still free (curl: ~700 objects): the heap
+		 * leaves the figures when the process is reaped or found gone
+		 * (the round loop, cli_drain_reap_rings) or at the end. */
 		if (p && p->exited_ns < 0) {
 			p->exited_ns = t;
 			p->dirty = true;
 		}
-		if (p)
-			proc_end(d, p, ix, t, false);
 		break;
 	case GT_EV_OWNER:
 		return;
