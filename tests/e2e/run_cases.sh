@@ -1,5 +1,5 @@
 #!/bin/bash
-# run_cases.sh CLI KNOWN CASE: one end-to-end case of `goalloc-trace run`.
+# run_cases.sh CLI KNOWN CASE [PROG]: one end-to-end case of `goalloc-trace run`.
 #   crash      the target dies by SIGSEGV half-way: every event it emitted
 #              is in the database, run exits 139 and marks the run crashed
 #   killed-cli the CLI is SIGKILLed mid-run: the database opens and holds a
@@ -13,8 +13,15 @@
 #   append     -o on an existing goalloc database adds a run
 #   bad-input  missing program, unwritable path, non-goalloc file: one line,
 #              non-zero exit, nothing left behind or changed
+#   handoff    PROG = tests/e2e/handoff: spans handed between threads within
+#              one tick of the coarse clock are still modelled in causal
+#              order (a refill never before the SPAN_ALLOC of its span), so
+#              no free is left without its allocation
+#   late-free  PROG = tests/e2e/late_free: frees made after the process's
+#              exit record (by library destructors run after libgoalloc's;
+#              seen with curl in a shell pipeline) still find their objects
 set -uo pipefail
-cli=$(realpath "$1") known=$(realpath "$2") case=$3
+cli=$(realpath "$1") known=$(realpath "$2") case=$3 prog=${4:+$(realpath "$4")}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 die() { echo "FAIL: $*"; exit 1; }
@@ -102,6 +109,30 @@ exec-closed)
 	got=$(q "SELECT count(*) FROM events WHERE t_ns >= $t0 AND kind IN (1,2,3)")
 	[ "$want" -gt 0 ] && [ "$got" -ge "$want" ] || die "the child made $want allocations, $got recorded"
 	[ "$(q "SELECT unmatched_frees FROM run")" = 0 ] || die "unmatched frees: $(q 'SELECT unmatched_frees FROM run')"
+	;;
+handoff)
+	out=$("$cli" run -q --stacks=off -o "$dir/t.db" -- "$prog" 8 8 20000) || die "run failed"
+	n=${out#ok }
+	[ "$n" = 1280000 ] || die "the program said: $out"
+	u=$(q "SELECT unmatched_frees FROM run")
+	[ "$u" = 0 ] || die "$u frees left without their allocation"
+	neg=$(q "SELECT count(*) FROM class_stat WHERE live_objects < 0 OR live_bytes < 0 OR live_requested < 0")
+	[ "$neg" = 0 ] || die "$neg classes with negative live figures"
+	# the program's objects are 1500..8199 bytes, all freed by their threads
+	got=$(q "SELECT sum(c.allocs) || ' ' || sum(c.frees) FROM class_stats c JOIN size_classes s USING (run_id, class)
+	         WHERE s.size >= 1536 AND c.class > 0")
+	set -- $got
+	[ "$1" -ge "$n" ] && [ "$2" -ge "$n" ] || die "allocations and frees of 1.5-8 KiB: $got, the program made $n of each"
+	echo "ok: $got"
+	;;
+late-free)
+	out=$("$cli" run -q --stacks=off -o "$dir/t.db" -- bash -c "'$prog' | cat") || die "run failed"
+	[ "$out" = ok ] || die "the program said: $out"
+	u=$(q "SELECT unmatched_frees FROM run")
+	[ "$u" = 0 ] || die "$u frees left without their allocation"
+	pid=$(q "SELECT pid FROM process WHERE command LIKE '%late_free'")
+	[ -n "$pid" ] || die "the program is not a process of the run: $(q 'SELECT pid, seq, command FROM process')"
+	echo ok
 	;;
 quiet)
 	# a change followed by silence is on the timeline when it happened: the
