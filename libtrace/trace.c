@@ -207,19 +207,6 @@ static void emit_thread_event(uint8_t kind)
 	ring_put(tls_ring, tls_recs, &rec);
 }
 
-/* Decisions that can hand a span, or pages, from one thread to another:
- * a refill (its span may come from another thread's cache, through
- * mcentral), mheap's span and page decisions, and large objects.  Within
- * one tick of the coarse clock the merge knows no order between threads,
- * and a refill merged before the SPAN_ALLOC that made its span took the
- * span's first objects from the model (their frees were left unmatched:
- * up to 44 a run with 300 threads, e2e_handoff).  So these records take
- * rdtsc, which is after every stamp of what came before them (every stamp
- * is a TSC reading from the past), and the thread's later records are
- * never stamped before it (tls_floor).  The coarse clock itself is left
- * alone: raising it here (a CAS on the line every producer reads) cost
- * bench-larson 3% of its traced time.  All are rare next to small
- * allocations and frees. */
 /* Threads of this process that have made a decision since it started (or
  * forked): with one, its ring's order is the order, and a refill needs no
  * rdtsc (22 ns; bench-churn makes 800,000 refills). */
@@ -235,6 +222,19 @@ static inline bool several_writers(void)
 	return __atomic_load_n(&writers, __ATOMIC_RELAXED) > 1;
 }
 
+/* Decisions that can hand a span, or pages, from one thread to another:
+ * a refill (its span may come from another thread's cache, through
+ * mcentral), mheap's span and page decisions, and large objects.  Within
+ * one tick of the coarse clock the merge knows no order between threads,
+ * and a refill merged before the SPAN_ALLOC that made its span took the
+ * span's first objects from the model (their frees were left unmatched:
+ * up to 44 a run with 300 threads, e2e_handoff).  So these records take
+ * rdtsc, which is after every stamp of what came before them (every stamp
+ * is a TSC reading from the past), and the thread's later records are
+ * never stamped before it (tls_floor).  The coarse clock itself is left
+ * alone: raising it here (a CAS on the line every producer reads) cost
+ * bench-larson 3% of its traced time.  All are rare next to small
+ * allocations and frees. */
 static inline bool handoff(const ga_event *ev)
 {
 	return (ev->kind >= GA_EV_REFILL && ev->kind <= GA_EV_SCAVENGE) || ev->kind == GA_EV_ALLOC_LARGE ||
