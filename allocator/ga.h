@@ -39,6 +39,10 @@ void ga_fork_child(void);
 /* Called when a thread exits: flushes its mcache back to mcentral. */
 void ga_thread_exit(void);
 
+/* Whether a second thread has used the heap since the process started or
+ * forked (the single-threaded mode is over, stmode.c). */
+bool ga_threaded(void);
+
 /* Hooks an embedding library may define (weak references): called at the
  * end of the heap's initialisation (first allocation of the process, after
  * which allocation works), and on a thread's exit after its mcache was

@@ -137,6 +137,11 @@ void _ga_go_mt(void)
 	pthread_mutex_unlock(&mt_lock);
 }
 
+bool ga_threaded(void)
+{
+	return GA_LOAD(&ga_mt);
+}
+
 /* In a fork child the forking thread is the only one: T0 again. */
 void _ga_stmode_fork_child(void)
 {

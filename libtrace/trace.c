@@ -207,21 +207,6 @@ static void emit_thread_event(uint8_t kind)
 	ring_put(tls_ring, tls_recs, &rec);
 }
 
-/* Threads of this process that have made a decision since it started (or
- * forked): with one, its ring's order is the order, and a refill needs no
- * rdtsc (22 ns; bench-churn makes 800,000 refills). */
-static uint32_t writers;
-static __thread bool tls_writer __attribute__((tls_model("initial-exec")));
-
-static inline bool several_writers(void)
-{
-	if (GT_UNLIKELY(!tls_writer)) {
-		tls_writer = true;
-		__atomic_fetch_add(&writers, 1, __ATOMIC_RELAXED);
-	}
-	return __atomic_load_n(&writers, __ATOMIC_RELAXED) > 1;
-}
-
 /* Decisions that can hand a span, or pages, from one thread to another:
  * a refill (its span may come from another thread's cache, through
  * mcentral), mheap's span and page decisions, and large objects.  Within
@@ -234,7 +219,9 @@ static inline bool several_writers(void)
  * never stamped before it (tls_floor).  The coarse clock itself is left
  * alone: raising it here (a CAS on the line every producer reads) cost
  * bench-larson 3% of its traced time.  All are rare next to small
- * allocations and frees. */
+ * allocations and frees, and while only one thread uses the heap its
+ * ring's order is the order: no rdtsc then (22 ns; bench-churn makes
+ * 800,000 refills). */
 static inline bool handoff(const ga_event *ev)
 {
 	return (ev->kind >= GA_EV_REFILL && ev->kind <= GA_EV_SCAVENGE) || ev->kind == GA_EV_ALLOC_LARGE ||
@@ -255,7 +242,7 @@ static void observe(const ga_event *ev, void *ctx)
 	if (GT_UNLIKELY(--tls_clock_left <= 0)) {
 		tls_clock_left = GT_CLOCK_EVERY;
 		rec.tsc = stamp();
-	} else if (GT_UNLIKELY(handoff(ev)) && several_writers()) {
+	} else if (GT_UNLIKELY(handoff(ev)) && ga_threaded()) {
 		rec.tsc = tls_floor = gt_rdtsc();
 	} else {
 		rec.tsc = __atomic_load_n(&region->now_tsc, __ATOMIC_RELAXED);
@@ -468,8 +455,6 @@ void gt_trace_fork_child(void)
 	tls_recs = NULL;
 	tls_exited = false;
 	tls_tid = 0;
-	writers = 0;
-	tls_writer = false;
 	uint32_t parent_fork = fork_seq;
 	fork_seq = 0; /* this process's own forks count from 1 */
 	emit_proc_start(parent_fork);
