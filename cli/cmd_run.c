@@ -569,6 +569,9 @@ int cli_cmd_run(int argc, char **argv)
 	/* Test hook: a deliberately slow drainer (microseconds of sleep per round). */
 	const char *delay_env = getenv("GOALLOC_TRACE_DRAIN_DELAY_US");
 	long delay_us = delay_env ? atol(delay_env) : 0;
+	/* Test hook: producers publish while a round reads the rings' heads. */
+	const char *gap_env = getenv("GOALLOC_TRACE_SNAPSHOT_GAP_US");
+	cli_drain_set_snapshot_gap(d, gap_env ? atol(gap_env) : 0);
 	cli_pace pace;
 	cli_pace_init(&pace);
 	bool child_done = false, others_noted = false, dberr = false;
@@ -630,6 +633,7 @@ int cli_cmd_run(int argc, char **argv)
 	if (live)
 		fprintf(stderr, "\r\033[K");
 	/* Every process is gone: what is in the rings is all there will be. */
+	cli_drain_producers_done(d);
 	while (!dberr && cli_drain_round(d) > 0)
 		;
 	cli_drain_reap_rings(d);

@@ -80,6 +80,8 @@ struct cli_drain {
 	cursor *rec_cur;     /* ... the rings' cursors as the round began, */
 	gt_record *rec_buf;  /* ... pointing into a copy of their records */
 	uint64_t rec_cap;
+	long snap_gap_us;    /* test hook: a sleep between two rings' head reads */
+	bool producers_done; /* no record is published any more: rounds take all */
 };
 
 uint64_t cli_drain_mono_ns(void)
@@ -499,11 +501,25 @@ int64_t cli_drain_round(cli_drain *d)
 {
 	gt_region *reg = d->reg;
 	tick(d);
+	/* The round takes only records stamped before it began reading heads
+	 * (cut).  The heads are read one after another, so a record published
+	 * in ring A just after A's head was read is not in this round, while a
+	 * later record in ring B that depends on it (a refill of the span A
+	 * just made) may be.  The dependent record was stamped after the first
+	 * was published, so after cut: it waits for the next round with
+	 * everything behind it in its ring.  (Allocator records carry the
+	 * coarse clock, which tick() and producers raise to rdtsc readings of
+	 * the past, so cut holds back only records stamped during the reads.) */
+	uint64_t cut = d->producers_done ? UINT64_MAX : gt_rdtsc() << 1;
 	int k = 0;
 	for (uint32_t i = 0; i < reg->nrings; i++) {
 		gt_ring *r = gt_region_ring(reg, i);
 		if (i && __atomic_load_n(&r->state, __ATOMIC_ACQUIRE) == GT_RING_FREE)
 			continue;
+		if (GT_UNLIKELY(d->snap_gap_us > 0) && i) {
+			struct timespec ts = {0, d->snap_gap_us * 1000};
+			nanosleep(&ts, NULL);
+		}
 		uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
 		uint64_t tail = r->tail;
 		if (head == tail)
@@ -522,6 +538,8 @@ int64_t cli_drain_round(cli_drain *d)
 		uint64_t pos;
 		for (pos = c->pos; pos < c->end; pos++) {
 			const gt_record *r = &c->recs[pos & mask];
+			if (GT_UNLIKELY(merge_key(r) >= cut))
+				break;
 			if (GT_UNLIKELY((pos & 4095) == 0))
 				tick(d);
 			if (GT_UNLIKELY(r->kind == GT_EV_PROC_START) && !fork_ready(d, r))
@@ -559,8 +577,17 @@ int64_t cli_drain_round(cli_drain *d)
 				next_key = t;
 			}
 		}
-		/* records of `best` before (next_key, next) in (key, position) order */
+		if (GT_UNLIKELY(best_key >= cut)) {
+			/* every ring's next record is from after the round began */
+			for (int c = 0; c < k; c++)
+				give_back(reg, d->cur[c].ring, d->cur[c].pos);
+			break;
+		}
+		/* records of `best` before (next_key, next) in (key, position)
+		 * order, and before cut */
 		uint64_t lim = next < 0 ? UINT64_MAX : best < next ? next_key : next_key - 1;
+		if (lim >= cut)
+			lim = cut - 1;
 		cursor *c = &d->cur[best];
 		bool held = false;
 		do {
@@ -771,6 +798,16 @@ int cli_drain_flush(cli_drain *d, bool final, const char *state, int exit_status
 void cli_drain_set_progress(cli_drain *d, bool on)
 {
 	d->progress = on;
+}
+
+void cli_drain_producers_done(cli_drain *d)
+{
+	d->producers_done = true;
+}
+
+void cli_drain_set_snapshot_gap(cli_drain *d, long us)
+{
+	d->snap_gap_us = us > 0 && us < 1000000 ? us : 0;
 }
 
 int64_t cli_drain_events(const cli_drain *d)

@@ -33,6 +33,12 @@ int cli_drain_flush(cli_drain *d, bool final, const char *state, int exit_status
 
 /* Progress lines on stderr for long work at the end (symbolizing). */
 void cli_drain_set_progress(cli_drain *d, bool on);
+/* No producer publishes any more (every process of the run is gone, or the
+ * rings hold a replay): rounds take every record, however it is stamped. */
+void cli_drain_producers_done(cli_drain *d);
+/* Test hook: sleep `us` between reading one ring's head and the next's, so
+ * that producers publish in the middle of a round's snapshot. */
+void cli_drain_set_snapshot_gap(cli_drain *d, long us);
 int64_t cli_drain_events(const cli_drain *d);
 int64_t cli_drain_dropped(const cli_drain *d);
 int64_t cli_drain_now_ns(const cli_drain *d);

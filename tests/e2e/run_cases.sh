@@ -17,6 +17,11 @@
 #              one tick of the coarse clock are still modelled in causal
 #              order (a refill never before the SPAN_ALLOC of its span), so
 #              no free is left without its allocation
+#   handoff-gap  the same, with the drainer sleeping between two rings'
+#              head reads (GOALLOC_TRACE_SNAPSHOT_GAP_US, as when it is
+#              preempted there): a refill published in one ring after the
+#              SPAN_ALLOC that another ring's head read missed still waits
+#              for it
 #   late-free  PROG = tests/e2e/late_free: frees made after the process's
 #              exit record (by library destructors run after libgoalloc's;
 #              seen with curl in a shell pipeline) still find their objects
@@ -110,8 +115,11 @@ exec-closed)
 	[ "$want" -gt 0 ] && [ "$got" -ge "$want" ] || die "the child made $want allocations, $got recorded"
 	[ "$(q "SELECT unmatched_frees FROM run")" = 0 ] || die "unmatched frees: $(q 'SELECT unmatched_frees FROM run')"
 	;;
-handoff)
-	out=$("$cli" run -q --stacks=off -o "$dir/t.db" -- "$prog" 8 8 20000) || die "run failed"
+handoff | handoff-gap)
+	gap=0
+	[ "$case" = handoff-gap ] && gap=200
+	out=$(GOALLOC_TRACE_SNAPSHOT_GAP_US=$gap "$cli" run -q --stacks=off -o "$dir/t.db" -- "$prog" 8 8 20000) ||
+		die "run failed"
 	n=${out#ok }
 	[ "$n" = 1280000 ] || die "the program said: $out"
 	u=$(q "SELECT unmatched_frees FROM run")
