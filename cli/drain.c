@@ -4,7 +4,12 @@
  * and, with --events, to the event table in that order, then gives the
  * space back (tail) and frees rings whose owner has exited.
  *
- * Invariants: only this file writes ring tails and turns DONE rings FREE;
+ * Invariants: while producers run, a round takes no record stamped after
+ * its first rdtsc (`cut`), so no span handoff (stamped with rdtsc, trace.c)
+ * goes into the model before the record of another ring it depends on; a
+ * free that still comes before its allocation (both on the coarse clock)
+ * waits for it in the model; only this file writes ring tails and
+ * turns DONE rings FREE;
  * a ring is made FREE only when it is empty, so a new owner never sees an
  * old owner's records; the heartbeat is refreshed every round, so waiting
  * producers know the drainer is alive.
