@@ -35,7 +35,7 @@
 #include <unistd.h>
 
 typedef struct step {
-	uint32_t kind; /* a ring index, CLI_REC_ROUND_END or CLI_REC_PROC_EXIT */
+	uint32_t kind; /* a ring index, CLI_REC_ROUND_END, CLI_REC_PROC_EXIT or CLI_REC_PROC_GONE */
 	int32_t pid, status;
 	uint64_t head; /* a ring: its head after this chunk */
 } step;
@@ -107,6 +107,8 @@ static int replay_once(gt_region *reg, const step *steps, size_t nsteps, const c
 		const step *s = &steps[i];
 		if (s->kind == CLI_REC_PROC_EXIT) {
 			cli_drain_proc_exit(d, s->pid, s->status);
+		} else if (s->kind == CLI_REC_PROC_GONE) {
+			cli_drain_proc_gone(d, s->pid);
 		} else if (s->kind == CLI_REC_ROUND_END) {
 			if (cli_drain_round(d) < 0)
 				rc = -1;
@@ -201,7 +203,7 @@ int cli_cmd_replay(int argc, char **argv)
 		memcpy(&c, buf + off, sizeof c);
 		off += sizeof c;
 		nsteps++;
-		if (c.ring == CLI_REC_ROUND_END || c.ring == CLI_REC_PROC_EXIT)
+		if (c.ring >= CLI_REC_PROC_GONE)
 			continue;
 		uint64_t key = c.ring ? ((uint64_t)c.ring << 32 | c.gen) : 0;
 		size_t o = 0;
@@ -250,7 +252,7 @@ int cli_cmd_replay(int argc, char **argv)
 		cli_rec_chunk c;
 		memcpy(&c, buf + off, sizeof c);
 		off += sizeof c;
-		if (c.ring == CLI_REC_ROUND_END || c.ring == CLI_REC_PROC_EXIT) {
+		if (c.ring >= CLI_REC_PROC_GONE) {
 			steps[nsteps++] = (step){.kind = c.ring, .pid = c.pid, .status = c.tid};
 			continue;
 		}

@@ -655,18 +655,35 @@ static bool proc_gone(int pid)
 	return rp && rp[1] == ' ' && rp[2] == 'Z';
 }
 
+static void mark_gone(cli_drain *d, proc *p)
+{
+	if (d->rec) {
+		cli_rec_chunk ch = {.ring = CLI_REC_PROC_GONE, .pid = p->pid};
+		if (fwrite(&ch, sizeof ch, 1, d->rec) != 1)
+			d->error = true;
+	}
+	p->reaped = d->round;
+	if (p->exited_ns < 0)
+		p->exited_ns = d->last_t;
+	p->dirty = true;
+}
+
+void cli_drain_proc_gone(cli_drain *d, int pid)
+{
+	uint32_t ix;
+	proc *p = proc_of(d, pid, &ix);
+	if (p && !p->ended && p->reaped < 0)
+		mark_gone(d, p);
+}
+
 void cli_drain_reap_rings(cli_drain *d)
 {
 	/* Processes that ended without a word and were not our children to
 	 * reap (a child that called _exit, reaped by its own parent). */
 	for (int i = 0; i < d->nprocs; i++) {
 		proc *p = &d->procs[i];
-		if (p->pid > 0 && !p->ended && p->reaped < 0 && !proc_is_old_image(d, p) && proc_gone(p->pid)) {
-			p->reaped = d->round;
-			if (p->exited_ns < 0)
-				p->exited_ns = d->last_t;
-			p->dirty = true;
-		}
+		if (p->pid > 0 && !p->ended && p->reaped < 0 && !proc_is_old_image(d, p) && proc_gone(p->pid))
+			mark_gone(d, p);
 	}
 	gt_region *reg = d->reg;
 	for (uint32_t i = 1; i < reg->nrings; i++) {

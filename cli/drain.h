@@ -25,6 +25,9 @@ void cli_drain_reap_rings(cli_drain *d);
 /* A process of the run was reaped by the CLI: its exit status (as `run`
  * reports statuses: code, or 128+signal). */
 void cli_drain_proc_exit(cli_drain *d, int pid, int status);
+/* A process of the run ended that the CLI could not reap (a recording's
+ * CLI_REC_PROC_GONE; a live run finds these in cli_drain_reap_rings). */
+void cli_drain_proc_gone(cli_drain *d, int pid);
 /* The process `run` started: its heap at its end stays in the figures. */
 void cli_drain_set_root(cli_drain *d, int pid);
 /* Write everything the model learnt since the last flush and commit.
@@ -52,10 +55,12 @@ uint64_t cli_tsc_pair(uint64_t *ns);
  * replay` (cmd_replay.c) to measure the drainer on its own.  Binary, this
  * machine's byte order: one cli_rec_header, then chunks: a ring's records
  * consumed in one round (ring, gen, pid, tid, n, then n gt_records), a
- * round's end (ring CLI_REC_ROUND_END) or a process reaped by the CLI
- * (ring CLI_REC_PROC_EXIT: pid, tid = its status). */
+ * round's end (ring CLI_REC_ROUND_END), a process reaped by the CLI
+ * (ring CLI_REC_PROC_EXIT: pid, tid = its status) or a process found gone
+ * that was not the CLI's to reap (ring CLI_REC_PROC_GONE: pid). */
 #define CLI_REC_MAGIC 0x31474e4952544747ull /* "GGTRING1" little-endian */
-enum { CLI_REC_ROUND_END = 0xffffffffu, CLI_REC_PROC_EXIT = 0xfffffffeu };
+/* markers: the top ring numbers, CLI_REC_PROC_GONE the lowest of them */
+enum { CLI_REC_ROUND_END = 0xffffffffu, CLI_REC_PROC_EXIT = 0xfffffffeu, CLI_REC_PROC_GONE = 0xfffffffdu };
 typedef struct cli_rec_header {
 	uint64_t magic, tsc0, tsc_per_ms, sample_rate;
 	uint32_t stack_mode;
