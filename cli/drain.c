@@ -516,6 +516,10 @@ int64_t cli_drain_round(cli_drain *d)
 	 * coarse clock, which tick() and producers raise to rdtsc readings of
 	 * the past, so cut holds back only records stamped during the reads.) */
 	uint64_t cut = d->producers_done ? UINT64_MAX : gt_rdtsc() << 1;
+	/* A record stamped further past cut than any wait in the reads could
+	 * explain (a CPU whose TSC runs ahead) is taken anyway: a skewed clock
+	 * may misorder, but must not stall a program waiting for room. */
+	uint64_t skew = (reg->tsc_per_ms * 100) << 1;
 	int k = 0;
 	for (uint32_t i = 0; i < reg->nrings; i++) {
 		gt_ring *r = gt_region_ring(reg, i);
@@ -543,7 +547,7 @@ int64_t cli_drain_round(cli_drain *d)
 		uint64_t pos;
 		for (pos = c->pos; pos < c->end; pos++) {
 			const gt_record *r = &c->recs[pos & mask];
-			if (GT_UNLIKELY(merge_key(r) >= cut))
+			if (GT_UNLIKELY(merge_key(r) >= cut) && merge_key(r) - cut < skew)
 				break;
 			if (GT_UNLIKELY((pos & 4095) == 0))
 				tick(d);
@@ -582,7 +586,7 @@ int64_t cli_drain_round(cli_drain *d)
 				next_key = t;
 			}
 		}
-		if (GT_UNLIKELY(best_key >= cut)) {
+		if (GT_UNLIKELY(best_key >= cut) && best_key - cut < skew) {
 			/* every ring's next record is from after the round began */
 			for (int c = 0; c < k; c++)
 				give_back(reg, d->cur[c].ring, d->cur[c].pos);
@@ -591,7 +595,7 @@ int64_t cli_drain_round(cli_drain *d)
 		/* records of `best` before (next_key, next) in (key, position)
 		 * order, and before cut */
 		uint64_t lim = next < 0 ? UINT64_MAX : best < next ? next_key : next_key - 1;
-		if (lim >= cut)
+		if (lim >= cut && best_key < cut)
 			lim = cut - 1;
 		cursor *c = &d->cur[best];
 		bool held = false;
