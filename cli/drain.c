@@ -502,6 +502,14 @@ static void give_back(gt_region *reg, uint32_t i, uint64_t pos)
 		syscall(SYS_futex, (uint32_t *)&r->tail, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
 }
 
+/* Whether a record of merge key `key` waits for the next round: stamped
+ * after the round's cut, but not so far after that only a skewed clock
+ * explains it (cli_drain_round). */
+static inline bool after_cut(uint64_t key, uint64_t cut, uint64_t skew)
+{
+	return GT_UNLIKELY(key >= cut) && key - cut < skew;
+}
+
 int64_t cli_drain_round(cli_drain *d)
 {
 	gt_region *reg = d->reg;
@@ -547,7 +555,7 @@ int64_t cli_drain_round(cli_drain *d)
 		uint64_t pos;
 		for (pos = c->pos; pos < c->end; pos++) {
 			const gt_record *r = &c->recs[pos & mask];
-			if (GT_UNLIKELY(merge_key(r) >= cut) && merge_key(r) - cut < skew)
+			if (after_cut(merge_key(r), cut, skew))
 				break;
 			if (GT_UNLIKELY((pos & 4095) == 0))
 				tick(d);
@@ -586,7 +594,7 @@ int64_t cli_drain_round(cli_drain *d)
 				next_key = t;
 			}
 		}
-		if (GT_UNLIKELY(best_key >= cut) && best_key - cut < skew) {
+		if (after_cut(best_key, cut, skew)) {
 			/* every ring's next record is from after the round began */
 			for (int c = 0; c < k; c++)
 				give_back(reg, d->cur[c].ring, d->cur[c].pos);
