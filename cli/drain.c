@@ -375,22 +375,30 @@ static bool fork_ready(cli_drain *d, const gt_record *r)
 	return now - d->wait_since > 500 * 1000 * 1000ull;
 }
 
-static void handle(cli_drain *d, const gt_record *r, int pid, int tid)
+static void handle_other(cli_drain *d, const gt_record *r, int pid, int tid, int64_t t);
+
+/* One record, in merge order.  The hot path (an allocator event of the
+ * same process as the last) is inlined into the round's loops. */
+static inline __attribute__((always_inline)) void handle(cli_drain *d, const gt_record *r, int pid, int tid)
 {
 	int64_t t = to_ns(d, r->tsc);
 	if (t > d->last_t)
 		d->last_t = t;
 	else
 		t = d->last_t; /* the clock's rate was refined, or a coarse time */
-	uint32_t ix = 0;
-	proc *p;
 	if (GT_LIKELY(pid == d->last_pid && r->kind <= GT_EV_SCAVENGE)) {
-		/* the hot path: an allocator event of the same process as the last */
 		d->events++;
 		d->cur_ix = d->last_ix;
 		cli_agg_event(d->agg, d->last_ix, pid, tid, r, t);
 		return;
 	}
+	handle_other(d, r, pid, tid, t);
+}
+
+static __attribute__((noinline)) void handle_other(cli_drain *d, const gt_record *r, int pid, int tid, int64_t t)
+{
+	uint32_t ix = 0;
+	proc *p;
 	p = proc_of(d, pid, &ix);
 	switch (r->kind) {
 	case GT_EV_PROC_START:
