@@ -165,6 +165,7 @@ struct cli_agg {
 	uint32_t nprocs;
 	int64_t *pf;          /* the current event's process's figures */
 	int64_t (*pl)[3];     /* ... and its classes' live figures */
+	uint32_t cur_proc;    /* the process pf and pl are of (UINT32_MAX: none) */
 	arenamap arenas;      /* (proc << 32 | arena index) + 1 -> page map */
 	uint64_t last_akey;   /* a one-entry cache of arenas */
 	arena_pages *last_arena;
@@ -205,6 +206,7 @@ cli_agg *cli_agg_new(int64_t sample_interval_ns)
 		abort();
 	a->interval = sample_interval_ns;
 	a->last_sample = -sample_interval_ns;
+	a->cur_proc = UINT32_MAX;
 	for (unsigned c = 0; c < CLI_CLASSES; c++)
 		class_size[c] = ga_class_size(c);
 	return a;
@@ -890,6 +892,7 @@ static __attribute__((noinline)) procfig *procfig_grow(cli_agg *a, uint32_t proc
 		abort();
 	memset(a->procs + a->nprocs, 0, (n - a->nprocs) * sizeof *a->procs);
 	a->nprocs = n;
+	a->cur_proc = UINT32_MAX; /* pf and pl pointed into the old array */
 	return &a->procs[proc];
 }
 
@@ -901,9 +904,12 @@ static inline procfig *procfig_of(cli_agg *a, uint32_t proc)
 void cli_agg_event(cli_agg *a, uint32_t proc, int pid, int tid, const gt_record *r, int64_t t_ns)
 {
 	a->cur_tid = tid;
-	procfig *pf = procfig_of(a, proc);
-	a->pf = pf->fig;
-	a->pl = pf->live;
+	if (GT_UNLIKELY_AGG(proc != a->cur_proc)) {
+		procfig *pf = procfig_of(a, proc);
+		a->pf = pf->fig;
+		a->pl = pf->live;
+		a->cur_proc = proc;
+	}
 	do_event(a, proc, pid, r, t_ns);
 	if (a->peak_t < 0)
 		a->peak_t = t_ns;

@@ -64,6 +64,7 @@ struct cli_drain {
 	int nprocs, cap_procs;
 	pidmap pids;
 	int64_t events, seq, last_t;
+	uint64_t last_tsc;    /* the stamp last_t was converted from (or later) */
 	double ns_per_tsc;    /* the TSC's rate: the region's, then clock_refine's */
 	uint64_t refined_tsc; /* ... when last refined */
 	uint64_t tick_tsc;    /* rdtsc of the last tick that moved the clock and the heartbeat */
@@ -381,11 +382,17 @@ static void handle_other(cli_drain *d, const gt_record *r, int pid, int tid, int
  * same process as the last) is inlined into the round's loops. */
 static inline __attribute__((always_inline)) void handle(cli_drain *d, const gt_record *r, int pid, int tid)
 {
-	int64_t t = to_ns(d, r->tsc);
-	if (t > d->last_t)
-		d->last_t = t;
-	else
-		t = d->last_t; /* the clock's rate was refined, or a coarse time */
+	int64_t t;
+	if (GT_LIKELY(r->tsc == d->last_tsc)) {
+		t = d->last_t; /* a run of one tick of the coarse clock */
+	} else {
+		d->last_tsc = r->tsc;
+		t = to_ns(d, r->tsc);
+		if (t > d->last_t)
+			d->last_t = t;
+		else
+			t = d->last_t; /* the clock's rate was refined, or a coarse time */
+	}
 	if (GT_LIKELY(pid == d->last_pid && r->kind <= GT_EV_SCAVENGE)) {
 		d->events++;
 		d->cur_ix = d->last_ix;
