@@ -64,6 +64,11 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 		kill(target_pid, sig);
 }
 
+static void on_child(int sig)
+{
+	(void)sig;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -550,6 +555,14 @@ int cli_cmd_run(int argc, char **argv)
 	int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
 		sigaction(sigs[i], &sa, NULL);
+	/* A process that ends cuts the drainer's sleep short (the pacing
+	 * futex wait returns EINTR when a handler runs, SA_RESTART or not), so
+	 * the run ends when its last process does, not a sleep later. */
+	struct sigaction sc = {0};
+	sc.sa_handler = on_child;
+	sc.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigemptyset(&sc.sa_mask);
+	sigaction(SIGCHLD, &sc, NULL);
 
 	cli_drain *d = cli_drain_new(reg, db, run_id, o.events, o.debug_files);
 	cli_drain_set_root(d, child);

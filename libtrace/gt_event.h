@@ -139,6 +139,12 @@ _Static_assert(sizeof(gt_ring) == 192, "ring header size");
 
 enum { GT_FLAG_LOSSY = 1 };
 
+/* Each producer thread raises the coarse clock (region.now_tsc) to rdtsc
+ * every this many allocator decisions; the drainer raises it every round.
+ * So a drainer may sleep long only while the producers decide at least
+ * this often (cli/pace.c). */
+#define GT_CLOCK_EVERY 128
+
 typedef struct gt_region {
 	uint64_t magic;
 	uint32_t version;

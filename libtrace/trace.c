@@ -43,8 +43,8 @@ static __thread gt_ring *tls_ring __attribute__((tls_model("initial-exec")));
 static __thread gt_record *tls_recs __attribute__((tls_model("initial-exec")));
 static __thread bool tls_exited __attribute__((tls_model("initial-exec")));
 static __thread int tls_tid __attribute__((tls_model("initial-exec")));
-/* Decisions until this thread next moves the coarse clock (observe). */
-#define GT_CLOCK_EVERY 128
+/* Decisions until this thread next moves the coarse clock (observe;
+ * GT_CLOCK_EVERY, gt_event.h). */
 static __thread int tls_clock_left __attribute__((tls_model("initial-exec")));
 /* This thread's last handoff time (observe): none of its later records is
  * stamped before it. */
