@@ -16,9 +16,11 @@
  * Finding an object: the model mirrors the heap's own structure, so the hot
  * path does no hashing.  Per process and arena, a page map (page -> span,
  * as mheap's); per span, the requested size of each slot (small spans: one
- * uint32 per slot, size + 1, 0 when free) or of each byte offset of each
- * tiny block (one nibble per offset, 0 when free).  Memory: 4 bytes per slot
- * of live small spans, 8 per tiny block, freed with the span.  Objects that
+ * uint16 per slot, size + 1, 0 when free: small objects are at most 32 KiB)
+ * or of each byte offset of each tiny block (one nibble per offset, 0 when
+ * free).  Memory: 2 bytes per slot of live small spans, 8 per tiny block,
+ * freed with the span: the arrays are most of what a free touches, so they
+ * are kept small.  Objects that
  * carry a stack id (sites.c) keep it in a second array of the span, made
  * only for spans that hold one: 4 bytes per slot, or per byte of a tiny
  * span (its objects sit at any offset).
@@ -53,7 +55,7 @@ enum { PAGE_SHIFT = 13, ARENA_SHIFT = 26, PAGES_PER_ARENA = 1 << (ARENA_SHIFT - 
  * allocated on a cache line: span_alloc): one miss per event, not two. */
 typedef struct spanv {
 	uint64_t base;
-	uint32_t *sizes;    /* small: per slot, requested + 1 */
+	uint16_t *sizes;    /* small: per slot, requested + 1 (at most 32769), 0 when free */
 	uint64_t *tiny;     /* tiny: per block, a nibble per offset */
 	uint32_t *stacks;   /* stack id per slot (small) or per byte offset (tiny blocks); made
 	                       when the first object with a stack lands in the span */
@@ -73,6 +75,7 @@ typedef struct spanv {
 	uint32_t proc;
 } spanv;
 _Static_assert(offsetof(spanv, npages) == 64, "an event's fields fill the first line");
+_Static_assert(GA_MAX_SMALL + 1 <= UINT16_MAX, "a small object's size + 1 fits a slot");
 
 /* A span's memory, on a cache line of its own. */
 static spanv *span_alloc(void)
@@ -659,10 +662,10 @@ AGG_HOT void remember(cli_agg *a, uint32_t proc, spanv *v, const gt_record *r, u
 		uint32_t slot = slot_of(v, r->addr);
 		if (GT_UNLIKELY_AGG(slot >= v->nelems))
 			return;
-		uint32_t *s = &v->sizes[slot];
+		uint16_t *s = &v->sizes[slot];
 		superseded = *s != 0;
 		old = *s - 1u;
-		*s = (uint32_t)size + 1;
+		*s = (uint16_t)((size < GA_MAX_SMALL ? size : GA_MAX_SMALL) + 1);
 		old_stack = stack_swap(v, slot, r->stack);
 	} else if (v->tiny) {
 		if (GT_UNLIKELY_AGG(((r->addr - v->base) >> 4) >= v->nelems))
@@ -696,7 +699,7 @@ AGG_HOT bool forget(cli_agg *a, uint32_t proc, spanv *v, const gt_record *r, uin
 		uint32_t slot = slot_of(v, r->addr);
 		if (GT_UNLIKELY_AGG(slot >= v->nelems))
 			return false;
-		uint32_t *s = &v->sizes[slot];
+		uint16_t *s = &v->sizes[slot];
 		if (!*s)
 			return false;
 		*size = *s - 1u;
