@@ -86,6 +86,17 @@ static spanv *span_alloc(void)
 	return p;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+enum { POOL_SPANS = 0, POOL_ARRAYS = 1 }; /* ASan builds: a span used after it went is still caught */
+#else
+enum { POOL_SPANS = 1024, POOL_ARRAYS = 64 };
+#endif
+typedef struct array_pool {
+	void *p[POOL_ARRAYS];
+	uint32_t nelems[POOL_ARRAYS];
+	int n;
+} array_pool;
+
 typedef struct arena_pages {
 	spanv *page[PAGES_PER_ARENA];
 } arena_pages;
@@ -192,6 +203,12 @@ struct cli_agg {
 	void *sink_ctx;
 	cli_sites *sites;     /* allocation sites, when stacks are recorded */
 	int cur_tid; /* of the event being applied */
+	/* Memory of spans gone, kept for the next ones (span_get, array_get):
+	 * spans come and go at the program's rate (bench-prodcons makes 128k),
+	 * and malloc and free of their parts were 14% of its drainer. */
+	spanv *spool[POOL_SPANS + 1];
+	int nspool;
+	array_pool apool[CLI_CLASSES][2]; /* per class: [0] slot arrays, [1] tiny-block arrays */
 };
 
 /* Bytes per object of each class: the allocator's own table (ga.h), copied
@@ -232,12 +249,49 @@ static inline void out(cli_agg *a, const gt_record *r, int pid, int64_t t_ns, in
 		a->sink(a->sink_ctx, r, pid, a->cur_tid, t_ns, kind, size);
 }
 
-static void span_destroy(spanv *v)
+/* A span's struct: a kept one, or a new one on a cache line of its own. */
+static spanv *span_get(cli_agg *a)
 {
-	free(v->sizes);
+	return a->nspool ? a->spool[--a->nspool] : span_alloc();
+}
+
+/* A zeroed array of nelems items of `size` bytes for a span of class cls. */
+static void *array_get(cli_agg *a, uint8_t cls, bool tiny, uint32_t nelems, size_t size)
+{
+	array_pool *q = &a->apool[cls][tiny];
+	if (q->n && q->nelems[q->n - 1] == nelems) {
+		void *p = q->p[--q->n];
+		memset(p, 0, nelems * size);
+		return p;
+	}
+	void *p = calloc(nelems, size);
+	if (!p)
+		abort();
+	return p;
+}
+
+static void array_put(cli_agg *a, uint8_t cls, bool tiny, uint32_t nelems, void *p)
+{
+	array_pool *q = &a->apool[cls][tiny];
+	if (!p)
+		return;
+	if (q->n == POOL_ARRAYS || POOL_SPANS == 0) {
+		free(p);
+		return;
+	}
+	q->p[q->n] = p;
+	q->nelems[q->n++] = nelems;
+}
+
+static void span_destroy(cli_agg *a, spanv *v)
+{
 	free(v->stacks);
-	free(v->tiny);
-	free(v);
+	array_put(a, v->cls, false, v->nelems, v->sizes);
+	array_put(a, v->cls, true, v->nelems, v->tiny);
+	if (a->nspool < POOL_SPANS)
+		a->spool[a->nspool++] = v;
+	else
+		free(v);
 }
 
 /* Whether page p of the arena map stored under key is span v's first page
@@ -285,7 +339,7 @@ void cli_agg_free(cli_agg *a)
 			spanv *v = ap->page[p];
 			if (v && first_page(v, a->arenas.slots[i].key, p)) {
 				unlink_span_pages(ap, p, v); /* its other pages must not read it when it is gone */
-				span_destroy(v);
+				span_destroy(a, v);
 			}
 		}
 		free(ap);
@@ -299,10 +353,16 @@ void cli_agg_free(cli_agg *a)
 			free(a->pend.slots[i].val.items);
 	for (uint64_t i = 0; i <= a->zombies.mask; i++)
 		if (a->zombies.slots[i].key)
-			span_destroy(a->zombies.slots[i].val);
+			span_destroy(a, a->zombies.slots[i].val);
 	sizemap_destroy(&a->shadow);
 	pendmap_destroy(&a->pend);
 	spanidmap_destroy(&a->zombies);
+	while (a->nspool)
+		free(a->spool[--a->nspool]);
+	for (int c = 0; c < CLI_CLASSES; c++)
+		for (int t = 0; t < 2; t++)
+			while (a->apool[c][t].n)
+				free(a->apool[c][t].p[--a->apool[c][t].n]);
 	free(a->samples);
 	free(a->rows);
 	free(a->procs);
@@ -453,7 +513,7 @@ static int64_t large_bytes(uint64_t size)
 static spanv *span_new(cli_agg *a, uint32_t proc, int pid, const gt_record *r, uint8_t cls, bool tiny,
                        int64_t npages, int64_t t_ns)
 {
-	spanv *v = span_alloc();
+	spanv *v = span_get(a);
 	*v = (spanv){.base = r->addr, .npages = npages, .created_ns = t_ns, .id = r->span, .cls = cls,
 	             .is_tiny = tiny, .pid = pid, .proc = proc};
 	if (cls > 0) {
@@ -461,11 +521,9 @@ static spanv *span_new(cli_agg *a, uint32_t proc, int pid, const gt_record *r, u
 		v->divmagic = UINT32_MAX / v->elemsize + 1;
 		v->nelems = (uint32_t)(npages * 8192 / v->elemsize);
 		if (tiny)
-			v->tiny = calloc(v->nelems, sizeof *v->tiny);
+			v->tiny = array_get(a, cls, true, v->nelems, sizeof *v->tiny);
 		else
-			v->sizes = calloc(v->nelems, sizeof *v->sizes);
-		if (!v->tiny && !v->sizes)
-			abort();
+			v->sizes = array_get(a, cls, false, v->nelems, sizeof *v->sizes);
 	}
 	set_pages(a, proc, v->base, npages, v);
 	a->cls[cls].spans_created++;
@@ -501,7 +559,7 @@ static void span_finish(cli_agg *a, spanv *v)
 		set_pages(a, v->proc, v->base, v->npages, NULL);
 	}
 	push_row(a, v, v->released_ns);
-	span_destroy(v);
+	span_destroy(a, v);
 }
 
 /* SPAN_FREE: the heap gave the span back.  Frees still due for it (made
@@ -1042,7 +1100,7 @@ void cli_agg_proc_end(cli_agg *a, uint32_t proc, int64_t t_ns)
 			if (v && first_page(v, keys[k], p)) {
 				push_row(a, v, -1);
 				unlink_span_pages(ap, p, v);
-				span_destroy(v);
+				span_destroy(a, v);
 			}
 		}
 		free(ap);
