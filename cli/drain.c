@@ -405,8 +405,7 @@ static inline __attribute__((always_inline)) void handle(cli_drain *d, const gt_
 static __attribute__((noinline)) void handle_other(cli_drain *d, const gt_record *r, int pid, int tid, int64_t t)
 {
 	uint32_t ix = 0;
-	proc *p;
-	p = proc_of(d, pid, &ix);
+	proc *p = proc_of(d, pid, &ix);
 	switch (r->kind) {
 	case GT_EV_PROC_START:
 		p = proc_start(d, pid, (int)r->size, t, &ix, r->span);
