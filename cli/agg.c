@@ -86,10 +86,11 @@ static spanv *span_alloc(void)
 	return p;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-enum { POOL_SPANS = 0, POOL_ARRAYS = 1 }; /* ASan builds: a span used after it went is still caught */
-#else
 enum { POOL_SPANS = 1024, POOL_ARRAYS = 64 };
+#if defined(__SANITIZE_ADDRESS__)
+#define AGG_POOL 0 /* ASan builds keep nothing: a span used after it went is still caught */
+#else
+#define AGG_POOL 1
 #endif
 typedef struct array_pool {
 	void *p[POOL_ARRAYS];
@@ -206,7 +207,7 @@ struct cli_agg {
 	/* Memory of spans gone, kept for the next ones (span_get, array_get):
 	 * spans come and go at the program's rate (bench-prodcons makes 128k),
 	 * and malloc and free of their parts were 14% of its drainer. */
-	spanv *spool[POOL_SPANS + 1];
+	spanv *spool[POOL_SPANS];
 	int nspool;
 	array_pool apool[CLI_CLASSES][2]; /* per class: [0] slot arrays, [1] tiny-block arrays */
 };
@@ -275,7 +276,7 @@ static void array_put(cli_agg *a, uint8_t cls, bool tiny, uint32_t nelems, void 
 	array_pool *q = &a->apool[cls][tiny];
 	if (!p)
 		return;
-	if (q->n == POOL_ARRAYS || POOL_SPANS == 0) {
+	if (!AGG_POOL || q->n == POOL_ARRAYS) {
 		free(p);
 		return;
 	}
@@ -288,7 +289,7 @@ static void span_destroy(cli_agg *a, spanv *v)
 	free(v->stacks);
 	array_put(a, v->cls, false, v->nelems, v->sizes);
 	array_put(a, v->cls, true, v->nelems, v->tiny);
-	if (a->nspool < POOL_SPANS)
+	if (AGG_POOL && a->nspool < POOL_SPANS)
 		a->spool[a->nspool++] = v;
 	else
 		free(v);
