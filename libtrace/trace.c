@@ -75,13 +75,12 @@ static bool drainer_alive(void)
 	return !dead;
 }
 
-/* Room for one record at ring r, waiting for the drainer if it must.
- * Returns false when the record is to be dropped. */
-static bool ring_room(gt_ring *r, uint64_t head)
+/* Room for one record at ring r, whose cached tail says it may be full
+ * (ring_slot), waiting for the drainer if it must.  Returns false when the
+ * record is to be dropped. */
+static GT_NOINLINE bool ring_room(gt_ring *r, uint64_t head)
 {
 	uint64_t cap = ring_mask + 1;
-	if (GT_LIKELY(head - r->tail_seen < cap))
-		return true; /* room, known without touching the drainer's line */
 	r->tail_seen = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 	if (GT_LIKELY(head - r->tail_seen < cap))
 		return true;
@@ -120,15 +119,34 @@ static bool ring_room(gt_ring *r, uint64_t head)
 	return ok;
 }
 
+/* The slot of ring r (records recs) for its next record, at *head; NULL
+ * when the record is dropped (counted).  Room is known without touching the
+ * drainer's line while the cached tail allows it.  The writer fills the
+ * slot, then ring_publish makes it the drainer's. */
+static inline gt_record *ring_slot(gt_ring *r, gt_record *recs, uint64_t *head)
+{
+	uint64_t h = r->head;
+	if (GT_UNLIKELY(h - r->tail_seen > ring_mask) && !ring_room(r, h)) {
+		__atomic_fetch_add(&r->dropped, 1, __ATOMIC_RELAXED);
+		return NULL;
+	}
+	*head = h;
+	return &recs[h & ring_mask];
+}
+
+static inline void ring_publish(gt_ring *r, uint64_t head)
+{
+	__atomic_store_n(&r->head, head + 1, __ATOMIC_RELEASE);
+}
+
 static void ring_put(gt_ring *r, gt_record *recs, const gt_record *rec)
 {
-	uint64_t head = r->head;
-	if (GT_UNLIKELY(!ring_room(r, head))) {
-		__atomic_fetch_add(&r->dropped, 1, __ATOMIC_RELAXED);
-		return;
+	uint64_t head;
+	gt_record *slot = ring_slot(r, recs, &head);
+	if (slot) {
+		*slot = *rec;
+		ring_publish(r, head);
 	}
-	recs[head & ring_mask] = *rec;
-	__atomic_store_n(&r->head, head + 1, __ATOMIC_RELEASE);
 }
 
 static int gettid_raw(void)
@@ -284,12 +302,10 @@ static void observe(const ga_event *ev, void *ctx)
 	}
 	gt_ring *r = tls_ring;
 	if (GT_LIKELY(r != NULL)) {
-		uint64_t head = r->head;
-		if (GT_UNLIKELY(head - r->tail_seen > ring_mask) && !ring_room(r, head)) {
-			__atomic_fetch_add(&r->dropped, 1, __ATOMIC_RELAXED);
+		uint64_t head;
+		gt_record *slot = ring_slot(r, tls_recs, &head);
+		if (!slot)
 			return;
-		}
-		gt_record *slot = &tls_recs[head & ring_mask];
 		slot->tsc = tsc;
 		slot->addr = ev->addr;
 		slot->size = size;
@@ -299,7 +315,7 @@ static void observe(const ga_event *ev, void *ctx)
 		slot->kind = kind;
 		slot->cls = cls;
 		slot->flags = flags;
-		__atomic_store_n(&r->head, head + 1, __ATOMIC_RELEASE);
+		ring_publish(r, head);
 		return;
 	}
 	gt_record rec = {.tsc = tsc, .addr = ev->addr, .size = size, .aux = (uint32_t)ev->aux,
