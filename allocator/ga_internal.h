@@ -20,14 +20,28 @@
 #define GA_NOINLINE __attribute__((noinline))
 #define GA_HIDDEN __attribute__((visibility("hidden")))
 
-/* popcount without libgcc's out-of-line __popcountdi2 (baseline x86-64 has
- * no POPCNT instruction guaranteed; this is the SWAR bit count). */
+/* Population count.  Baseline x86-64 guarantees no POPCNT instruction and
+ * libgcc's __popcountdi2 is out of line, so on x86-64 the instruction is
+ * used when CPUID says the CPU has it (ga_have_popcnt, set once at start-up
+ * by _ga_options_init) and the SWAR bit count otherwise.  Counting a
+ * 1024-slot span's freed bits is 16 words: ~50 instructions instead of
+ * ~200 (the count is on the free path of a span no cache holds). */
+extern bool ga_have_popcnt __attribute__((visibility("hidden")));
 static inline unsigned _ga_popcount64(uint64_t x)
 {
+#if defined(__POPCNT__) || !defined(__x86_64__)
+	return (unsigned)__builtin_popcountll(x);
+#else
+	if (GA_LIKELY(ga_have_popcnt)) {
+		uint64_t r;
+		__asm__("popcntq %1, %0" : "=r"(r) : "r"(x));
+		return (unsigned)r;
+	}
 	x = x - ((x >> 1) & 0x5555555555555555ull);
 	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
 	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
 	return (unsigned)((x * 0x0101010101010101ull) >> 56);
+#endif
 }
 
 /* Relaxed/acquire/release access to plain fields shared between threads. */

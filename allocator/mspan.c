@@ -122,6 +122,14 @@ void _ga_span_bad_free(ga_mspan *s, uint32_t idx, const void *p, const char *cal
 	_ga_fatal(call, "invalid pointer (not allocated, or already freed)", p);
 }
 
+/* A free on a PARTIAL span left the freed bits of one of its words equal
+ * to that word's allocated bits: count the rest. */
+static GA_NOINLINE void partial_maybe_empty(ga_mspan *s)
+{
+	if (_ga_span_nfreed(s) == GA_LOAD(&s->alloc_count))
+		_ga_mcentral_free_slow(s); /* the span may be empty */
+}
+
 /* Free slot idx of small span s (any thread).  p and call name the request
  * in error messages. */
 void _ga_span_free_index(ga_mspan *s, uint32_t idx, const void *p, const char *call)
@@ -137,10 +145,20 @@ void _ga_span_free_index(ga_mspan *s, uint32_t idx, const void *p, const char *c
 	/* From here on the span may be released by another thread: only reads
 	 * of fields that stay meaningful, and the locked slow path. */
 	uint8_t st = __atomic_load_n(&s->state, __ATOMIC_SEQ_CST);
-	if (st == GA_SPAN_FULL)
+	if (st == GA_SPAN_FULL) {
 		_ga_mcentral_free_slow(s); /* a full span has a free slot now */
-	else if (st == GA_SPAN_PARTIAL && _ga_span_nfreed(s) == GA_LOAD(&s->alloc_count))
-		_ga_mcentral_free_slow(s); /* the span may be empty */
+		return;
+	}
+	/* A listed span is empty only if every word's freed bits equal its
+	 * allocated ones (below freeindex or in alloc_bits, both fixed while
+	 * it is listed), this word's first.  When the span changed state
+	 * meanwhile the word says nothing, but then the free is not this
+	 * thread's to finish: the span's new owner sweeps it. */
+	if (st == GA_SPAN_PARTIAL) {
+		uint64_t below = fi >= (w + 1) * 64 ? ~0ull : fi > w * 64 ? (1ull << (fi - w * 64)) - 1 : 0;
+		if ((old | bit) == (GA_LOAD(&s->alloc_bits[w]) | below))
+			partial_maybe_empty(s);
+	}
 }
 
 /* Remote frees not swept yet: the population count of freed_bits.  A

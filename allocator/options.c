@@ -8,11 +8,15 @@
  *   GOALLOC_SCAVENGE=0         never return free pages to the OS
  *   GOALLOC_SCAVENGE_PERCENT=N the heap goal is N% over the heap at its cycle (Go's GOGC, 100)
  *   GOALLOC_SCAVENGE_MIN_KB=N  always retain this many KiB of idle pages (16384)
- * Invariant: ga_opts is written only before ga_inited is published.
+ * Invariant: ga_opts and ga_have_popcnt are written only before ga_inited is
+ * published.
  */
 #include "ga_internal.h"
 
 #include <stdlib.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 GA_HIDDEN ga_options ga_opts = {
 	.tiny = true,
@@ -21,6 +25,7 @@ GA_HIDDEN ga_options ga_opts = {
 	.scavenge_min_bytes = 16u << 20,
 };
 GA_HIDDEN bool ga_inited;
+GA_HIDDEN bool ga_have_popcnt; /* written once, before ga_inited is published */
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static bool env_bool(const char *name, bool def)
@@ -51,6 +56,10 @@ void _ga_options_init(void)
 	ga_opts.scavenge = env_bool("GOALLOC_SCAVENGE", true);
 	ga_opts.scavenge_percent = (uint32_t)env_u64("GOALLOC_SCAVENGE_PERCENT", 100);
 	ga_opts.scavenge_min_bytes = env_u64("GOALLOC_SCAVENGE_MIN_KB", 16384) << 10;
+#if defined(__x86_64__)
+	unsigned a, b, c, d;
+	ga_have_popcnt = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_POPCNT);
+#endif
 }
 
 void _ga_init_slow(void)
