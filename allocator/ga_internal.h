@@ -18,6 +18,7 @@
 #define GA_LIKELY(x) __builtin_expect(!!(x), 1)
 #define GA_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define GA_NOINLINE __attribute__((noinline))
+#define GA_ALWAYS_INLINE __attribute__((always_inline)) inline
 #define GA_HIDDEN __attribute__((visibility("hidden")))
 
 /* Population count.  Baseline x86-64 guarantees no POPCNT instruction and
@@ -208,9 +209,18 @@ GA_HIDDEN void _ga_emit_slow(const ga_event *ev);
 extern GA_HIDDEN bool ga_mt;
 extern GA_HIDDEN int ga_st_busy;
 extern GA_HIDDEN __thread bool ga_tls_t0 __attribute__((tls_model("initial-exec")));
-/* Tests only (test_stmode): called inside T0's plain read-modify-write,
- * to hold the window open while another thread ends the mode. */
-extern GA_HIDDEN void (*ga_st_test_hook)(void);
+/* Tests only (test_stmode): when nonzero, one in 16 of T0's plain
+ * read-modify-writes spins this many rounds inside its window, to hold it
+ * open while another thread ends the mode.  A spin rather than a call, so
+ * the free path needs no stack frame. */
+extern GA_HIDDEN unsigned ga_st_test_spin;
+extern GA_HIDDEN unsigned ga_st_test_calls;
+static GA_ALWAYS_INLINE void _ga_st_test_hold(void)
+{
+	if (GA_UNLIKELY(GA_LOAD(&ga_st_test_spin) != 0) && (++ga_st_test_calls & 15) == 0)
+		for (unsigned k = GA_LOAD(&ga_st_test_spin); k; k--)
+			__asm__ volatile("" ::: "memory");
+}
 GA_HIDDEN void _ga_stmode_init(void);
 GA_HIDDEN void _ga_stmode_new_cache(void);
 GA_HIDDEN void _ga_stmode_fork_child(void);
@@ -232,8 +242,7 @@ static inline void _ga_stmode_check(void)
 			GA_COMPILER_BARRIER();                                             \
 			if (GA_LIKELY(!GA_LOAD(&ga_mt))) {                                 \
 				type old = GA_LOAD(w);                                         \
-				if (GA_UNLIKELY(ga_st_test_hook != NULL))                      \
-					ga_st_test_hook();                                         \
+				_ga_st_test_hold();                                            \
 				GA_STORE(w, (type)(plain_expr));                               \
 				GA_COMPILER_BARRIER();                                         \
 				GA_STORE_REL(&ga_st_busy, ga_st_busy - 1);                         \
@@ -428,7 +437,9 @@ static inline ga_mcache *_ga_mcache_get(void)
 }
 
 /* tiny.c */
-GA_HIDDEN void *_ga_tiny_alloc(ga_mcache *c, size_t size);
+/* A tiny request (size < 16; 0 counts as 1), cleared if zero; NULL and
+ * errno ENOMEM when out of memory. */
+GA_HIDDEN void *_ga_tiny_alloc(ga_mcache *c, size_t size, bool zero);
 GA_HIDDEN void _ga_tiny_free(ga_mspan *s, uintptr_t p, const char *call);
 GA_HIDDEN size_t _ga_tiny_size(ga_mspan *s, uintptr_t p, const char *call);
 GA_HIDDEN void _ga_tiny_retire(ga_mcache *c);

@@ -50,7 +50,7 @@
 
 GA_HIDDEN bool ga_mt;
 GA_HIDDEN int ga_st_busy; /* T0's open windows */
-GA_HIDDEN void (*ga_st_test_hook)(void);
+GA_HIDDEN unsigned ga_st_test_spin, ga_st_test_calls; /* tests only */
 GA_HIDDEN __thread bool ga_tls_t0 __attribute__((tls_model("initial-exec")));
 static bool t0_taken;          /* atomic: some thread became T0 */
 static int barrier_cmd;        /* the membarrier command that works, or 0 */

@@ -20,6 +20,9 @@
  */
 #include "ga_internal.h"
 
+#include <errno.h>
+#include <string.h>
+
 static inline uint32_t tiny_align(size_t size)
 {
 	if (ga_opts.go_exact) {
@@ -48,7 +51,7 @@ static inline uint32_t obj_end(uint32_t word, uint32_t off)
 	return m ? (uint32_t)__builtin_ctz(m) : 15;
 }
 
-void *_ga_tiny_alloc(ga_mcache *c, size_t size)
+static void *tiny_alloc(ga_mcache *c, size_t size)
 {
 	uint32_t a = tiny_align(size);
 	uint32_t off = (c->tinyoffset + a - 1) & ~(a - 1);
@@ -94,6 +97,16 @@ void *_ga_tiny_alloc(ga_mcache *c, size_t size)
 	c->tiny_allocs++;
 	GA_EMIT(.kind = GA_EV_ALLOC_TINY, .cls = 2, .size = size, .addr = blk, .span_id = s->id, .aux = 0);
 	return (void *)blk;
+}
+
+void *_ga_tiny_alloc(ga_mcache *c, size_t size, bool zero)
+{
+	void *p = tiny_alloc(c, size ? size : 1);
+	if (GA_UNLIKELY(!p))
+		errno = ENOMEM;
+	else if (zero)
+		memset(p, 0, size);
+	return p;
 }
 
 /* The block's last object is gone and it is no thread's current block:

@@ -15,7 +15,7 @@
  * everything and releasing, HeapAlloc and HeapInuse must be 0, and every
  * object's contents must be intact at its free.  Such a race is a few
  * cycles wide, so the test holds T0's plain read-modify-write open for a
- * few microseconds now and then (ga_st_test_hook) while the other thread
+ * few microseconds now and then (ga_st_test_spin) while the other thread
  * frees into the same words: with the end of the mode not waiting for T0
  * (the barrier and the wait in _ga_go_mt left out) this test failed. */
 #include "check.h"
@@ -58,15 +58,6 @@ static void check_free(size_t i)
 	ga_free(p);
 }
 
-/* Inside T0's plain window, one time in 16: spin ~5 us. */
-static unsigned hook_calls;
-static void hold_window(void)
-{
-	if ((++hook_calls & 15) != 0)
-		return;
-	for (volatile int k = 0; k < 5000; k++)
-		;
-}
 
 static void *second(void *arg)
 {
@@ -96,7 +87,7 @@ static int trial(void)
 			return 2;
 		fill(objs[i], objsize[i], i);
 	}
-	ga_st_test_hook = hold_window;
+	ga_st_test_spin = 5000; /* inside T0's plain window, one time in 16: ~5 us */
 	/* Free a few first, so that T0 has taken plain paths before the end. */
 	for (size_t i = 0; i < 64; i += 2)
 		check_free(i);
