@@ -68,8 +68,10 @@ ga_mspan *_ga_fixalloc_span(void)
 	if (s) {
 		GA_STORE(&s->state, (uint8_t)GA_SPAN_FREE);
 		GA_STORE(&s->owner, NULL);
-		s->alloc_bits = s->local_bits = NULL;
-		__atomic_store_n(&s->freed_bits, NULL, __ATOMIC_RELEASE); /* read late: see _ga_span_bits_alloc */
+		s->local_bits = NULL;
+		/* read late: see _ga_span_bits_alloc */
+		__atomic_store_n(&s->alloc_bits, NULL, __ATOMIC_RELEASE);
+		__atomic_store_n(&s->freed_bits, NULL, __ATOMIC_RELEASE);
 		s->tiny_words = NULL;
 	}
 	return s;
@@ -100,13 +102,12 @@ void _ga_span_bits_alloc(ga_mspan *s)
 		_ga_fatal("malloc", "out of memory for span metadata", NULL);
 	size_t words = (s->nelems + 63) / 64;
 	/* A freer that raced with this buffer's previous span may still read its
-	 * freed words (_ga_span_nfreed): they and the pointer to them are
-	 * written atomically, the rest plainly. */
-	memset(w, 0, words * sizeof *w);
-	for (size_t i = 0; i < words; i++)
-		__atomic_store_n(&w[words + i], 0, __ATOMIC_RELAXED);
+	 * alloc and freed words (_ga_span_free_index, _ga_span_nfreed): they
+	 * and the pointers to them are written atomically, the rest plainly. */
+	for (size_t i = 0; i < 2 * words; i++)
+		__atomic_store_n(&w[i], 0, __ATOMIC_RELAXED);
 	memset(w + 2 * words, 0, bytes - 2 * words * sizeof *w);
-	s->alloc_bits = w;
+	__atomic_store_n(&s->alloc_bits, w, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->freed_bits, w + words, __ATOMIC_RELEASE);
 	s->local_bits = w + 2 * words;
 	s->tiny_words = s->spc == GA_SPANCLASS_TINY ? (uint32_t *)(w + 3 * words) : NULL;
@@ -116,7 +117,8 @@ void _ga_span_bits_free(ga_mspan *s)
 {
 	if (s->alloc_bits)
 		fix_free(&fix.bits[s->spc], s->alloc_bits);
-	s->alloc_bits = s->local_bits = NULL;
+	s->local_bits = NULL;
+	__atomic_store_n(&s->alloc_bits, NULL, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->freed_bits, NULL, __ATOMIC_RELEASE);
 	s->tiny_words = NULL;
 }

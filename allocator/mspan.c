@@ -153,10 +153,12 @@ void _ga_span_free_index(ga_mspan *s, uint32_t idx, const void *p, const char *c
 	 * allocated ones (below freeindex or in alloc_bits, both fixed while
 	 * it is listed), this word's first.  When the span changed state
 	 * meanwhile the word says nothing, but then the free is not this
-	 * thread's to finish: the span's new owner sweeps it. */
+	 * thread's to finish: the span's new owner sweeps it.  The bitmap is
+	 * read as _ga_span_nfreed reads freed_bits: the span may be gone. */
 	if (st == GA_SPAN_PARTIAL) {
+		uint64_t *ab = __atomic_load_n(&s->alloc_bits, __ATOMIC_ACQUIRE);
 		uint64_t below = fi >= (w + 1) * 64 ? ~0ull : fi > w * 64 ? (1ull << (fi - w * 64)) - 1 : 0;
-		if ((old | bit) == (GA_LOAD(&s->alloc_bits[w]) | below))
+		if (ab && (old | bit) == (GA_LOAD(&ab[w]) | below))
 			partial_maybe_empty(s);
 	}
 }
