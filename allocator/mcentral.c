@@ -69,9 +69,15 @@ void _ga_mcentral_init(void)
 	}
 }
 
-static void set_state(ga_mspan *s, uint8_t st)
+/* Under c's lock.  seq_cst for the Dekker above, except when the lock was
+ * elided: then the process is single-threaded and this is T0's window
+ * (stmode.c), so no freer can be reading. */
+static void set_state(ga_mcentral *c, ga_mspan *s, uint8_t st)
 {
-	__atomic_store_n(&s->state, st, __ATOMIC_SEQ_CST);
+	if (c->lock.elided)
+		GA_STORE(&s->state, st);
+	else
+		__atomic_store_n(&s->state, st, __ATOMIC_SEQ_CST);
 }
 
 /* Take the span off the lists for good; the caller unlocks c and gives it
@@ -80,7 +86,7 @@ static void drop_span_locked(ga_mcentral *c, ga_mspan *s)
 {
 	list_remove(s);
 	c->nspans--;
-	set_state(s, GA_SPAN_FREE);
+	set_state(c, s, GA_SPAN_FREE);
 }
 
 /* List a span its owner has just swept and given up (Go's uncacheSpan);
@@ -92,7 +98,7 @@ static bool uncache_locked(ga_mcentral *c, ga_mspan *s)
 		list_push(&c->full, s);
 	else
 		partial_push(c, s);
-	set_state(s, full ? GA_SPAN_FULL : GA_SPAN_PARTIAL);
+	set_state(c, s, full ? GA_SPAN_FULL : GA_SPAN_PARTIAL);
 	int32_t n = _ga_span_nfreed(s);
 	if (n == s->alloc_count) {
 		drop_span_locked(c, s);
@@ -101,7 +107,7 @@ static bool uncache_locked(ga_mcentral *c, ga_mspan *s)
 	if (full && n > 0) {
 		list_remove(s);
 		partial_push(c, s);
-		set_state(s, GA_SPAN_PARTIAL);
+		set_state(c, s, GA_SPAN_PARTIAL);
 	}
 	return false;
 }
@@ -130,7 +136,7 @@ ga_mspan *_ga_mcentral_exchange(ga_mspan *old, uint8_t spc)
 	ga_mspan *s = c->partial.next;
 	if (s != &c->partial) {
 		list_remove(s);
-		set_state(s, GA_SPAN_CACHED);
+		set_state(c, s, GA_SPAN_CACHED);
 		_ga_unlock(&c->lock);
 		if (dead)
 			_ga_mheap_free_span(dead);
@@ -147,7 +153,7 @@ ga_mspan *_ga_mcentral_exchange(ga_mspan *old, uint8_t spc)
 	if (!s)
 		return NULL;
 	_ga_span_init_small(s, spc);
-	set_state(s, GA_SPAN_CACHED);
+	__atomic_store_n(&s->state, (uint8_t)GA_SPAN_CACHED, __ATOMIC_SEQ_CST); /* no lock held */
 	_ga_lock(&c->lock);
 	c->nspans++;
 	_ga_unlock(&c->lock);
@@ -194,7 +200,7 @@ void _ga_mcentral_free_slow(ga_mspan *s)
 	if (st == GA_SPAN_FULL && n > 0) {
 		list_remove(s);
 		partial_push(c, s);
-		set_state(s, GA_SPAN_PARTIAL);
+		set_state(c, s, GA_SPAN_PARTIAL);
 	}
 	_ga_unlock(&c->lock);
 }
