@@ -115,7 +115,7 @@ typedef struct ga_mspan {
 	uint64_t *alloc_bits; /* 1 = allocated at the last sweep */
 	uint64_t *local_bits; /* owner only: freed by the owner since the last sweep */
 	/* Written by any thread but the owner. */
-	uint64_t *freed_bits;    /* OR (_ga_or64): object freed since the last sweep */
+	uint64_t *freed_bits;    /* _ga_setbit64: object freed since the last sweep */
 	struct ga_mcache *owner; /* atomic: the caching mcache, NULL when listed */
 
 	/* Second line: the owner's allocation state and the rest. */
@@ -234,26 +234,28 @@ static inline void _ga_stmode_check(void)
 		_ga_go_mt();
 }
 
-#define GA_ST_RMW(type, name, plain_expr, atomic_call)                         \
-	static inline type name(type *w, type v)                                   \
-	{                                                                          \
-		if (ga_tls_t0 && !GA_LOAD(&ga_mt)) {                                   \
-			GA_STORE(&ga_st_busy, ga_st_busy + 1);                             \
-			GA_COMPILER_BARRIER();                                             \
-			if (GA_LIKELY(!GA_LOAD(&ga_mt))) {                                 \
-				type old = GA_LOAD(w);                                         \
-				_ga_st_test_hold();                                            \
-				GA_STORE(w, (type)(plain_expr));                               \
-				GA_COMPILER_BARRIER();                                         \
-				GA_STORE_REL(&ga_st_busy, ga_st_busy - 1);                         \
-				return old;                                                    \
-			}                                                                  \
-			GA_STORE_REL(&ga_st_busy, ga_st_busy - 1);                             \
-		} else {                                                               \
-			_ga_stmode_check();                                                \
-		}                                                                      \
-		return atomic_call;                                                    \
+#define GA_ST_RMW_R(type, rtype, name, plain_expr, plain_ret, atomic_call)      \
+	static inline rtype name(type *w, type v)                               \
+	{                                                                       \
+		if (ga_tls_t0 && !GA_LOAD(&ga_mt)) {                            \
+			GA_STORE(&ga_st_busy, ga_st_busy + 1);                  \
+			GA_COMPILER_BARRIER();                                  \
+			if (GA_LIKELY(!GA_LOAD(&ga_mt))) {                      \
+				type old = GA_LOAD(w);                          \
+				_ga_st_test_hold();                             \
+				GA_STORE(w, (type)(plain_expr));                \
+				GA_COMPILER_BARRIER();                          \
+				GA_STORE_REL(&ga_st_busy, ga_st_busy - 1);      \
+				return (plain_ret);                             \
+			}                                                       \
+			GA_STORE_REL(&ga_st_busy, ga_st_busy - 1);              \
+		} else {                                                        \
+			_ga_stmode_check();                                     \
+		}                                                               \
+		return atomic_call;                                             \
 	}
+#define GA_ST_RMW(type, name, plain_expr, atomic_call) \
+	GA_ST_RMW_R(type, type, name, plain_expr, old, atomic_call)
 /* Take and release a heap lock.  On T0 in the single-threaded mode the
  * mutex is skipped and the critical section is a window instead: a thread
  * ending the mode waits for it, so nobody else is inside. */
@@ -283,8 +285,11 @@ static inline void _ga_unlock(ga_lock *l)
 	pthread_mutex_unlock(&l->m);
 }
 
-/* *w |= v, returning the old value (seq_cst when atomic: mspan.c's Dekker). */
-GA_ST_RMW(uint64_t, _ga_or64, old | v, __atomic_fetch_or(w, v, __ATOMIC_SEQ_CST))
+/* Set the single bit v in *w, seq_cst when atomic (mspan.c's Dekker);
+ * whether it was set already.  One `lock bts`, where a fetch-or whose old
+ * value is used whole is a compare-exchange loop. */
+GA_ST_RMW_R(uint64_t, bool, _ga_setbit64, old | v, (old & v) != 0,
+            (__atomic_fetch_or(w, v, __ATOMIC_SEQ_CST) & v) != 0)
 GA_ST_RMW(uint32_t, _ga_or32, old | v, __atomic_fetch_or(w, v, __ATOMIC_ACQ_REL))
 /* *w = v, returning the old value. */
 GA_ST_RMW(uint64_t, _ga_xchg64, v, __atomic_exchange_n(w, v, __ATOMIC_ACQ_REL))

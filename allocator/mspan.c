@@ -139,8 +139,8 @@ void _ga_span_free_index(ga_mspan *s, uint32_t idx, const void *p, const char *c
 	uint32_t fi = GA_LOAD_ACQ(&s->freeindex);
 	if (idx >= fi && !(GA_LOAD(&s->alloc_bits[w]) & bit))
 		_ga_fatal(call, "invalid pointer (not allocated, or already freed)", p);
-	uint64_t old = _ga_or64(&s->freed_bits[w], bit);
-	if (old & bit)
+	uint64_t *fw = &s->freed_bits[w];
+	if (_ga_setbit64(fw, bit))
 		_ga_fatal(call, "double free", p);
 	/* From here on the span may be released by another thread: only reads
 	 * of fields that stay meaningful, and the locked slow path. */
@@ -158,7 +158,7 @@ void _ga_span_free_index(ga_mspan *s, uint32_t idx, const void *p, const char *c
 	if (st == GA_SPAN_PARTIAL) {
 		uint64_t *ab = __atomic_load_n(&s->alloc_bits, __ATOMIC_ACQUIRE);
 		uint64_t below = fi >= (w + 1) * 64 ? ~0ull : fi > w * 64 ? (1ull << (fi - w * 64)) - 1 : 0;
-		if (ab && (old | bit) == (GA_LOAD(&ab[w]) | below))
+		if (ab && GA_LOAD(fw) == (GA_LOAD(&ab[w]) | below))
 			partial_maybe_empty(s);
 	}
 }

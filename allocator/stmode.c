@@ -12,7 +12,7 @@
  *   - The first thread to create an mcache is T0 (ga_tls_t0).  While no
  *     other thread has used the heap (ga_mt false), T0 makes those ORs and
  *     the sweep's exchanges as plain loads and stores, each inside a window
- *     marked by ga_st_busy (_ga_or64 and friends, ga_internal.h).
+ *     marked by ga_st_busy (_ga_setbit64 and friends, ga_internal.h).
  *   - Any other thread, before its first act that could meet one of T0's
  *     plain writes (creating its mcache, freeing without one, releasing
  *     memory, or any of the helpers), calls _ga_go_mt: it sets ga_mt, makes
