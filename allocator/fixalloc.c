@@ -45,7 +45,7 @@ static void *fix_alloc(free_node **list, size_t bytes)
 	_ga_lock(&fix.lock);
 	void *r = *list;
 	if (r)
-		*list = ((free_node *)r)->next;
+		*list = GA_LOAD(&((free_node *)r)->next);
 	else
 		r = fix_carve_locked(bytes);
 	_ga_unlock(&fix.lock);
@@ -55,7 +55,9 @@ static void *fix_alloc(free_node **list, size_t bytes)
 static void fix_free(free_node **list, void *p)
 {
 	_ga_lock(&fix.lock);
-	((free_node *)p)->next = *list;
+	/* Atomic: a freer may still read a released span's bitmap words
+	 * (mspan.c), and the link overlays the first of them. */
+	GA_STORE(&((free_node *)p)->next, *list);
 	*list = p;
 	_ga_unlock(&fix.lock);
 }
