@@ -78,6 +78,19 @@ void _ga_emit_slow(const ga_event *ev)
  * true), entered through the noinline *_observed functions when
  * ga_observe_on is set. */
 
+/* What every small allocation does once it has its slot p in span s. */
+static GA_ALWAYS_INLINE void *small_done(ga_mcache *c, ga_mspan *s, unsigned spc, void *p, size_t size,
+                                         bool zero, bool observe)
+{
+	c->nmalloc[spc]++;
+	if (observe)
+		GA_EMIT(.kind = GA_EV_ALLOC_SMALL, .cls = (uint8_t)spc, .size = size, .addr = (uintptr_t)p,
+		        .span_id = s->id);
+	if (zero && s->needzero)
+		return memset(p, 0, size);
+	return p;
+}
+
 /* A small allocation that found the cached span exhausted. */
 static GA_NOINLINE void *small_alloc_refill(ga_mcache *c, unsigned spc, size_t size, bool zero)
 {
@@ -86,13 +99,7 @@ static GA_NOINLINE void *small_alloc_refill(ga_mcache *c, unsigned spc, size_t s
 		errno = ENOMEM;
 		return NULL;
 	}
-	ga_mspan *s = c->alloc[spc];
-	c->nmalloc[spc]++;
-	GA_EMIT(.kind = GA_EV_ALLOC_SMALL, .cls = (uint8_t)spc, .size = size, .addr = (uintptr_t)p,
-	        .span_id = s->id);
-	if (zero && s->needzero)
-		memset(p, 0, size);
-	return p;
+	return small_done(c, c->alloc[spc], spc, p, size, zero, true);
 }
 
 static GA_ALWAYS_INLINE void *small_alloc(ga_mcache *c, unsigned spc, size_t size, bool zero,
@@ -102,14 +109,7 @@ static GA_ALWAYS_INLINE void *small_alloc(ga_mcache *c, unsigned spc, size_t siz
 	uint32_t idx = _ga_span_next_free_fast(s);
 	if (GA_UNLIKELY(idx == UINT32_MAX))
 		return small_alloc_refill(c, spc, size, zero);
-	void *p = (void *)(s->base + (uintptr_t)idx * s->elemsize);
-	c->nmalloc[spc]++;
-	if (observe)
-		GA_EMIT(.kind = GA_EV_ALLOC_SMALL, .cls = (uint8_t)spc, .size = size, .addr = (uintptr_t)p,
-		        .span_id = s->id);
-	if (zero && s->needzero)
-		return memset(p, 0, size);
-	return p;
+	return small_done(c, s, spc, (void *)(s->base + (uintptr_t)idx * s->elemsize), size, zero, observe);
 }
 
 static GA_NOINLINE void *large_alloc(ga_mcache *c, size_t size, uint32_t align_pages, bool zero)

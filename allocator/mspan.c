@@ -79,6 +79,15 @@ uint32_t _ga_span_next_free_index(ga_mspan *s)
 	return result;
 }
 
+/* The slots of bitmap word w below freeindex fi: allocated, whatever
+ * alloc_bits says. */
+static inline uint64_t below_freeindex(uint32_t fi, uint32_t w)
+{
+	if (fi >= (w + 1) * 64)
+		return ~0ull;
+	return fi > w * 64 ? (1ull << (fi - w * 64)) - 1 : 0;
+}
+
 /* Fold the frees since the last sweep into alloc_bits and restart the
  * allocation scan at slot 0.  Caller owns the span (cached, or just taken
  * off an mcentral list). */
@@ -94,11 +103,7 @@ void _ga_span_sweep(ga_mspan *s)
 	}
 	int32_t total = 0;
 	for (uint32_t w = 0; w < words; w++) {
-		uint64_t below = 0;
-		if (fi >= (w + 1) * 64)
-			below = ~0ull;
-		else if (fi > w * 64)
-			below = (1ull << (fi - w * 64)) - 1;
+		uint64_t below = below_freeindex(fi, w);
 		uint64_t r = GA_LOAD(&s->freed_bits[w]) ? _ga_xchg64(&s->freed_bits[w], 0) : 0;
 		uint64_t f = r | s->local_bits[w];
 		s->local_bits[w] = 0;
@@ -157,8 +162,7 @@ void _ga_span_free_index(ga_mspan *s, uint32_t idx, const void *p, const char *c
 	 * read as _ga_span_nfreed reads freed_bits: the span may be gone. */
 	if (st == GA_SPAN_PARTIAL) {
 		uint64_t *ab = __atomic_load_n(&s->alloc_bits, __ATOMIC_ACQUIRE);
-		uint64_t below = fi >= (w + 1) * 64 ? ~0ull : fi > w * 64 ? (1ull << (fi - w * 64)) - 1 : 0;
-		if (ab && GA_LOAD(fw) == (GA_LOAD(&ab[w]) | below))
+		if (ab && GA_LOAD(fw) == (GA_LOAD(&ab[w]) | below_freeindex(fi, w)))
 			partial_maybe_empty(s);
 	}
 }
