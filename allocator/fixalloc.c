@@ -85,20 +85,27 @@ void _ga_fixfree_span(ga_mspan *s)
 	fix_free(&fix.spans, s);
 }
 
-static size_t bits_bytes(uint8_t spc)
+/* A span's bitmap block: alloc and freed words (read by freers, the freed
+ * ones written by them), then from the next line the owner's local words,
+ * then for tiny spans the block words.  Bytes and the local words' offset
+ * in words. */
+static size_t bits_bytes(uint8_t spc, size_t *local_off)
 {
 	uint32_t nelems = ga_class_nelems(spc == GA_SPANCLASS_TINY ? 2 : spc);
 	size_t words = (nelems + 63) / 64;
-	size_t bytes = 3 * words * sizeof(uint64_t);
+	size_t shared = (2 * words * sizeof(uint64_t) + 63) & ~(size_t)63;
+	size_t bytes = shared + words * sizeof(uint64_t);
 	if (spc == GA_SPANCLASS_TINY)
 		bytes += 2 * nelems * sizeof(uint32_t);
+	*local_off = shared / sizeof(uint64_t);
 	return bytes;
 }
 
 /* Give a small span its alloc/freed/local bitmaps (and tiny words), all zero. */
 void _ga_span_bits_alloc(ga_mspan *s)
 {
-	size_t bytes = bits_bytes(s->spc);
+	size_t local_off;
+	size_t bytes = bits_bytes(s->spc, &local_off);
 	uint64_t *w = fix_alloc(&fix.bits[s->spc], bytes);
 	if (!w)
 		_ga_fatal("malloc", "out of memory for span metadata", NULL);
@@ -108,11 +115,11 @@ void _ga_span_bits_alloc(ga_mspan *s)
 	 * and the pointers to them are written atomically, the rest plainly. */
 	for (size_t i = 0; i < 2 * words; i++)
 		__atomic_store_n(&w[i], 0, __ATOMIC_RELAXED);
-	memset(w + 2 * words, 0, bytes - 2 * words * sizeof *w);
+	memset(w + local_off, 0, bytes - local_off * sizeof *w);
 	__atomic_store_n(&s->alloc_bits, w, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->freed_bits, w + words, __ATOMIC_RELEASE);
-	s->local_bits = w + 2 * words;
-	s->tiny_words = s->spc == GA_SPANCLASS_TINY ? (uint32_t *)(w + 3 * words) : NULL;
+	s->local_bits = w + local_off;
+	s->tiny_words = s->spc == GA_SPANCLASS_TINY ? (uint32_t *)(w + local_off + words) : NULL;
 }
 
 void _ga_span_bits_free(ga_mspan *s)

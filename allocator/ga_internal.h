@@ -96,9 +96,11 @@ enum ga_span_state { GA_SPAN_FREE = 0, GA_SPAN_CACHED, GA_SPAN_PARTIAL, GA_SPAN_
 #define GA_TINY_STARTS 0xffffu
 
 typedef struct ga_mspan {
-	/* First cache line: every field a free reads (fixalloc hands out
-	 * 64-byte-aligned structs), so a free of an object in a span no cache
-	 * holds touches one line of the struct, not two. */
+	/* First cache line: every field a free reads, written only when the
+	 * span changes hands or state (fixalloc hands out 64-byte-aligned
+	 * structs).  A free of an object in a span no cache holds touches one
+	 * line of the struct, and a free into a span another thread is
+	 * allocating from does not share a line with that thread's writes. */
 	uintptr_t base;   /* a free struct's free-list link overlays it */
 	uint8_t spc;      /* span class: 0 large, 1..67, GA_SPANCLASS_TINY */
 	uint8_t cls;      /* size class (2 for tiny spans) */
@@ -107,30 +109,32 @@ typedef struct ga_mspan {
 	uint32_t divmagic; /* idx = (off * divmagic) >> 32, Go's divMul */
 	uint32_t elemsize;
 	uint32_t nelems;
+	/* Bitmaps (off-heap, fixalloc.c): alloc_bits and freed_bits share
+	 * lines, local_bits (the owner's) starts a line of its own. */
+	uint64_t *alloc_bits; /* 1 = allocated at the last sweep (listed spans: exactly the allocated slots) */
+	uint64_t *local_bits; /* owner only: freed by the owner since the last sweep */
+	uint64_t *freed_bits; /* written by any thread but the owner: _ga_setbit64, freed since the last sweep */
+	struct ga_mcache *owner; /* atomic: the caching mcache, NULL when listed */
+	uint32_t npages;
 
-	/* Owner-private while CACHED, mcentral lock while listed.  Read by any
-	 * thread (relaxed) for double-free detection. */
+	/* Second line: the owner's allocation state (written on every
+	 * allocation) and the rest.  Owner-private while CACHED, mcentral
+	 * lock while listed; freeindex is read by any thread (relaxed) for
+	 * double-free detection when alloc_bits says free. */
+	uint64_t alloc_cache __attribute__((aligned(64))); /* ~alloc_bits shifted so bit 0 is freeindex */
 	uint32_t freeindex;   /* objects below it are all allocated */
 	int32_t alloc_count;  /* objects allocated as of the last sweep + since */
-	uint64_t *alloc_bits; /* 1 = allocated at the last sweep */
-	uint64_t *local_bits; /* owner only: freed by the owner since the last sweep */
-	/* Written by any thread but the owner. */
-	uint64_t *freed_bits;    /* _ga_setbit64: object freed since the last sweep */
-	struct ga_mcache *owner; /* atomic: the caching mcache, NULL when listed */
-
-	/* Second line: the owner's allocation state and the rest. */
-	uint64_t alloc_cache; /* ~alloc_bits shifted so bit 0 is freeindex */
 	int32_t nlocal;       /* owner only: popcount(local_bits) */
-	uint32_t npages;
+	uint32_t scav_pages;  /* pages of the last mheap allocation that had been released */
 	uint64_t id;          /* unique per span allocation, for events */
 	uint32_t *tiny_words; /* tiny spans: two words per block (above) */
 
 	/* mcentral list links: mcentral lock.  Free spans reuse them in fixalloc. */
 	struct ga_mspan *next, *prev;
 	uint64_t req_size;       /* large spans: requested bytes */
-	uint32_t scav_pages;     /* pages of the last mheap allocation that had been released */
 } ga_mspan;
 _Static_assert(__builtin_offsetof(ga_mspan, alloc_cache) == 64, "the free path's fields fill line 0");
+_Static_assert(sizeof(ga_mspan) == 128, "two lines");
 
 /* Per-thread cache (Go's mcache is per P; ours is per thread). */
 typedef struct ga_mcache {

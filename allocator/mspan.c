@@ -17,6 +17,8 @@
  *
  * Invariants:
  *   allocated(i) == i < freeindex || alloc_bits[i]      (owner's view)
+ *   a listed span: allocated(i) == alloc_bits[i] (every sweep folds the
+ *   slots below freeindex into alloc_bits)
  *   live objects == alloc_count - nlocal - popcount(freed_bits)
  *   A freer's OR is its only write to the span, so a listed span whose
  *   freed bits count alloc_count has no free in flight and may go back to
@@ -98,8 +100,15 @@ void _ga_span_sweep(ga_mspan *s)
 		uint32_t w = 0;
 		while (w < words && !GA_LOAD(&s->freed_bits[w]))
 			w++;
-		if (w == words)
+		if (w == words) {
+			/* Nothing to fold, and the scan goes on from freeindex; but
+			 * alloc_bits learns the slots below it, so that a listed
+			 * span's alloc_bits are exactly its allocated slots (the free
+			 * path reads no freeindex there). */
+			for (w = 0; w < words && fi > w * 64; w++)
+				GA_STORE(&s->alloc_bits[w], s->alloc_bits[w] | below_freeindex(fi, w));
 			return;
+		}
 	}
 	int32_t total = 0;
 	for (uint32_t w = 0; w < words; w++) {
@@ -141,8 +150,13 @@ void _ga_span_free_index(ga_mspan *s, uint32_t idx, const void *p, const char *c
 {
 	uint32_t w = idx >> 6;
 	uint64_t bit = 1ull << (idx & 63);
-	uint32_t fi = GA_LOAD_ACQ(&s->freeindex);
-	if (idx >= fi && !(GA_LOAD(&s->alloc_bits[w]) & bit))
+	/* Allocated: set in alloc_bits, or below freeindex (allocated since the
+	 * last sweep of a cached span).  freeindex is on the owner's line, so
+	 * it is read only when alloc_bits says free; then alloc_bits again,
+	 * since a sweep may have moved the slot from one to the other (its
+	 * release store of freeindex follows its alloc_bits stores). */
+	if (!(GA_LOAD(&s->alloc_bits[w]) & bit) && idx >= GA_LOAD_ACQ(&s->freeindex) &&
+	    !(GA_LOAD(&s->alloc_bits[w]) & bit))
 		_ga_fatal(call, "invalid pointer (not allocated, or already freed)", p);
 	uint64_t *fw = &s->freed_bits[w];
 	if (_ga_setbit64(fw, bit))
@@ -155,14 +169,14 @@ void _ga_span_free_index(ga_mspan *s, uint32_t idx, const void *p, const char *c
 		return;
 	}
 	/* A listed span is empty only if every word's freed bits equal its
-	 * allocated ones (below freeindex or in alloc_bits, both fixed while
-	 * it is listed), this word's first.  When the span changed state
+	 * allocated ones (alloc_bits, exact and fixed while it is listed: see
+	 * _ga_span_sweep), this word's first.  When the span changed state
 	 * meanwhile the word says nothing, but then the free is not this
 	 * thread's to finish: the span's new owner sweeps it.  The bitmap is
 	 * read as _ga_span_nfreed reads freed_bits: the span may be gone. */
 	if (st == GA_SPAN_PARTIAL) {
 		uint64_t *ab = __atomic_load_n(&s->alloc_bits, __ATOMIC_ACQUIRE);
-		if (ab && GA_LOAD(fw) == (GA_LOAD(&ab[w]) | below_freeindex(fi, w)))
+		if (ab && GA_LOAD(fw) == GA_LOAD(&ab[w]))
 			partial_maybe_empty(s);
 	}
 }
