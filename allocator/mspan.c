@@ -90,26 +90,14 @@ static inline uint64_t below_freeindex(uint32_t fi, uint32_t w)
 	return fi > w * 64 ? (1ull << (fi - w * 64)) - 1 : 0;
 }
 
-/* Fold the frees since the last sweep into alloc_bits and restart the
+/* Fold the frees since the last sweep and the slots below freeindex into
+ * alloc_bits, so that a listed span's alloc_bits are exactly its allocated
+ * slots (the free path reads no freeindex there), and restart the
  * allocation scan at slot 0.  Caller owns the span (cached, or just taken
  * off an mcentral list). */
 void _ga_span_sweep(ga_mspan *s)
 {
 	uint32_t words = (s->nelems + 63) / 64, fi = s->freeindex;
-	if (s->nlocal == 0) {
-		uint32_t w = 0;
-		while (w < words && !GA_LOAD(&s->freed_bits[w]))
-			w++;
-		if (w == words) {
-			/* Nothing to fold, and the scan goes on from freeindex; but
-			 * alloc_bits learns the slots below it, so that a listed
-			 * span's alloc_bits are exactly its allocated slots (the free
-			 * path reads no freeindex there). */
-			for (w = 0; w < words && fi > w * 64; w++)
-				GA_STORE(&s->alloc_bits[w], s->alloc_bits[w] | below_freeindex(fi, w));
-			return;
-		}
-	}
 	int32_t total = 0;
 	for (uint32_t w = 0; w < words; w++) {
 		uint64_t below = below_freeindex(fi, w);
