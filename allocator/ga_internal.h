@@ -119,8 +119,9 @@ typedef struct ga_mspan {
 
 	/* Second line: the owner's allocation state (written on every
 	 * allocation) and the rest.  Owner-private while CACHED, mcentral
-	 * lock while listed; freeindex is read by any thread (relaxed) for
-	 * double-free detection when alloc_bits says free. */
+	 * lock while listed; freeindex is read by any thread (acquire, paired with the
+	 * sweep's release store) to check a free when alloc_bits says the
+	 * slot is free. */
 	uint64_t alloc_cache __attribute__((aligned(64))); /* ~alloc_bits shifted so bit 0 is freeindex */
 	uint32_t freeindex;   /* objects below it are all allocated */
 	int32_t alloc_count;  /* objects allocated as of the last sweep + since */
