@@ -116,6 +116,7 @@ typedef struct ga_mspan {
 	uint64_t *freed_bits; /* written by any thread but the owner: _ga_setbit64, freed since the last sweep */
 	struct ga_mcache *owner; /* atomic: the caching mcache, NULL when listed */
 	uint32_t npages;
+	uint16_t reuse_need; /* atomic: listed FULL spans, the freed bits that make it PARTIAL (mcentral.c) */
 
 	/* Second line: the owner's allocation state (written on every
 	 * allocation) and the rest.  Owner-private while CACHED, mcentral
@@ -409,6 +410,16 @@ static inline uint32_t _ga_span_next_free_fast(ga_mspan *s)
 		}
 	}
 	return UINT32_MAX;
+}
+/* The free slots that make a listed span reusable, i.e. PARTIAL rather than
+ * FULL: a quarter of its slots, at least 1 and at most 16 (mcentral.c says
+ * why). */
+#define GA_REUSE_DIVISOR 4
+#define GA_REUSE_CAP 16
+static inline int32_t _ga_span_reuse_min(uint32_t nelems)
+{
+	int32_t n = (int32_t)(nelems / GA_REUSE_DIVISOR);
+	return n < 1 ? 1 : n > GA_REUSE_CAP ? GA_REUSE_CAP : n;
 }
 static inline uint32_t _ga_span_index(const ga_mspan *s, uintptr_t p)
 {

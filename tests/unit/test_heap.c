@@ -411,6 +411,82 @@ static void test_observer(void)
 	CHECK(count_events(GA_EV_SPAN_FREE) >= 1, "large free returns a span to mheap");
 }
 
+/* Reuse threshold (mcentral.c): a span no mcache holds becomes PARTIAL,
+ * i.e. a refill may take it, once a quarter of its slots (at least 1, at
+ * most 16) are free, counting those its owner freed before giving it up; it goes back to
+ * the page heap at its last free.  A thread fills one fresh span, frees
+ * `local` of its objects itself and exits; this thread frees the rest one
+ * by one and watches the state. */
+typedef struct {
+	size_t size;
+	uint32_t local;
+	void **objs; /* the span's objects, in address order */
+	uint32_t n;
+} reuse_arg;
+
+static void *reuse_thread(void *arg)
+{
+	reuse_arg *a = arg;
+	uint32_t n = ga_class_nelems(mode_class(a->size));
+	uint32_t cap = 8 * n + 64, used = 0, run = 0;
+	void **all = malloc(cap * sizeof *all);
+	/* A fresh span hands out its slots from its base, in address order. */
+	while (used < cap && run < n) {
+		void *p = ga_malloc(a->size);
+		all[used++] = p;
+		ga_mspan *s = _ga_span_of((uintptr_t)p);
+		if ((uintptr_t)p == s->base)
+			run = 0;
+		if (run > 0 && _ga_span_of((uintptr_t)a->objs[run - 1]) != s)
+			run = 0;
+		a->objs[run++] = p;
+	}
+	a->n = run;
+	for (uint32_t i = 0; i < used - run; i++)
+		ga_free(all[i]); /* the objects outside the span */
+	free(all);
+	for (uint32_t i = 0; i < a->local && i < run; i++)
+		ga_free(a->objs[i]);
+	return NULL;
+}
+
+static void reuse_case(size_t size, uint32_t local)
+{
+	unsigned cls = mode_class(size);
+	uint32_t n = ga_class_nelems(cls), min = n / 4 < 1 ? 1 : n / 4 > 16 ? 16 : n / 4;
+	reuse_arg a = {.size = size, .local = local, .objs = malloc(n * sizeof(void *))};
+	pthread_t t;
+	pthread_create(&t, NULL, reuse_thread, &a);
+	pthread_join(t, NULL);
+	CHECK(a.n == n, "class %u: no fresh span of %u objects (got a run of %u)", cls, n, a.n);
+	if (a.n != n) {
+		free(a.objs);
+		return;
+	}
+	ga_mspan *s = _ga_span_of((uintptr_t)a.objs[0]);
+	for (uint32_t i = local; i < n; i++) {
+		uint8_t want = i < min ? GA_SPAN_FULL : GA_SPAN_PARTIAL;
+		uint8_t st = GA_LOAD(&s->state);
+		CHECK(st == want, "class %u (%u slots, reusable at %u free): %u free, state %u, want %u", cls, n, min, i,
+		      st, want);
+		ga_free(a.objs[i]);
+	}
+	CHECK(GA_LOAD(&s->state) == GA_SPAN_FREE, "class %u: span not back in the page heap after its last free",
+	      cls);
+	free(a.objs);
+}
+
+static void test_reuse(void)
+{
+	reuse_case(1024, 0);  /* 8 slots: reusable at 2 free */
+	reuse_case(256, 3);   /* 32 slots, 3 freed by the owner: 5 more needed */
+	reuse_case(256, 8);   /* ... 8 by the owner: partial at once */
+	reuse_case(48, 0);    /* 170 slots, three bitmap words: reusable at 16 */
+	reuse_case(128, 10);  /* 64 slots: 6 more */
+	reuse_case(16, 20);   /* 512 slots: partial at once */
+	reuse_case(32768, 0); /* 1 slot */
+}
+
 static void test_stats_exact(void)
 {
 	ga_heap_stats a, b;
@@ -443,7 +519,7 @@ int main(void)
 		{"calloc", test_calloc},                   {"coalesce", test_coalesce},
 		{"scavenge", test_scavenge},               {"aligned", test_aligned},
 		{"enomem", test_enomem},                   {"observer", test_observer},
-		{"stats", test_stats_exact},
+		{"stats", test_stats_exact},               {"reuse threshold", test_reuse},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		int before = check_failures;
