@@ -31,8 +31,8 @@
  * live object start is caught and reported.  A small free marks the slot in
  * the span's freed bitmap, lock-free from any thread; the owner folds those
  * marks in when it sweeps the span, as Go's sweeper would.  A span no mcache
- * owns moves from full to partial once a quarter of its slots are free
- * (mcentral.c) and back to the page heap on its last free.
+ * owns moves from full to partial once a quarter of its slots (1 to 16)
+ * are free (mcentral.c), and back to the page heap on its last free.
  *
  * Span metadata, bitmaps and caches live off-heap (fixalloc.c), never in the
  * memory they describe.  Pages fresh from the OS or returned to it read as

@@ -413,10 +413,10 @@ static void test_observer(void)
 
 /* Reuse threshold (mcentral.c): a span no mcache holds becomes PARTIAL,
  * i.e. a refill may take it, once a quarter of its slots (at least 1, at
- * most 16) are free, counting those its owner freed before giving it up; it goes back to
- * the page heap at its last free.  A thread fills one fresh span, frees
- * `local` of its objects itself and exits; this thread frees the rest one
- * by one and watches the state. */
+ * most 16) are free, counting those its owner freed before giving it up;
+ * it goes back to the page heap at its last free.  A thread fills one
+ * fresh span, frees `local` of its objects itself and exits; this thread
+ * frees the rest one by one and watches the state. */
 typedef struct {
 	size_t size;
 	uint32_t local;
