@@ -120,9 +120,9 @@ typedef struct ga_mspan {
 
 	/* Second line: the owner's allocation state (written on every
 	 * allocation) and the rest.  Owner-private while CACHED, mcentral
-	 * lock while listed; freeindex is read by any thread (acquire, paired with the
-	 * sweep's release store) to check a free when alloc_bits says the
-	 * slot is free. */
+	 * lock while listed; freeindex is read by any thread (acquire,
+	 * paired with the sweep's release store) to check a free when
+	 * alloc_bits says the slot is free. */
 	uint64_t alloc_cache __attribute__((aligned(64))); /* ~alloc_bits shifted so bit 0 is freeindex */
 	uint32_t freeindex;   /* objects below it are all allocated */
 	int32_t alloc_count;  /* objects allocated as of the last sweep + since */
@@ -410,16 +410,6 @@ static inline uint32_t _ga_span_next_free_fast(ga_mspan *s)
 		}
 	}
 	return UINT32_MAX;
-}
-/* The free slots that make a listed span reusable, i.e. PARTIAL rather than
- * FULL: a quarter of its slots, at least 1 and at most 16 (mcentral.c says
- * why). */
-#define GA_REUSE_DIVISOR 4
-#define GA_REUSE_CAP 16
-static inline int32_t _ga_span_reuse_min(uint32_t nelems)
-{
-	int32_t n = (int32_t)(nelems / GA_REUSE_DIVISOR);
-	return n < 1 ? 1 : n > GA_REUSE_CAP ? GA_REUSE_CAP : n;
 }
 static inline uint32_t _ga_span_index(const ga_mspan *s, uintptr_t p)
 {

@@ -83,6 +83,14 @@ void _ga_mcentral_init(void)
 	}
 }
 
+/* The free slots that make a listed span PARTIAL: a quarter of its slots,
+ * at least 1 and at most 16 (the threshold above). */
+static int32_t reuse_min(uint32_t nelems)
+{
+	int32_t n = (int32_t)(nelems / 4);
+	return n < 1 ? 1 : n > 16 ? 16 : n;
+}
+
 /* Under c's lock.  seq_cst for the Dekker above, except when the lock was
  * elided: then the process is single-threaded and this is T0's window
  * (stmode.c), so no freer can be reading. */
@@ -109,7 +117,7 @@ static bool uncache_locked(ga_mcentral *c, ga_mspan *s)
 {
 	/* Freed bits still needed: the reuse threshold less the slots the
 	 * owner's sweep left free. */
-	int32_t need = _ga_span_reuse_min(s->nelems) - ((int32_t)s->nelems - s->alloc_count);
+	int32_t need = reuse_min(s->nelems) - ((int32_t)s->nelems - s->alloc_count);
 	bool full = need > 0;
 	if (full) {
 		GA_STORE(&s->reuse_need, (uint16_t)need);

@@ -153,11 +153,8 @@ void _ga_span_free_index(ga_mspan *s, uint32_t idx, const void *p, const char *c
 	 * of fields that stay meaningful, and the locked slow path. */
 	uint8_t st = __atomic_load_n(&s->state, __ATOMIC_SEQ_CST);
 	if (st == GA_SPAN_FULL) {
-		/* Reusable (or empty) once its freed bits reach reuse_need; a span
-		 * of one bitmap word has no others to count. */
-		int32_t n = GA_LOAD(&s->nelems) <= 64 ? (int32_t)_ga_popcount64(__atomic_load_n(fw, __ATOMIC_SEQ_CST))
-		                                      : _ga_span_nfreed(s);
-		if (n >= (int32_t)GA_LOAD(&s->reuse_need))
+		/* Reusable (or empty) once its freed bits reach reuse_need. */
+		if (_ga_span_nfreed(s) >= (int32_t)GA_LOAD(&s->reuse_need))
 			_ga_mcentral_free_slow(s);
 		return;
 	}
