@@ -351,12 +351,17 @@ static void emit_cmdline(void)
 }
 
 static uint32_t fork_seq; /* FORK number of the last fork of this process */
+static int fork_pid;       /* this process's pid at that FORK: a child's parent */
 
-static void emit_proc_start(uint32_t fork_no)
+/* ppid and fork_no name the FORK record whose heap a child copies, so the
+ * ppid of a child is the pid its parent had at fork, not getppid(): a
+ * parent that exits at once (a daemon's double fork) may be gone before
+ * the child's handlers run, and the child reparented. */
+static void emit_proc_start(uint32_t fork_no, int ppid)
 {
 	const ga_options *o = ga_get_options();
 	gt_record rec = {.tsc = stamp(), .kind = GT_EV_PROC_START, .aux = (uint32_t)getpid(),
-	                 .size = (uint64_t)getppid(), .cls = o->go_exact, .flags = o->tiny, .span = fork_no};
+	                 .size = (uint64_t)ppid, .cls = o->go_exact, .flags = o->tiny, .span = fork_no};
 	put(&rec);
 	emit_cmdline();
 }
@@ -450,7 +455,7 @@ static void init_tracing(void)
 	}
 	stacks_on = gt_stack_init(region->stack_mode, region->stack_depth, region->sample_rate);
 	ga_set_observer(observe, NULL);
-	emit_proc_start(0);
+	emit_proc_start(0, getppid());
 }
 
 /* Runs once, from the allocator's first initialisation: inside the
@@ -483,6 +488,7 @@ void gt_trace_fork_prepare(void)
 {
 	if (!region)
 		return;
+	fork_pid = getpid();
 	gt_record rec = {.tsc = stamp(), .kind = GT_EV_FORK, .span = ++fork_seq};
 	put(&rec);
 }
@@ -499,7 +505,7 @@ void gt_trace_fork_child(void)
 	tls_tid = 0;
 	uint32_t parent_fork = fork_seq;
 	fork_seq = 0; /* this process's own forks count from 1 */
-	emit_proc_start(parent_fork);
+	emit_proc_start(parent_fork, fork_pid);
 }
 
 void gt_trace_exit(int status_known, int status)

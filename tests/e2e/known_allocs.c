@@ -8,8 +8,9 @@
  * of 4321 bytes); with "spin N" it allocates and frees for N seconds; with
  * "quiet" it allocates 64 MiB, touches it, and is silent for 300 ms before
  * freeing it; with "exec-closed FILE" it closes every fd, gives the trace
- * region's fd number to another file and runs itself again on FILE.  By
- * default it pauses 700 ms before its last frees. */
+ * region's fd number to another file and runs itself again on FILE; with
+ * "daemon" it double-forks 20 times, as daemons do, and each grandchild
+ * frees inherited objects.  By default it pauses 700 ms before its last frees. */
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -100,6 +101,42 @@ int main(int argc, char **argv)
 			F(inh[i]);
 		mflush();
 		return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+	}
+	if (!strcmp(mode, "daemon")) {
+		/* as a daemon starts: fork, the child forks again and exits at
+		 * once, the grandchild (reparented before or after its fork
+		 * handlers run) frees 500 of the 1000 inherited objects; 20 times */
+		void *inh[1000];
+		for (int i = 0; i < 1000; i++)
+			inh[i] = A(200);
+		mflush();
+		for (int round = 0; round < 20; round++) {
+			int done[2];
+			if (pipe(done) != 0)
+				return 1;
+			pid_t mid = fork();
+			if (mid < 0)
+				return 1;
+			if (mid == 0) {
+				if (fork() == 0) {
+					for (int i = 0; i < 500; i++)
+						free(inh[i]);
+					(void)!write(done[1], "x", 1);
+					_exit(0);
+				}
+				_exit(0);
+			}
+			close(done[1]);
+			char c;
+			int st;
+			if (read(done[0], &c, 1) != 1 || waitpid(mid, &st, 0) != mid)
+				return 1;
+			close(done[0]);
+		}
+		for (int i = 0; i < 1000; i++)
+			F(inh[i]);
+		mflush();
+		return 0;
 	}
 	if (!strcmp(mode, "exec-closed")) {
 		/* as a program that closes every fd it does not pass before an

@@ -7,6 +7,11 @@
 #   lossy      --lossy with a slow drainer drops and counts; the default
 #              mode with the same slow drainer drops nothing
 #   fork       a forked child's heap is a copy of its parent's
+#   daemon     a double-forked grandchild's heap is a copy of its parent's,
+#              even when its parent exited before its fork handlers ran
+#   daemon-gap the same, with the drainer sleeping between two rings' head
+#              reads: a child's start seen before its parent's still waits
+#              for the parent's fork record
 #   exec-closed  a child exec'd after its parent closed every fd is traced
 #   sigint     SIGINT to the CLI stops the target and finishes the database
 #   sh         sh -c 'prog1; prog2' records both programs in one run
@@ -101,6 +106,26 @@ fork)
 	[ "$cls" = "$live $req" ] || die "classes' live bytes and requested at the end: $cls, the heap's: $live $req"
 	neg=$(q "SELECT count(*) FROM class_stat WHERE live_objects < 0 OR live_bytes < 0 OR live_requested < 0")
 	[ "$neg" = 0 ] || die "$neg classes with negative live figures"
+	;;
+daemon | daemon-gap)
+	# a grandchild whose parent exits right after forking it (a daemon's
+	# double fork) still starts with a copy of its parent's heap, whether
+	# it was reparented before its fork handlers ran or after; and (gap)
+	# when a round's head reads saw its start but not its parent's
+	gap=0
+	[ "$case" = daemon-gap ] && gap=300
+	GOALLOC_TRACE_SNAPSHOT_GAP_US=$gap "$cli" run -q --events -o "$dir/t.db" -- "$known" "$dir/m" daemon ||
+		die "run failed"
+	[ "$(q "SELECT pids FROM runs")" = 41 ] || die "pids: $(q 'SELECT pids FROM runs'), want 41"
+	[ "$(q "SELECT unmatched_frees FROM run")" = 0 ] || die "unmatched frees: $(q 'SELECT unmatched_frees FROM run')"
+	root=$(q "SELECT pid FROM process WHERE seq = 0 ORDER BY started_ns LIMIT 1")
+	# each grandchild's ppid is the middle process that forked it
+	bad=$(q "SELECT count(*) FROM process g WHERE g.ppid != $root AND g.pid != $root
+	         AND NOT EXISTS (SELECT 1 FROM process m WHERE m.pid = g.ppid AND m.ppid = $root)")
+	[ "$bad" = 0 ] || die "$bad grandchildren not recorded as children of their middle process"
+	n=$(q "SELECT count(*) FROM events e JOIN process g ON g.pid = e.pid
+	       WHERE g.ppid != $root AND g.pid != $root AND e.kind = 4 AND e.size = 200")
+	[ "$n" = 10000 ] || die "the grandchildren's frees of inherited objects: $n, want 10000"
 	;;
 exec-closed)
 	# a program that closes its fds before an exec (Python's subprocess
