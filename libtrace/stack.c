@@ -36,6 +36,7 @@
 #include "unwind.h"
 
 #include <link.h>
+#include <pthread.h>
 #include <sched.h>
 #include <math.h>
 #include <stdio.h>
@@ -365,13 +366,33 @@ static int skip_own(void *const *pcs, int n)
 	return skip;
 }
 
+/* libunwind, set up at its first use.  Its setup opens a pipe (for
+ * validating addresses) that the process then holds for good: a program
+ * that counts its fds (CPython's test_subprocess does, after an exec with
+ * close_fds) would see it.  Most processes never need libunwind, as
+ * gt_unwind follows their every frame. */
+static pthread_once_t unw_once = PTHREAD_ONCE_INIT;
+
+static void unw_setup(void)
+{
+	/* libunwind's global cache takes a lock with every signal blocked
+	 * (two sigprocmask calls per unwind); each thread's own needs neither. */
+	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+}
+
+static int libunwind_backtrace(void **pcs, int n)
+{
+	pthread_once(&unw_once, unw_setup);
+	return unw_backtrace(pcs, n);
+}
+
 /* GOALLOC_UNWIND=check: the stack gt_unwind gave (n frames, this
  * library's already passed over) against libunwind's first depth frames
  * outside it; a difference is printed and aborts. */
 static void check_unwind(void *const *pcs, int n)
 {
 	void *ref[GT_STACK_DEPTH_MAX + SKIP_MAX];
-	int m = unw_backtrace(ref, depth + SKIP_MAX);
+	int m = libunwind_backtrace(ref, depth + SKIP_MAX);
 	int a = skip_own(pcs, n), b = skip_own(ref, m);
 	int na = n - a, nb = m - b;
 	if (nb > depth)
@@ -403,7 +424,7 @@ uint32_t gt_stack_alloc(uint64_t size)
 	if (GT_UNLIKELY(unwinder == UNWIND_CHECK) && n >= 0)
 		check_unwind(pcs, n);
 	if (n < 0) {
-		n = unw_backtrace(pcs, depth + SKIP_MAX);
+		n = libunwind_backtrace(pcs, depth + SKIP_MAX);
 		skip = skip_own(pcs, n);
 		n -= skip;
 	}
@@ -435,9 +456,6 @@ bool gt_stack_init(uint32_t stack_mode, uint32_t stack_depth, uint64_t sample_ra
 		madvise(table, sizeof(slot) << TABLE_SHIFT, MADV_HUGEPAGE);
 	depth = stack_depth < 1 ? 1 : stack_depth > GT_STACK_DEPTH_MAX ? GT_STACK_DEPTH_MAX : (int)stack_depth;
 	rate = sample_rate ? (double)sample_rate : 512.0 * 1024;
-	/* libunwind's global cache takes a lock with every signal blocked
-	 * (two sigprocmask calls per unwind); each thread's own needs neither. */
-	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 	const char *u = getenv("GOALLOC_UNWIND");
 	unwinder = u && !strcmp(u, "libunwind") ? UNWIND_LIBUNWIND : u && !strcmp(u, "check") ? UNWIND_CHECK
 	                                                                                      : UNWIND_FAST;

@@ -10,7 +10,8 @@
  * freeing it; with "exec-closed FILE" it closes every fd, gives the trace
  * region's fd number to another file and runs itself again on FILE; with
  * "daemon" it double-forks 20 times, as daemons do, and each grandchild
- * frees inherited objects.  By default it pauses 700 ms before its last frees. */
+ * frees inherited objects; with "fds" it closes every fd, runs itself
+ * again, allocates and prints the fds it has above 2.  By default it pauses 700 ms before its last frees. */
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <dirent.h>
 
 static int mfd;
 static char mbuf[1 << 16];
@@ -136,6 +138,39 @@ int main(int argc, char **argv)
 		for (int i = 0; i < 1000; i++)
 			F(inh[i]);
 		mflush();
+		return 0;
+	}
+	if (!strcmp(mode, "fds")) {
+		/* as Python's subprocess with close_fds: close every fd but 0-2,
+		 * then exec; the new image allocates (with stacks, under
+		 * --stacks=all), then prints the fds it has above 2: the trace
+		 * must leave none (CPython's test_pass_fds_redirected counts them) */
+		for (int fd = 3; fd < 1024; fd++)
+			close(fd);
+		char *args[] = {argv[0], argv[1], "fds-list", NULL};
+		execv("/proc/self/exe", args);
+		return 127;
+	}
+	if (!strcmp(mode, "fds-list")) {
+		for (int i = 0; i < 2000; i++)
+			F(A((size_t)(16 + i % 3000)));
+		mflush();
+		close(mfd);
+		DIR *d = opendir("/proc/self/fd");
+		if (!d)
+			return 1;
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			int fd = atoi(e->d_name);
+			if (e->d_name[0] != '.' && fd > 2 && fd != dirfd(d)) {
+				char path[64], to[256];
+				snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+				ssize_t n = readlink(path, to, sizeof to - 1);
+				to[n > 0 ? n : 0] = 0;
+				printf("%d %s\n", fd, to);
+			}
+		}
+		closedir(d);
 		return 0;
 	}
 	if (!strcmp(mode, "exec-closed")) {

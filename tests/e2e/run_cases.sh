@@ -12,6 +12,8 @@
 #   daemon-gap the same, with the drainer sleeping between two rings' head
 #              reads: a child's start seen before its parent's still waits
 #              for the parent's fork record
+#   fds        a traced program has no fds of the trace's above 2 (after it
+#              closed its own and ran itself again)
 #   exec-closed  a child exec'd after its parent closed every fd is traced
 #   sigint     SIGINT to the CLI stops the target and finishes the database
 #   sh         sh -c 'prog1; prog2' records both programs in one run
@@ -126,6 +128,14 @@ daemon | daemon-gap)
 	n=$(q "SELECT count(*) FROM events e JOIN process g ON g.pid = e.pid
 	       WHERE g.ppid != $root AND g.pid != $root AND e.kind = 4 AND e.size = 200")
 	[ "$n" = 10000 ] || die "the grandchildren's frees of inherited objects: $n, want 10000"
+	;;
+fds)
+	# the traced program's fds are its own: after it closed every fd above
+	# 2 and ran itself again, the new image (which finds the region again
+	# and captures stacks) has none above 2
+	out=$("$cli" run -q --stacks=all -o "$dir/t.db" -- "$known" "$dir/m" fds) || die "run failed"
+	[ -z "$out" ] || die "fds the program did not open: $out"
+	[ "$(q "SELECT count(*) FROM stack")" -gt 0 ] || die "no stacks recorded"
 	;;
 exec-closed)
 	# a program that closes its fds before an exec (Python's subprocess
