@@ -350,7 +350,7 @@ static double probe_cost_us(void)
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: goalloc-trace attach -p PID [-o FILE] [--duration S] [--events] [--name LABEL]\n"
+	        "usage: goalloc-trace attach [-p] PID [-o FILE] [--duration S] [--events] [--name LABEL]\n"
 	        "                            [--force] [-q]\n\n"
 	        "Records the malloc-family requests (sizes, frees, threads) of a running process\n"
 	        "that is not under libgoalloc.so, through uprobes on its C library, and applies\n"
@@ -358,7 +358,7 @@ static void usage(FILE *f)
 	        "modelled, not measured (table modelled_run); spans, tiny merging and the page\n"
 	        "heap are not modelled.  Needs root (BPF and uprobes).  Stops after S seconds,\n"
 	        "on Ctrl-C, or when the process exits; the process is not otherwise disturbed.\n\n"
-	        "  -p PID        the process\n"
+	        "  -p PID        the process (-p may be left out)\n"
 	        "  -o FILE       database (default: goalloc-COMM-PID.db); an existing goalloc\n"
 	        "                database gets one more run\n"
 	        "  --duration S  stop after S seconds (default: until the process exits)\n"
@@ -394,6 +394,8 @@ int cli_cmd_attach(int argc, char **argv)
 		else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
 			return 0;
+		} else if (!pid && a[0] >= '1' && a[0] <= '9' && strspn(a, "0123456789") == strlen(a)) {
+			pid = atoi(a); /* a bare PID, as in 'attach 1234' */
 		} else {
 			fprintf(stderr, "goalloc-trace: attach: bad argument '%s' (see 'goalloc-trace attach --help')\n", a);
 			return 2;

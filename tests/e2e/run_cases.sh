@@ -259,6 +259,14 @@ bad-input)
 	ls "$dir" | grep -q -- '-wal\|-shm' && die "left WAL files behind: $(ls "$dir")"
 	out=$("$cli" run 2>&1); rc=$?
 	[ $rc -ne 0 ] && echo "$out" | grep -q "no program given" || die "no program: $out"
+	# attach takes its PID with or without -p; a PID no process has is one line
+	for args in "-p 2147483647" "2147483647"; do
+		out=$("$cli" attach $args 2>&1); rc=$?
+		[ $rc -ne 0 ] && [ "$(echo "$out" | wc -l)" = 1 ] || die "attach $args: rc $rc: $out"
+		echo "$out" | grep -q "cannot attach to 2147483647: no such process" || die "attach $args: $out"
+	done
+	out=$("$cli" attach 12x 2>&1); rc=$?
+	[ $rc = 2 ] && echo "$out" | grep -q "bad argument '12x'" || die "attach 12x: rc $rc: $out"
 	;;
 *)
 	die "unknown case $case"
