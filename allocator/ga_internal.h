@@ -318,6 +318,7 @@ static inline unsigned _ga_class_of(size_t size)
 
 /* os.c */
 GA_HIDDEN void *_ga_os_reserve(uintptr_t hint, size_t bytes, size_t align);
+GA_HIDDEN void _ga_os_unreserve(void *p, size_t bytes);
 GA_HIDDEN int _ga_os_map(void *p, size_t bytes);
 GA_HIDDEN void _ga_os_release(void *p, size_t bytes);
 GA_HIDDEN void *_ga_os_alloc_meta(size_t bytes);

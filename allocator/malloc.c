@@ -208,8 +208,10 @@ static void *aligned_with(ga_mcache *c, size_t align, size_t size)
 		if (cls)
 			return small_alloc(c, cls, size, false, true);
 	}
+	/* Alignments above an arena too: the heap grows by contiguous arenas
+	 * enough to hold an aligned run. */
 	size_t align_pages = align > GA_PAGE_SIZE ? align >> GA_PAGE_SHIFT : 1;
-	if (align_pages > GA_PAGES_PER_ARENA) {
+	if (align_pages > UINT32_MAX / 4) {
 		errno = ENOMEM;
 		return NULL;
 	}

@@ -59,15 +59,22 @@ static bool arenas_insert_locked(ga_arena *a)
 	return true;
 }
 
-/* Reserve n contiguous arenas; returns the first (lowest) one. */
-static ga_arena *arenas_reserve_locked(uint32_t n)
+/* Reserve n contiguous arenas, the first `use` pages of them usable;
+ * returns the first (lowest) arena.  Those pages are made usable before
+ * anything is recorded, so a request the OS will not commit (more than
+ * memory and swap, as glibc's mmap is refused) leaves nothing behind. */
+static ga_arena *arenas_reserve_locked(uint32_t n, uint32_t use)
 {
 	ga_mheap *h = &ga_heap;
 	size_t bytes = (size_t)n << GA_ARENA_SHIFT;
 	/* At the hint if that address range is free, else wherever the OS puts it. */
 	char *base = _ga_os_reserve(h->hint, bytes, GA_ARENA_BYTES);
-	if (!base || ((uintptr_t)base + bytes - 1) >> 47)
+	if (!base)
 		return NULL;
+	if (((uintptr_t)base + bytes - 1) >> 47 || _ga_os_map(base, (size_t)use << GA_PAGE_SHIFT) != 0) {
+		_ga_os_unreserve(base, bytes);
+		return NULL;
+	}
 	if (GA_FIRST_HINT)
 		h->hint = (uintptr_t)base + bytes;
 	ga_arena *first = NULL;
@@ -110,7 +117,7 @@ static bool grow_locked(uint32_t npages)
 		return map_pages_locked(cur, ask, false);
 
 	uint32_t narenas = (ask + GA_PAGES_PER_ARENA - 1) / GA_PAGES_PER_ARENA;
-	ga_arena *first = arenas_reserve_locked(narenas);
+	ga_arena *first = arenas_reserve_locked(narenas, ask);
 	if (!first)
 		return false;
 	if (cur) {

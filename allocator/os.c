@@ -15,19 +15,22 @@
 
 /* Reserve `bytes` of address space aligned to `align`, trying `hint` first
  * (Go's arena hints keep the heap contiguous).  The reservation is PROT_NONE
- * until _ga_os_map makes parts of it usable.  NULL if the OS refuses. */
+ * until _ga_os_map makes parts of it usable.  NULL if the OS refuses.
+ * Without MAP_NORESERVE: the kernel's overcommit policy then applies when
+ * pages are made usable, as it does to glibc's mmap (a PROT_NONE
+ * reservation itself is not charged). */
 void *_ga_os_reserve(uintptr_t hint, size_t bytes, size_t align)
 {
 	if (hint) {
-		void *p = mmap((void *)hint, bytes, PROT_NONE,
-		               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+		void *p = mmap((void *)hint, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1,
+		               0);
 		if (p == (void *)hint)
 			return p;
 		if (p != MAP_FAILED)
 			munmap(p, bytes); /* an old kernel ignored the flag: not where we asked */
 	}
 	size_t len = bytes + align;
-	char *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
 	uintptr_t start = ((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1);
@@ -37,6 +40,14 @@ void *_ga_os_reserve(uintptr_t hint, size_t bytes, size_t align)
 	if ((uintptr_t)p + len > end)
 		munmap((void *)end, (uintptr_t)p + len - end);
 	return (void *)start;
+}
+
+/* Give back a reservation nothing uses. */
+void _ga_os_unreserve(void *p, size_t bytes)
+{
+	int saved = errno;
+	munmap(p, bytes);
+	errno = saved;
 }
 
 /* Make reserved pages readable and writable (Go's sysMap).  0 or errno. */

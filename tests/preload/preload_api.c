@@ -16,6 +16,9 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 static unsigned nclasses;
@@ -76,6 +79,28 @@ static void test_alignment(void)
 			CHECK(p && (uintptr_t)p % align == 0, "memalign(%zu, %zu) = %p", align, n, p);
 			CHECK(malloc_usable_size(p) >= n, "memalign usable size");
 			free(p);
+		}
+	}
+	/* alignments above an arena (64 MiB): the heap grows by contiguous
+	 * arenas and the object starts at the aligned page in them */
+	static const size_t big_aligns[] = {(size_t)1 << 27, (size_t)1 << 30};
+	static const size_t big_sizes[] = {100, (size_t)100 << 20};
+	for (size_t i = 0; i < 2; i++) {
+		for (size_t k = 0; k < 2; k++) {
+			size_t n = big_sizes[k];
+			void *q = NULL;
+			size_t align = big_aligns[i];
+			CHECK(posix_memalign(&q, align, n) == 0 && (uintptr_t)q % align == 0,
+			      "posix_memalign(%zu, %zu) = %p", align, n, q);
+			CHECK(q && malloc_usable_size(q) >= n, "posix_memalign(%zu, %zu) usable size", align, n);
+			if (q) {
+				memset(q, 0x22, 4096);
+				memset((char *)q + n - 100, 0x33, 100);
+			}
+			free(q);
+			q = aligned_alloc(align, n);
+			CHECK(q && (uintptr_t)q % align == 0, "aligned_alloc(%zu, %zu) = %p", align, n, q);
+			free(q);
 		}
 	}
 	void *p = memalign(48, 10); /* glibc rounds a non-power-of-two up */
@@ -202,6 +227,30 @@ static void test_errors(void)
 	errno = 0;
 	CHECK(reallocarray(NULL, third, 5) == NULL && errno == ENOMEM, "reallocarray overflow");
 	CHECK(posix_memalign(&p, 64, huge) == ENOMEM, "posix_memalign huge");
+	/* More than memory and swap could ever hold, in one request: refused,
+	 * as glibc's mmap is, unless the kernel is told to overcommit always
+	 * (vm.overcommit_memory = 1), where glibc's succeeds too. */
+	FILE *oc = fopen("/proc/sys/vm/overcommit_memory", "r");
+	int mode = -1;
+	if (oc) {
+		if (fscanf(oc, "%d", &mode) != 1)
+			mode = -1;
+		fclose(oc);
+	}
+	struct sysinfo si;
+	if (mode != 1 && sysinfo(&si) == 0) {
+		size_t all = ((size_t)si.totalram + (size_t)si.totalswap) * si.mem_unit;
+		errno = 0;
+		void *q = calloc(4, all);
+		CHECK(q == NULL && errno == ENOMEM, "calloc(4, %zu) beyond memory and swap = %p", all, q);
+		free(q);
+		errno = 0;
+		q = malloc(4 * all);
+		CHECK(q == NULL && errno == ENOMEM, "malloc(%zu) beyond memory and swap = %p", 4 * all, q);
+		free(q);
+	} else {
+		printf("note: vm.overcommit_memory is %d: requests beyond memory and swap not checked\n", mode);
+	}
 	free(NULL);
 	CHECK(realloc(malloc(10), 0) == NULL, "realloc(p, 0) frees");
 }
