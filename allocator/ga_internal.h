@@ -375,6 +375,7 @@ GA_HIDDEN void _ga_heap_goal_alloc_locked(uint32_t npages);
 GA_HIDDEN void _ga_span_init_small(ga_mspan *s, uint8_t spc);
 GA_HIDDEN uint32_t _ga_span_next_free_index(ga_mspan *s);
 GA_HIDDEN void _ga_span_sweep(ga_mspan *s);
+GA_HIDDEN void _ga_span_recount(ga_mspan *s);
 GA_HIDDEN void _ga_span_free_index(ga_mspan *s, uint32_t idx, const void *p, const char *call);
 /* Remote frees not swept yet (popcount of freed_bits). */
 GA_HIDDEN int32_t _ga_span_nfreed(ga_mspan *s);

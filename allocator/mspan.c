@@ -115,6 +115,24 @@ void _ga_span_sweep(ga_mspan *s)
 	refill_alloc_cache(s, 0);
 }
 
+/* After fork, for a span cached by a thread that did not survive it: that
+ * thread may have been stopped inside an allocation, between taking a
+ * slot and counting it, so alloc_count is counted again from the bitmap
+ * (allocated(i) above).  A slot taken but not yet below freeindex counts
+ * as free: its pointer was never returned in this process. */
+void _ga_span_recount(ga_mspan *s)
+{
+	uint32_t words = (s->nelems + 63) / 64, fi = s->freeindex;
+	int32_t n = 0;
+	for (uint32_t w = 0; w < words; w++) {
+		uint64_t a = s->alloc_bits[w] | below_freeindex(fi, w);
+		if (w == words - 1 && (s->nelems & 63))
+			a &= (1ull << (s->nelems & 63)) - 1;
+		n += _ga_popcount64(a);
+	}
+	GA_STORE(&s->alloc_count, n);
+}
+
 void _ga_span_bad_free(ga_mspan *s, uint32_t idx, const void *p, const char *call)
 {
 	uint64_t bit = 1ull << (idx & 63);

@@ -487,6 +487,39 @@ static void test_reuse(void)
 	reuse_case(32768, 0); /* 1 slot */
 }
 
+/* A span of a thread stopped mid-allocation by fork: a slot taken (below
+ * freeindex) but not yet counted.  _ga_span_recount, which the fork child
+ * runs on dead threads' spans, counts it from the bitmap. */
+static void *recount_thread(void *arg)
+{
+	(void)arg;
+	unsigned cls = mode_class(48);
+	void *p[100];
+	for (int i = 0; i < 100; i++)
+		p[i] = ga_malloc(48);
+	ga_mspan *s = ga_tls_cache->alloc[cls];
+	CHECK(s->alloc_count == 100 && s->nelems > 101, "a fresh span of %u slots with 100 taken", s->nelems);
+	for (int torn = 1; torn <= 2; torn++) {
+		uint32_t idx = _ga_span_next_free_fast(s);
+		CHECK(idx == 99 + (uint32_t)torn, "the next slot in order: %u", idx);
+		GA_STORE(&s->alloc_count, s->alloc_count - 1); /* stopped before counting it */
+		_ga_span_recount(s);
+		CHECK(s->alloc_count == 100 + torn, "recount: %d slots allocated, want %d", s->alloc_count, 100 + torn);
+	}
+	ga_free((char *)s->base + 100 * s->elemsize);
+	ga_free((char *)s->base + 101 * s->elemsize);
+	for (int i = 0; i < 100; i++)
+		ga_free(p[i]);
+	return NULL;
+}
+
+static void test_fork_recount(void)
+{
+	pthread_t t;
+	pthread_create(&t, NULL, recount_thread, NULL);
+	pthread_join(t, NULL);
+}
+
 static void test_stats_exact(void)
 {
 	ga_heap_stats a, b;
@@ -520,6 +553,7 @@ int main(void)
 		{"scavenge", test_scavenge},               {"aligned", test_aligned},
 		{"enomem", test_enomem},                   {"observer", test_observer},
 		{"stats", test_stats_exact},               {"reuse threshold", test_reuse},
+		{"fork recount", test_fork_recount},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		int before = check_failures;
