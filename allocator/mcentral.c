@@ -181,11 +181,14 @@ ga_mspan *_ga_mcentral_exchange(ga_mspan *old, uint8_t spc)
 		return NULL;
 	_ga_span_init_small(s, spc);
 	__atomic_store_n(&s->state, (uint8_t)GA_SPAN_CACHED, __ATOMIC_SEQ_CST); /* no lock held */
+	/* The record under the class lock, which fork's prepare handler takes
+	 * before its FORK record: a span a fork child inherits is never
+	 * announced after the point the trace copies the child's heap at. */
 	_ga_lock(&c->lock);
 	c->nspans++;
-	_ga_unlock(&c->lock);
 	GA_EMIT(.kind = GA_EV_SPAN_ALLOC, .cls = (uint8_t)cls, .addr = s->base, .npages = s->npages,
 	        .span_id = s->id, .aux = s->scav_pages, .flags = spc == GA_SPANCLASS_TINY ? GA_EVF_TINY_SPAN : 0);
+	_ga_unlock(&c->lock);
 	return s;
 }
 

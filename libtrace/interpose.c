@@ -170,8 +170,14 @@ GT_EXPORT void malloc_stats(void)
 
 static void fork_prepare(void)
 {
-	gt_trace_fork_prepare(); /* before the heap's locks are taken */
+	/* The FORK record after the heap's locks are taken: no span, refill or
+	 * page decision of another thread falls between it and the fork, so
+	 * the child's copy of the model holds every span the child inherits
+	 * (before, a span made in that window was missing and the child's
+	 * frees in it went unmatched).  Other threads' allocations from their
+	 * own cached spans take no lock and may still fall there. */
 	ga_fork_prepare();
+	gt_trace_fork_prepare();
 }
 
 static void fork_child(void)

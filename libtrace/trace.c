@@ -482,8 +482,8 @@ void ga_thread_exit_hook(void)
 	__atomic_store_n(&r->state, GT_RING_DONE, __ATOMIC_RELEASE);
 }
 
-/* Before fork (first of the prepare handlers to run... see interpose.c):
- * the point whose heap the child will copy. */
+/* Before fork, with the heap's locks held (interpose.c): the point whose
+ * heap the child will copy.  Nothing here allocates. */
 void gt_trace_fork_prepare(void)
 {
 	if (!region)

@@ -12,7 +12,7 @@
 /* In a fork child, before anything else: give up the parent's ring and
  * record the new process. */
 void gt_trace_fork_child(void);
-/* Before fork, while the heap can still be used: mark the fork point. */
+/* Before fork, with the heap's locks held: mark the fork point. */
 void gt_trace_fork_prepare(void);
 /* At process exit (library destructor). */
 void gt_trace_exit(int status_known, int status);

@@ -10,7 +10,8 @@
  * freeing it; with "exec-closed FILE" it closes every fd, gives the trace
  * region's fd number to another file and runs itself again on FILE; with
  * "daemon" it double-forks 20 times, as daemons do, and each grandchild
- * frees inherited objects; with "fds" it closes every fd, runs itself
+ * frees inherited objects; with "fork-threads" it forks 200 times while
+ * three threads allocate; with "fds" it closes every fd, runs itself
  * again, allocates and prints the fds it has above 2.  By default it pauses 700 ms before its last frees. */
 #include <fcntl.h>
 #include <pthread.h>
@@ -72,6 +73,24 @@ static void *freer(void *arg)
 	(void)arg;
 	for (int i = 0; i < NX; i++)
 		F(xfer[i]);
+	return NULL;
+}
+
+static int churn_stop;
+
+static void *churner(void *arg)
+{
+	(void)arg;
+	void *p[64] = {0};
+	unsigned x = 1;
+	while (!__atomic_load_n(&churn_stop, __ATOMIC_RELAXED)) {
+		x = x * 1103515245 + 12345;
+		unsigned i = (x >> 8) & 63;
+		free(p[i]);
+		p[i] = malloc(1 + (x >> 16) % 5000);
+	}
+	for (int i = 0; i < 64; i++)
+		free(p[i]);
 	return NULL;
 }
 
@@ -138,6 +157,36 @@ int main(int argc, char **argv)
 		for (int i = 0; i < 1000; i++)
 			F(inh[i]);
 		mflush();
+		return 0;
+	}
+	if (!strcmp(mode, "fork-threads")) {
+		/* fork 200 times while 3 threads allocate and free objects of many
+		 * classes (new spans, refills); each child allocates and frees
+		 * its own objects, which may come from spans the threads made
+		 * just before the fork */
+		pthread_t t[3];
+		for (int i = 0; i < 3; i++)
+			if (pthread_create(&t[i], NULL, churner, NULL) != 0)
+				return 1;
+		for (int k = 0; k < 200; k++) {
+			pid_t pid = fork();
+			if (pid < 0)
+				return 1;
+			if (pid == 0) {
+				void *q[100];
+				for (int i = 0; i < 100; i++)
+					q[i] = malloc((size_t)(i * 37 + 1));
+				for (int i = 0; i < 100; i++)
+					free(q[i]);
+				_exit(0);
+			}
+			int st;
+			if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+				return 1;
+		}
+		__atomic_store_n(&churn_stop, 1, __ATOMIC_RELAXED);
+		for (int i = 0; i < 3; i++)
+			pthread_join(t[i], NULL);
 		return 0;
 	}
 	if (!strcmp(mode, "fds")) {

@@ -12,6 +12,8 @@
 #   daemon-gap the same, with the drainer sleeping between two rings' head
 #              reads: a child's start seen before its parent's still waits
 #              for the parent's fork record
+#   fork-threads  children forked while other threads allocate: no
+#              unmatched frees
 #   fds        a traced program has no fds of the trace's above 2 (after it
 #              closed its own and ran itself again)
 #   exec-closed  a child exec'd after its parent closed every fd is traced
@@ -128,6 +130,13 @@ daemon | daemon-gap)
 	n=$(q "SELECT count(*) FROM events e JOIN process g ON g.pid = e.pid
 	       WHERE g.ppid != $root AND g.pid != $root AND e.kind = 4 AND e.size = 200")
 	[ "$n" = 10000 ] || die "the grandchildren's frees of inherited objects: $n, want 10000"
+	;;
+fork-threads)
+	# a process forking while its other threads allocate: the child's heap
+	# copy holds every span it inherits, so its frees all match
+	"$cli" run -q -o "$dir/t.db" -- "$known" "$dir/m" fork-threads || die "run failed"
+	[ "$(q "SELECT pids FROM runs")" = 201 ] || die "pids: $(q 'SELECT pids FROM runs'), want 201"
+	[ "$(q "SELECT unmatched_frees FROM run")" = 0 ] || die "unmatched frees: $(q 'SELECT unmatched_frees FROM run')"
 	;;
 fds)
 	# the traced program's fds are its own: after it closed every fd above
