@@ -141,17 +141,24 @@ static void add_stats(ga_mcache *to, const ga_mcache *from)
 	to->large_bytes_free += from->large_bytes_free;
 }
 
-/* Give every cached span back to mcentral (Go's mcache.releaseAll). */
-void _ga_mcache_release_all(ga_mcache *c)
+static void release_spans(ga_mcache *c, bool recount)
 {
-	_ga_tiny_retire(c);
 	for (int i = 0; i < GA_SPANCLASSES; i++) {
 		ga_mspan *s = c->alloc[i];
 		if (s != &ga_empty_span) {
 			c->alloc[i] = &ga_empty_span;
+			if (recount)
+				_ga_span_recount(s);
 			_ga_mcentral_uncache_span(s);
 		}
 	}
+}
+
+/* Give every cached span back to mcentral (Go's mcache.releaseAll). */
+void _ga_mcache_release_all(ga_mcache *c)
+{
+	_ga_tiny_retire(c);
+	release_spans(c, false);
 }
 
 void ga_thread_exit(void)
@@ -228,14 +235,7 @@ static void release_dead(ga_mcache *c)
 {
 	if (c->tiny && c->tiny_word && c->tiny_span)
 		_ga_tiny_retire(c);
-	for (int i = 0; i < GA_SPANCLASSES; i++) {
-		ga_mspan *s = c->alloc[i];
-		if (s != &ga_empty_span) {
-			c->alloc[i] = &ga_empty_span;
-			_ga_span_recount(s);
-			_ga_mcentral_uncache_span(s);
-		}
-	}
+	release_spans(c, true);
 }
 
 /* In a fork child only the forking thread survives: flush the others. */
