@@ -123,6 +123,55 @@ GT_EXPORT size_t malloc_usable_size(void *p)
 	return ga_usable_size(p);
 }
 
+/* glibc's internal names, which a few programs and libraries call
+ * directly (malloc hooks of old, wrappers that want "the real malloc"):
+ * memory from them is freed with free, so they are ours too, as in
+ * tcmalloc and jemalloc. */
+GT_EXPORT void *__libc_malloc(size_t size)
+{
+	return malloc(size);
+}
+
+GT_EXPORT void __libc_free(void *p)
+{
+	free(p);
+}
+
+GT_EXPORT void __libc_cfree(void *p)
+{
+	free(p);
+}
+
+GT_EXPORT void *__libc_calloc(size_t n, size_t size)
+{
+	return calloc(n, size);
+}
+
+GT_EXPORT void *__libc_realloc(void *p, size_t size)
+{
+	return realloc(p, size);
+}
+
+GT_EXPORT void *__libc_memalign(size_t align, size_t size)
+{
+	return memalign(align, size);
+}
+
+GT_EXPORT void *__libc_valloc(size_t size)
+{
+	return valloc(size);
+}
+
+GT_EXPORT void *__libc_pvalloc(size_t size)
+{
+	return pvalloc(size);
+}
+
+GT_EXPORT int __posix_memalign(void **out, size_t align, size_t size)
+{
+	return posix_memalign(out, align, size);
+}
+
 GT_EXPORT int malloc_trim(size_t pad)
 {
 	(void)pad;

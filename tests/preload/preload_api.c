@@ -211,6 +211,33 @@ static void test_realloc(void)
 	free(p);
 }
 
+/* glibc's internal names call our allocator too: their memory is ours
+ * (malloc_usable_size of an object glibc made would abort) */
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void __libc_free(void *);
+static void test_libc_names(void)
+{
+	char *m = malloc(100);
+	size_t want = malloc_usable_size(m);
+	free(m);
+	char *p = __libc_malloc(100);
+	CHECK(p && malloc_usable_size(p) == want, "__libc_malloc(100): usable %zu, want %zu", p ? malloc_usable_size(p) : 0, want);
+	p = __libc_realloc(p, 5000);
+	CHECK(p && malloc_usable_size(p) == 5376, "__libc_realloc(p, 5000): usable %zu, want 5376 (class 5376)",
+	      p ? malloc_usable_size(p) : 0);
+	free(p);
+	int *z = __libc_calloc(10, sizeof(int));
+	CHECK(z && z[9] == 0 && malloc_usable_size(z) == 48, "__libc_calloc(10, 4): usable %zu, want 48",
+	      z ? malloc_usable_size(z) : 0);
+	__libc_free(z);
+	void *a = __libc_memalign(4096, 10);
+	CHECK(a && (uintptr_t)a % 4096 == 0 && malloc_usable_size(a) >= 10, "__libc_memalign");
+	free(a);
+}
+
 static void test_errors(void)
 {
 	/* volatile: keep the compiler from rejecting the sizes at build time */
@@ -282,5 +309,6 @@ int main(int argc, char **argv)
 	test_usable_sizes();
 	test_realloc();
 	test_errors();
+	test_libc_names();
 	return check_result("preload_api");
 }
