@@ -10,8 +10,8 @@
 #   daemon     a double-forked grandchild's heap is a copy of its parent's,
 #              even when its parent exited before its fork handlers ran
 #   daemon-gap the same, with the drainer sleeping between two rings' head
-#              reads: a child's start seen before its parent's still waits
-#              for the parent's fork record
+#              reads, so that parent and child publish records while a
+#              round reads the rings
 #   fork-threads  children forked while other threads allocate: no
 #              unmatched frees
 #   fds        a traced program has no fds of the trace's above 2 (after it
@@ -115,7 +115,7 @@ daemon | daemon-gap)
 	# a grandchild whose parent exits right after forking it (a daemon's
 	# double fork) still starts with a copy of its parent's heap, whether
 	# it was reparented before its fork handlers ran or after; and (gap)
-	# when a round's head reads saw its start but not its parent's
+	# while a round's head reads are spread out
 	gap=0
 	[ "$case" = daemon-gap ] && gap=300
 	GOALLOC_TRACE_SNAPSHOT_GAP_US=$gap "$cli" run -q --events -o "$dir/t.db" -- "$known" "$dir/m" daemon ||
