@@ -213,6 +213,7 @@ GA_HIDDEN void _ga_emit_slow(const ga_event *ev);
  * the only read-modify-writes of metadata that other threads also write:
  * plain on T0 while no other thread has used the heap, atomic otherwise. */
 extern GA_HIDDEN bool ga_mt;
+extern GA_HIDDEN bool ga_mt_ready;
 extern GA_HIDDEN int ga_st_busy;
 extern GA_HIDDEN __thread bool ga_tls_t0 __attribute__((tls_model("initial-exec")));
 /* Tests only (test_stmode): when nonzero, one in 16 of T0's plain
@@ -236,7 +237,7 @@ GA_HIDDEN void _ga_go_mt(void);
 /* A thread that is not T0 is about to act on the heap: leave the mode. */
 static inline void _ga_stmode_check(void)
 {
-	if (GA_UNLIKELY(!GA_LOAD(&ga_mt)) && !ga_tls_t0)
+	if (GA_UNLIKELY(!GA_LOAD_ACQ(&ga_mt_ready)) && !ga_tls_t0)
 		_ga_go_mt();
 }
 

@@ -23,7 +23,9 @@
  *     with only a compiler barrier between; the membarrier turns that into
  *     a full barrier where it matters (asymmetric Dekker): either T0 sees
  *     ga_mt and takes the atomic path, or its window is visible to the new
- *     thread, which waits for it to close.  From then on everyone is atomic.
+ *     thread, which waits for it to close.  Then it sets ga_mt_ready; any
+ *     other thread goes ahead only once it has seen that (acquire), not
+ *     ga_mt.  From then on everyone is atomic.
  *   - The heap's locks (mcentral, mheap, fixalloc: _ga_lock) are skipped
  *     the same way: on T0 in the mode, a critical section is a window and
  *     the lock is marked `elided`, so the thread ending the mode waits for
@@ -49,6 +51,7 @@
 #include <unistd.h>
 
 GA_HIDDEN bool ga_mt;
+GA_HIDDEN bool ga_mt_ready; /* atomic: the mode has ended and T0's windows are closed */
 GA_HIDDEN int ga_st_busy; /* T0's open windows */
 GA_HIDDEN unsigned ga_st_test_spin, ga_st_test_calls; /* tests only */
 GA_HIDDEN __thread bool ga_tls_t0 __attribute__((tls_model("initial-exec")));
@@ -82,14 +85,16 @@ void _ga_stmode_init(void)
 		barrier_cmd = MEMBARRIER_CMD_PRIVATE_EXPEDITED;
 	else if (q > 0 && (q & MEMBARRIER_CMD_GLOBAL))
 		barrier_cmd = MEMBARRIER_CMD_GLOBAL;
-	if (!barrier_cmd && !ipi_map())
+	if (!barrier_cmd && !ipi_map()) {
 		GA_STORE(&ga_mt, true);
+		GA_STORE(&ga_mt_ready, true);
+	}
 }
 
 /* The calling thread creates its mcache: the first one to do so is T0. */
 void _ga_stmode_new_cache(void)
 {
-	if (GA_LOAD(&ga_mt))
+	if (GA_LOAD_ACQ(&ga_mt_ready))
 		return;
 	bool expect = false;
 	if (__atomic_compare_exchange_n(&t0_taken, &expect, true, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
@@ -134,6 +139,11 @@ void _ga_go_mt(void)
 		while (__atomic_load_n(&ga_st_busy, __ATOMIC_ACQUIRE))
 			__builtin_ia32_pause();
 	}
+	/* Only now may other threads go ahead: one that saw ga_mt set while
+	 * the wait above was still on would have met T0 inside a critical
+	 * section whose mutex it skipped (seen under TSan as two threads in
+	 * fixalloc at once). */
+	__atomic_store_n(&ga_mt_ready, true, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&mt_lock);
 }
 
@@ -151,5 +161,6 @@ void _ga_stmode_fork_child(void)
 		ga_tls_t0 = true;
 		GA_STORE(&t0_taken, true);
 		GA_STORE(&ga_mt, false);
+		GA_STORE(&ga_mt_ready, false);
 	}
 }

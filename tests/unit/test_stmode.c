@@ -17,7 +17,9 @@
  * cycles wide, so the test holds T0's plain read-modify-write open for a
  * few microseconds now and then (ga_st_test_spin) while the other thread
  * frees into the same words: with the end of the mode not waiting for T0
- * (the barrier and the wait in _ga_go_mt left out) this test failed. */
+ * (the barrier and the wait in _ga_go_mt left out) this test failed.
+ * Last, one more fork child checks that a third thread waits for T0's
+ * window as the second does. */
 #include "check.h"
 
 #include "ga.h"
@@ -115,6 +117,51 @@ static int trial(void)
 	return check_failures ? 1 : 0;
 }
 
+/* A third thread, arriving while the second is still waiting for T0's
+ * window to close, must wait too: T0 holds an elided lock (its mutex
+ * untaken) for 300 ms while T2 ends the mode and T3 takes the same lock.
+ * With T3 going ahead on seeing ga_mt set, it was inside at once. */
+static ga_lock third_lock = GA_LOCK_INITIALIZER;
+static _Atomic int third_in;
+
+static void *ender(void *arg)
+{
+	(void)arg;
+	_ga_go_mt();
+	return NULL;
+}
+
+static void *third(void *arg)
+{
+	(void)arg;
+	_ga_lock(&third_lock);
+	atomic_store(&third_in, 1);
+	_ga_unlock(&third_lock);
+	return NULL;
+}
+
+static int third_trial(void)
+{
+	CHECK(!GA_LOAD(&ga_mt) && ga_tls_t0, "a fork child's thread is T0 in the mode");
+	_ga_lock(&third_lock);
+	CHECK(third_lock.elided, "T0's lock is elided in the mode");
+	pthread_t t2, t3;
+	if (pthread_create(&t2, NULL, ender, NULL) != 0)
+		return 2;
+	for (int i = 0; i < 100 && !GA_LOAD(&ga_mt); i++)
+		usleep(1000);
+	CHECK(GA_LOAD(&ga_mt), "the second thread set ga_mt");
+	if (pthread_create(&t3, NULL, third, NULL) != 0)
+		return 2;
+	usleep(300 * 1000);
+	CHECK(!atomic_load(&third_in), "a third thread entered T0's critical section before it ended");
+	_ga_unlock(&third_lock);
+	pthread_join(t2, NULL);
+	pthread_join(t3, NULL);
+	CHECK(atomic_load(&third_in), "the third thread got the lock after T0 let go");
+	return check_failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	int trials = argc > 1 ? atoi(argv[1]) : 100;
@@ -143,6 +190,12 @@ int main(int argc, char **argv)
 		}
 	}
 	CHECK(failed == 0, "%d of %d trials failed", failed, trials);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(third_trial());
+	int status;
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "the third-thread trial failed (status 0x%x)", pid > 0 ? status : -1);
 	printf("test_stmode: %d trials\n", trials);
 	return check_result("test_stmode");
 }
