@@ -98,7 +98,8 @@ static bool map_pages_locked(ga_arena *a, uint32_t npages, bool new_arena)
 	if (npages == 0)
 		return true;
 	void *p = (void *)(a->base + ((uintptr_t)a->mapped_pages << GA_PAGE_SHIFT));
-	if (_ga_os_map(p, (size_t)npages << GA_PAGE_SHIFT) != 0)
+	/* a new arena's pages were made usable when it was reserved */
+	if (!new_arena && _ga_os_map(p, (size_t)npages << GA_PAGE_SHIFT) != 0)
 		return false;
 	_ga_pages_grow_locked(a, npages);
 	GA_EMIT(.kind = GA_EV_HEAP_GROW, .addr = (uint64_t)(uintptr_t)p, .npages = npages,

@@ -124,12 +124,8 @@ void _ga_span_recount(ga_mspan *s)
 {
 	uint32_t words = (s->nelems + 63) / 64, fi = s->freeindex;
 	int32_t n = 0;
-	for (uint32_t w = 0; w < words; w++) {
-		uint64_t a = s->alloc_bits[w] | below_freeindex(fi, w);
-		if (w == words - 1 && (s->nelems & 63))
-			a &= (1ull << (s->nelems & 63)) - 1;
-		n += _ga_popcount64(a);
-	}
+	for (uint32_t w = 0; w < words; w++)
+		n += _ga_popcount64(s->alloc_bits[w] | below_freeindex(fi, w));
 	GA_STORE(&s->alloc_count, n);
 }
 
