@@ -22,6 +22,7 @@
 #include "kview.h"
 #include "pace.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -33,6 +34,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -372,6 +374,62 @@ static void summary(cli_drain *d, cli_kview *kv, const char *prog, const char *p
 	fprintf(stderr, "  database   %s (run %lld)\n", path, (long long)run_id);
 }
 
+/* The program execvp ran: prog itself when it names a path, else the first
+ * executable of that name on PATH.  0 when found. */
+static int find_program(const char *prog, char *out, size_t cap)
+{
+	if (strchr(prog, '/'))
+		return snprintf(out, cap, "%s", prog) < (int)cap ? 0 : -1;
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = path;; p++) {
+		const char *e = strchrnul(p, ':');
+		int n = snprintf(out, cap, "%.*s%s%s", (int)(e - p), p, e > p ? "/" : "", prog);
+		if (n > 0 && n < (int)cap && access(out, X_OK) == 0)
+			return 0;
+		if (!*e)
+			return -1;
+		p = e;
+	}
+}
+
+/* Why no process of the run loaded libgoalloc.so, as far as the program's
+ * file tells: the loader ignores LD_PRELOAD for a statically linked or a
+ * set-user-ID program; otherwise the program dropped it from the
+ * environment before it exec'd anything dynamic. */
+static const char *why_untraced(const char *prog)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	if (find_program(prog, path, sizeof path) != 0 || stat(path, &st) != 0)
+		return "it never loaded the preload library";
+	if (((st.st_mode & S_ISUID) && st.st_uid != getuid()) || ((st.st_mode & S_ISGID) && st.st_gid != getgid()))
+		return "it is set-user-ID or set-group-ID, and the loader ignores LD_PRELOAD for such programs";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	Elf64_Ehdr eh;
+	bool is_static = false, is_elf = false;
+	if (fd >= 0 && pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+	    eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr)) {
+		is_elf = true;
+		is_static = true;
+		for (unsigned i = 0; i < eh.e_phnum; i++) {
+			Elf64_Phdr ph;
+			if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) != (ssize_t)sizeof ph ||
+			    ph.p_type == PT_INTERP) {
+				is_static = false;
+				break;
+			}
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	if (is_static)
+		return "it is statically linked, and LD_PRELOAD reaches only dynamically linked programs";
+	return is_elf ? "it removed LD_PRELOAD from its environment or exited before the loader ran"
+	              : "it is a script, and its interpreter is statically linked or removed LD_PRELOAD";
+}
+
 int cli_cmd_run(int argc, char **argv)
 {
 	run_opts o = {.stacks = GT_STACKS_SAMPLE, .sample_rate = 512 * 1024, .stack_depth = 32};
@@ -674,6 +732,9 @@ int cli_cmd_run(int argc, char **argv)
 	if (!o.quiet)
 		summary(d, kv, pname, path, run_id, code, crashed, mono_ns() - t0,
 		        __atomic_load_n(&reg->waits, __ATOMIC_RELAXED));
+	if (cli_drain_nprocs(d) == 0)
+		fprintf(stderr, "goalloc-trace: warning: nothing was traced: no process of the run loaded libgoalloc.so; "
+		        "%s: %s\n", pname, why_untraced(prog));
 	cli_drain_free(d);
 	cli_kview_close(kv);
 	cli_db_close(db);

@@ -22,6 +22,9 @@
 #   append     -o on an existing goalloc database adds a run
 #   bad-input  missing program, unwritable path, non-goalloc file: one line,
 #              non-zero exit, nothing left behind or changed
+#   untraced   a statically linked target, and a set-user-ID one (run as
+#              root, owned by nobody): the loader never loads the library,
+#              and run says so and why in one warning; a dynamic one does not
 #   handoff    PROG = tests/e2e/handoff: spans handed between threads within
 #              one tick of the coarse clock are still modelled in causal
 #              order (a refill never before the SPAN_ALLOC of its span), so
@@ -276,6 +279,25 @@ bad-input)
 	done
 	out=$("$cli" attach 12x 2>&1); rc=$?
 	[ $rc = 2 ] && echo "$out" | grep -q "bad argument '12x'" || die "attach 12x: rc $rc: $out"
+	;;
+untraced)
+	printf '#include <stdio.h>\nint main(void) { puts("static"); return 3; }\n' >"$dir/st.c"
+	cc -static -o "$dir/st" "$dir/st.c" || die "cannot build a static program (libc6-dev's libc.a)"
+	out=$("$cli" run -q -o "$dir/t.db" -- "$dir/st" 2>&1); rc=$?
+	[ $rc = 3 ] || die "static: run exited $rc, the program 3"
+	[ "$(echo "$out" | grep -c 'warning: nothing was traced')" = 1 ] || die "static: no one warning: $out"
+	echo "$out" | grep -q "st: it is statically linked" || die "static: reason: $out"
+	out=$("$cli" run -q -o "$dir/t.db" -- true 2>&1)
+	[ -z "$out" ] || die "a dynamic program: $out"
+	if [ "$(id -u)" = 0 ]; then
+		cp "$(type -P true)" "$dir/suid"
+		chown nobody "$dir/suid" && chmod 4755 "$dir/suid"
+		chmod 755 "$dir"
+		out=$("$cli" run -q -o "$dir/t.db" -- "$dir/suid" 2>&1)
+		echo "$out" | grep -q "suid: it is set-user-ID" || die "set-user-ID: $out"
+	else
+		echo "not root: the set-user-ID part needs a file owned by another user; not checked"
+	fi
 	;;
 *)
 	die "unknown case $case"
