@@ -13,7 +13,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake g++ pkg-config libunwind-dev libdw-dev libbpf-dev libelf-dev zlib1g-dev
       clang bpftool libsqlite3-dev sqlite3 python3 libpython3.11-testsuite git jq perl
-      redis-server redis-tools golang-go chromium)
+      redis-server redis-tools php-cli golang-go chromium)
 if ! command -v npm >/dev/null; then
 	pkgs+=(nodejs npm)
 fi
