@@ -8,13 +8,17 @@
  * memalign, valloc and pvalloc.  The fork handlers are registered by the
  * library constructor, before the program runs.
  */
+#define _GNU_SOURCE
 #include "ga.h"
 #include "trace.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -235,10 +239,42 @@ static void fork_child(void)
 	ga_fork_child();
 }
 
+/* The loader binds every object's malloc to the first definition in the
+ * global scope: ours, unless the executable defines malloc itself (as
+ * Chromium's does) or an object ahead of us does.  dladdr1 names the
+ * object and its symbol.  Then the program's
+ * allocations never reach this library, and a trace of it would be a
+ * quiet near-empty heap: say so, when tracing or printing statistics. */
+static void warn_foreign_malloc(void)
+{
+	void *(*volatile bound)(size_t) = malloc; /* through the GOT: the loader's binding */
+	if (!gt_tracing() && !ga_get_options()->stats)
+		return;
+	Dl_info bound_di, own_di;
+	const ElfW(Sym) *sym = NULL;
+	if (!dladdr1((void *)bound, &bound_di, (void **)&sym, RTLD_DL_SYMENT) ||
+	    !dladdr((void *)warn_foreign_malloc, &own_di) || bound_di.dli_fbase == own_di.dli_fbase)
+		return;
+	/* A non-PIE executable that takes malloc's address owns its canonical
+	 * address: a PLT stub (an undefined symbol with a value) that jumps on
+	 * to the real malloc, ours.  That is no malloc of its own. */
+	if (!sym || sym->st_shndx == SHN_UNDEF)
+		return;
+	const char *where = bound_di.dli_fname && *bound_di.dli_fname ? bound_di.dli_fname : "the program";
+	char line[512];
+	int n = snprintf(line, sizeof line,
+	                 "goalloc: warning: %s (pid %d) calls the malloc of %s, which comes before libgoalloc.so's: "
+	                 "only the calls it passes on are %s\n",
+	                 program_invocation_short_name, (int)getpid(), where, gt_tracing() ? "traced" : "counted");
+	if (n > 0)
+		(void)!write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
 __attribute__((constructor)) static void gt_init(void)
 {
 	(void)ga_get_options(); /* initialise the heap (and tracing) before the program runs */
 	pthread_atfork(fork_prepare, ga_fork_parent, fork_child);
+	warn_foreign_malloc();
 }
 
 __attribute__((destructor)) static void gt_fini(void)

@@ -25,6 +25,9 @@
 #   untraced   a statically linked target, and a set-user-ID one (run as
 #              root, owned by nobody): the loader never loads the library,
 #              and run says so and why in one warning; a dynamic one does not
+#   foreign-malloc  a program that defines malloc itself: each of its
+#              processes warns once, naming the program, that its calls do
+#              not reach libgoalloc.so
 #   handoff    PROG = tests/e2e/handoff: spans handed between threads within
 #              one tick of the coarse clock are still modelled in causal
 #              order (a refill never before the SPAN_ALLOC of its span), so
@@ -298,6 +301,30 @@ untraced)
 	else
 		echo "not root: the set-user-ID part needs a file owned by another user; not checked"
 	fi
+	;;
+foreign-malloc)
+	cat >"$dir/own.c" <<'EOF'
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static char pool[1 << 20];
+static size_t used;
+void *malloc(size_t n) { n = (n + 15) & ~(size_t)15; if (used + n > sizeof pool) return NULL; used += n; return pool + used - n; }
+void free(void *p) { (void)p; }
+void *calloc(size_t a, size_t b) { void *p = malloc(a * b); if (p) memset(p, 0, a * b); return p; }
+void *realloc(void *p, size_t n) { void *q = malloc(n); if (p && q) memcpy(q, p, n); return q; }
+int main(int argc, char **argv) { char *s = strdup("own"); printf("%s %zu\n", s, used); fflush(stdout);
+	if (argc == 1 && fork() == 0) execl(argv[0], "own-child", "x", (char *)NULL); wait(NULL); return 0; }
+EOF
+	cc -O1 -o "$dir/own" "$dir/own.c" || die "cannot build own.c"
+	out=$("$cli" run -q -o "$dir/t.db" -- "$dir/own" 2>&1 >/dev/null)
+	[ "$(echo "$out" | grep -c "calls the malloc of .*, which comes before libgoalloc.so's")" = 2 ] ||
+		die "not one warning per process: $out"
+	echo "$out" | grep -q "^goalloc: warning: own (pid [0-9]*) calls the malloc of $dir/own," || die "names: $out"
+	out=$("$cli" run -q -o "$dir/t.db" -- sh -c 'ls / >/dev/null' 2>&1)
+	[ -z "$out" ] || die "programs with the C library's malloc: $out"
 	;;
 *)
 	die "unknown case $case"
