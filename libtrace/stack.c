@@ -35,6 +35,7 @@
 #include "trace.h"
 #include "unwind.h"
 
+#include <limits.h>
 #include <link.h>
 #include <pthread.h>
 #include <sched.h>
@@ -208,7 +209,7 @@ static int scan_cb(struct dl_phdr_info *info, size_t sz, void *arg)
 	for (uint32_t i = 0; i < n; i++)
 		if (modules[i].lo == r.lo && modules[i].hi == r.hi)
 			return 0;
-	char path[4096];
+	static char path[PATH_MAX]; /* under mod_lock; the stack may be a 16 KiB thread's */
 	size_t len;
 	if (info->dlpi_name && info->dlpi_name[0] == '/') {
 		len = strlen(info->dlpi_name);
@@ -391,7 +392,7 @@ static int libunwind_backtrace(void **pcs, int n)
  * outside it; a difference is printed and aborts. */
 static void check_unwind(void *const *pcs, int n)
 {
-	void *ref[GT_STACK_DEPTH_MAX + SKIP_MAX];
+	void *ref[depth + SKIP_MAX];
 	int m = libunwind_backtrace(ref, depth + SKIP_MAX);
 	int a = skip_own(pcs, n), b = skip_own(ref, m);
 	int na = n - a, nb = m - b;
@@ -417,7 +418,9 @@ uint32_t gt_stack_alloc(uint64_t size)
 	if (tls_busy || !sampled(size))
 		return 0;
 	tls_busy = true;
-	void *pcs[GT_STACK_DEPTH_MAX + SKIP_MAX];
+	/* sized by the run's depth (32 by default), not the largest allowed:
+	 * this runs on the program's stack, inside its malloc */
+	void *pcs[depth + SKIP_MAX];
 	/* ours passes over this library's frames itself: depth frames of the
 	 * program's are all it walks */
 	int n = unwinder == UNWIND_LIBUNWIND ? -1 : gt_unwind(pcs, depth, self[0].lo, self[0].hi), skip = 0;
@@ -470,5 +473,6 @@ bool gt_stack_init(uint32_t stack_mode, uint32_t stack_depth, uint64_t sample_ra
 void gt_stack_fork_child(void)
 {
 	mod_lock = 0; /* a thread of the parent may have held it */
+	gt_unwind_fork_child();
 	tls_busy = false;
 }

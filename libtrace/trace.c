@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include "trace.h"
+#include "unwind.h"
 
 #include "ga.h"
 #include "gt_event.h"
@@ -470,6 +471,7 @@ void ga_init_hook(void)
 /* After the thread's mcache was flushed: its last events are in its ring. */
 void ga_thread_exit_hook(void)
 {
+	gt_unwind_thread_exit();
 	if (!region)
 		return;
 	gt_ring *r = tls_ring;

@@ -26,10 +26,12 @@
  *   - the cache is insert-only and lock-free: a slot's key is claimed by
  *     CAS (0 -> address) and its rule published after it (release); a
  *     reader that finds the key before the rule computes the rule itself;
- *   - nothing here allocates or takes a lock (_dl_find_object takes none);
+ *   - nothing here allocates or takes a lock (_dl_find_object takes none),
+ *     but a thread's first walk, which takes its memos from the free list
+ *     (memo_lock, held for a few stores; mmap for a new chunk);
  *   - a walk reads only words inside the frame it is stepping over
  *     ([sp, CFA)), and stops unless the CFA moves up the stack.
- *   - the memo is the thread's own (TLS), written only by its walks; its
+ *   - the memo is the thread's own (tls_memo), written only by its walks; its
  *     checks read only stack words above the current sp of the same thread.
  * Known limits: the rules of an object that is unloaded stay cached; if
  * another object is then loaded at its address, stacks through it may end
@@ -40,6 +42,7 @@
 #include "unwind.h"
 
 #include <dlfcn.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -570,8 +573,71 @@ typedef struct memo {
 	bool dep[MEMO_LEVELS]; /* the walk from this level on reads this level's bp */
 	level lv[MEMO_LEVELS];
 } memo;
-static __thread memo tls_memo[2] __attribute__((tls_model("initial-exec")));
+/* A thread's two memos live off its static TLS: 4 KiB there is carved
+ * from the top of every thread's stack, traced or not, and a thread on a
+ * 16 KiB PTHREAD_STACK_MIN stack had 4 KiB less of it than under glibc's
+ * malloc (tests/e2e/small_stack.c).  Taken at the thread's first walk from a free list refilled
+ * by the chunk, given back at its exit (gt_unwind_thread_exit). */
+typedef struct memo_pair {
+	memo m[2];
+	struct memo_pair *next;
+} memo_pair;
+enum { MEMO_CHUNK = 32 };
+static __thread memo_pair *tls_memo __attribute__((tls_model("initial-exec")));
 static __thread unsigned tls_cur __attribute__((tls_model("initial-exec")));
+static memo_pair *memo_free, *memo_chunk; /* under memo_lock */
+static unsigned memo_chunk_left;
+static int memo_lock;
+
+static void memo_lock_take(void)
+{
+	while (__atomic_exchange_n(&memo_lock, 1, __ATOMIC_ACQUIRE))
+		sched_yield();
+}
+
+/* A pair with no walk in it, or NULL when no memory can be mapped. */
+static memo_pair *memo_get(void)
+{
+	memo_lock_take();
+	memo_pair *p = memo_free;
+	if (p) {
+		memo_free = p->next;
+	} else {
+		if (!memo_chunk_left) {
+			void *m = mmap(NULL, MEMO_CHUNK * sizeof(memo_pair), PROT_READ | PROT_WRITE,
+			               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (m != MAP_FAILED) {
+				memo_chunk = m;
+				memo_chunk_left = MEMO_CHUNK;
+			}
+		}
+		if (memo_chunk_left) {
+			p = memo_chunk++;
+			memo_chunk_left--;
+		}
+	}
+	__atomic_store_n(&memo_lock, 0, __ATOMIC_RELEASE);
+	if (p)
+		p->m[0].n = p->m[1].n = 0;
+	return p;
+}
+
+void gt_unwind_thread_exit(void)
+{
+	memo_pair *p = tls_memo;
+	if (!p)
+		return;
+	tls_memo = NULL;
+	memo_lock_take();
+	p->next = memo_free;
+	memo_free = p;
+	__atomic_store_n(&memo_lock, 0, __ATOMIC_RELEASE);
+}
+
+void gt_unwind_fork_child(void)
+{
+	memo_lock = 0; /* a thread of the parent may have held it; the list is whole at every store */
+}
 
 /* Whether the stack still holds what old's walk read from level k out. */
 static inline bool memo_holds(const memo *old, int k)
@@ -618,7 +684,14 @@ __attribute__((noinline)) int gt_unwind(void **pcs, int max, uintptr_t skip_lo, 
 	/* the caller's own frames, not kept and not counted */
 	while (st > 0 && ip - skip_lo < skip_hi - skip_lo)
 		st = STEP(rule_of(c, ip - 1), ip, sp, bp, at, top);
-	memo *old = &tls_memo[tls_cur], *nw = &tls_memo[tls_cur ^ 1u];
+	memo_pair *mp = tls_memo;
+	if (__builtin_expect(!mp, 0)) {
+		mp = memo_get();
+		if (!mp)
+			return -1; /* no memory for a memo: libunwind's walk */
+		tls_memo = mp;
+	}
+	memo *old = &mp->m[tls_cur], *nw = &mp->m[tls_cur ^ 1u];
 	bool rbp_cfa[MEMO_LEVELS];
 	int n = 0, k = 0, hit = -1;
 	uint64_t r = 0;

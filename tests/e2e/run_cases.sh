@@ -28,6 +28,11 @@
 #   foreign-malloc  a program that defines malloc itself: each of its
 #              processes warns once, naming the program, that its calls do
 #              not reach libgoalloc.so
+#   small-stack  PROG = tests/e2e/small_stack: a thread on a 16 KiB stack
+#              that leaves B bytes of it to the allocator, for the largest B
+#              of 7000, 6000, ... 2000 that works with glibc's malloc, works
+#              preloaded and traced (stacks sampled, and every stack 128
+#              frames deep): the library's TLS and stack use take no more
 #   handoff    PROG = tests/e2e/handoff: spans handed between threads within
 #              one tick of the coarse clock are still modelled in causal
 #              order (a refill never before the SPAN_ALLOC of its span), so
@@ -325,6 +330,19 @@ EOF
 	echo "$out" | grep -q "^goalloc: warning: own (pid [0-9]*) calls the malloc of $dir/own," || die "names: $out"
 	out=$("$cli" run -q -o "$dir/t.db" -- sh -c 'ls / >/dev/null' 2>&1)
 	[ -z "$out" ] || die "programs with the C library's malloc: $out"
+	;;
+small-stack)
+	b=
+	for try in 7000 6000 5000 4000 3000 2000; do
+		"$prog" "$try" 2>/dev/null && { b=$try; break; }
+	done
+	[ -n "$b" ] || die "small_stack fails without the preload at every size"
+	env LD_PRELOAD="$(dirname "$cli")/../lib/libgoalloc.so" "$prog" "$b"; rc=$?
+	[ $rc = 0 ] || die "preloaded: exit $rc with $b bytes of the stack used (glibc's malloc: 0)"
+	"$cli" run -q -o "$dir/t.db" -- "$prog" "$b"; rc=$?
+	[ $rc = 0 ] || die "traced: exit $rc with $b bytes used"
+	"$cli" run -q --stacks=all --stack-depth 128 -o "$dir/t.db" -- "$prog" "$b"; rc=$?
+	[ $rc = 0 ] || die "traced, every stack: exit $rc with $b bytes used"
 	;;
 *)
 	die "unknown case $case"
