@@ -35,7 +35,7 @@ static double now(void)
 
 __attribute__((noinline)) static int leaf(void)
 {
-	int k = use_own ? gt_unwind(pcs, 256, 0, 0) : unw_backtrace(pcs, 256);
+	int k = use_own ? gt_unwind(pcs, 256, 0, 0, false) : unw_backtrace(pcs, 256);
 	sink += k;
 	return k;
 }

@@ -170,6 +170,19 @@ int cli_cmd_sites(int argc, char **argv)
 	        tot_allocs = cli_rd_int(q, 3), tot_live = cli_rd_int(q, 4);
 	cli_rd_rows_free(q);
 	q = NULL;
+	/* With every stack recorded, the allocations that have none: made while
+	 * the thread was taking a stack, or on a nearly full signal stack. */
+	int64_t nostack = 0;
+	if (!est) {
+		snprintf(sql, sizeof sql, "SELECT coalesce(sum(allocs), 0) FROM class_stats WHERE %s", where);
+		if (cli_rd_query(db, sql, p2, 2, &q) != 0 || cli_rd_next(q) != 1) {
+			die(path, cli_rd_error(db));
+			goto out;
+		}
+		nostack = cli_rd_int(q, 0) - tot_allocs;
+		cli_rd_rows_free(q);
+		q = NULL;
+	}
 	/* one line: control characters (a `python3 -c` script) become spaces */
 	for (char *c = command; *c; c++)
 		if ((unsigned char)*c < 32)
@@ -183,6 +196,10 @@ int cli_cmd_sites(int argc, char **argv)
 	if (est)
 		printf("Stacks sampled every %s on average (Go's MemProfileRate): figures marked ~ are estimates.\n",
 		       cli_fmt_bytes(b1, sizeof b1, rate));
+	else if (nostack > 0)
+		printf("Every allocation's stack recorded but %lld (made while a stack was being taken, or in a\n"
+		       "signal handler with under 4 KiB of its stack left): figures are exact for the rest.\n",
+		       (long long)nostack);
 	else
 		printf("Every allocation's stack recorded: figures are exact.\n");
 	static const char *const by_name[] = {"size-class waste", "bytes allocated", "allocations",

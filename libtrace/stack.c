@@ -39,11 +39,13 @@
 #include <link.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define UNW_LOCAL_ONLY
@@ -87,6 +89,10 @@ static uint32_t nmodules;          /* atomic (readers outside the lock) */
 static uint32_t mod_lock;          /* try-lock of the module scan */
 
 static __thread bool tls_busy __attribute__((tls_model("initial-exec")));
+/* The thread's alternate signal stack, as its last sigaltstack call set
+ * it: [lo, hi), or hi 0 for none (see sigaltstack below). */
+static __thread uintptr_t tls_alt_lo __attribute__((tls_model("initial-exec")));
+static __thread uintptr_t tls_alt_hi __attribute__((tls_model("initial-exec")));
 static __thread int64_t tls_until_sample __attribute__((tls_model("initial-exec")));
 static __thread uint64_t tls_rng __attribute__((tls_model("initial-exec")));
 
@@ -413,9 +419,51 @@ static void check_unwind(void *const *pcs, int n)
 	abort();
 }
 
+/* ---- signal stacks ------------------------------------------------------------ */
+
+/* A signal handler runs on an alternate stack of SIGSTKSZ (8 KiB) or so,
+ * and one that allocates (a crash handler's backtrace_symbols, or glibc's
+ * backtrace loading libgcc_s) may have little of it left.  Walking up from
+ * it meets the signal frame, which our unwinder does not follow, and
+ * libunwind's first walk (its set-up and the loader's lazy binding) took
+ * more than 4 KiB: the handler's stack overflowed under --stacks=all.  So
+ * the library sees each thread's sigaltstack calls; on the alternate stack
+ * a stack is our unwinder's frames up to the signal frame, never
+ * libunwind's, and an allocation with less than ALT_NEED bytes of the
+ * alternate stack below it gets none (our capture takes under 3 KiB). */
+enum { ALT_NEED = 4096 };
+
+__attribute__((visibility("default"))) int sigaltstack(const stack_t *ss, stack_t *old)
+{
+	if (syscall(SYS_sigaltstack, ss, old) != 0)
+		return -1; /* errno set by syscall() */
+	if (ss) {
+		if (ss->ss_flags & SS_DISABLE) {
+			tls_alt_hi = 0;
+		} else {
+			tls_alt_lo = (uintptr_t)ss->ss_sp;
+			tls_alt_hi = (uintptr_t)ss->ss_sp + ss->ss_size;
+		}
+	}
+	return 0;
+}
+
+/* 0: not on the thread's alternate stack; 1: on it; -1: on it, with too
+ * little of it left for a capture. */
+static int on_alt_stack(void)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	if (sp - tls_alt_lo >= tls_alt_hi - tls_alt_lo)
+		return 0;
+	return sp - tls_alt_lo < ALT_NEED ? -1 : 1;
+}
+
 uint32_t gt_stack_alloc(uint64_t size)
 {
 	if (tls_busy || !sampled(size))
+		return 0;
+	int alt = GT_UNLIKELY(tls_alt_hi) ? on_alt_stack() : 0;
+	if (alt < 0 || (alt && unwinder == UNWIND_LIBUNWIND))
 		return 0;
 	tls_busy = true;
 	/* sized by the run's depth (32 by default), not the largest allowed:
@@ -423,9 +471,13 @@ uint32_t gt_stack_alloc(uint64_t size)
 	void *pcs[depth + SKIP_MAX];
 	/* ours passes over this library's frames itself: depth frames of the
 	 * program's are all it walks */
-	int n = unwinder == UNWIND_LIBUNWIND ? -1 : gt_unwind(pcs, depth, self[0].lo, self[0].hi), skip = 0;
-	if (GT_UNLIKELY(unwinder == UNWIND_CHECK) && n >= 0)
+	int n = unwinder == UNWIND_LIBUNWIND ? -1 : gt_unwind(pcs, depth, self[0].lo, self[0].hi, alt), skip = 0;
+	if (GT_UNLIKELY(unwinder == UNWIND_CHECK) && n >= 0 && !alt)
 		check_unwind(pcs, n);
+	if (n < 0 && alt) {
+		tls_busy = false;
+		return 0;
+	}
 	if (n < 0) {
 		n = libunwind_backtrace(pcs, depth + SKIP_MAX);
 		skip = skip_own(pcs, n);

@@ -673,7 +673,7 @@ static inline uintptr_t stack_top(uintptr_t sp)
 	return sp + FRAME_MAX;
 }
 
-__attribute__((noinline)) int gt_unwind(void **pcs, int max, uintptr_t skip_lo, uintptr_t skip_hi)
+__attribute__((noinline)) int gt_unwind(void **pcs, int max, uintptr_t skip_lo, uintptr_t skip_hi, bool partial)
 {
 	uintptr_t ip, sp, bp, at;
 	/* this frame's registers, all at the address taken */
@@ -716,7 +716,7 @@ __attribute__((noinline)) int gt_unwind(void **pcs, int max, uintptr_t skip_lo, 
 			nw->lv[n - 1].bp_at = at;
 	}
 	if (st < 0)
-		return -1; /* the memos are as they were */
+		return partial && n > 0 ? n : -1; /* the memos are as they were */
 	int rec = n; /* levels this walk made itself */
 	bool complete;
 	if (hit >= 0) {
@@ -736,7 +736,7 @@ __attribute__((noinline)) int gt_unwind(void **pcs, int max, uintptr_t skip_lo, 
 				st = STEP(rule_of(c, ip - 1), ip, sp, bp, at, top);
 			}
 			if (st < 0)
-				return -1;
+				return partial ? n : -1;
 			return n;
 		}
 		if (rec + (old->n - hit) > MEMO_LEVELS)

@@ -12,9 +12,10 @@
  * kept and not counted.  At most max entries; returns how many, or -1
  * when a frame's unwind rule is not one this unwinder follows (a signal
  * frame, a DWARF expression) or no memory can be mapped for the thread's
- * memos: the caller then asks libunwind.  Takes no lock and does not
+ * memos: the caller then asks libunwind.  With partial, a frame it does not
+ * follow ends the stack instead, if it has frames before it (-1 if not).  Takes no lock and does not
  * allocate, except at a thread's first walk (unwind.c). */
-int gt_unwind(void **pcs, int max, uintptr_t skip_lo, uintptr_t skip_hi);
+int gt_unwind(void **pcs, int max, uintptr_t skip_lo, uintptr_t skip_hi, bool partial);
 
 /* Maps the rule cache; false if it cannot.  gt_unwind may be called only
  * after it returned true (stack.c uses libunwind otherwise). */

@@ -33,6 +33,10 @@
 #              of 7000, 6000, ... 2000 that works with glibc's malloc, works
 #              preloaded and traced (stacks sampled, and every stack 128
 #              frames deep): the library's TLS and stack use take no more
+#   signal-stack  PROG = tests/e2e/signal_stack: a crash handler on a
+#              SIGSTKSZ alternate stack that allocates, traced with every
+#              stack (and with libunwind's unwinder only): it finishes as it
+#              does untraced, and its first allocation's site names it
 #   handoff    PROG = tests/e2e/handoff: spans handed between threads within
 #              one tick of the coarse clock are still modelled in causal
 #              order (a refill never before the SPAN_ALLOC of its span), so
@@ -343,6 +347,16 @@ small-stack)
 	[ $rc = 0 ] || die "traced: exit $rc with $b bytes used"
 	"$cli" run -q --stacks=all --stack-depth 128 -o "$dir/t.db" -- "$prog" "$b"; rc=$?
 	[ $rc = 0 ] || die "traced, every stack: exit $rc with $b bytes used"
+	;;
+signal-stack)
+	want=$("$prog"); rc=$?
+	[ $rc = 3 ] && [ "$want" = "caught 11, a backtrace" ] || die "untraced: exit $rc: $want"
+	for unw in fast libunwind; do
+		out=$(GOALLOC_UNWIND=$unw "$cli" run -q --stacks=all -o "$dir/t.db" -- "$prog"); rc=$?
+		[ $rc = 3 ] && [ "$out" = "$want" ] || die "traced ($unw unwinder): exit $rc: $out"
+	done
+	"$cli" sites "$dir/t.db" --run 1 >"$dir/sites" || die "sites failed"
+	grep -q "on_segv" "$dir/sites" || die "no site names the handler: $(cat "$dir/sites")"
 	;;
 *)
 	die "unknown case $case"

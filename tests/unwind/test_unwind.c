@@ -32,7 +32,7 @@ static volatile int sink;
 __attribute__((noinline)) static void capture(const char *what)
 {
 	void *a[MAXF], *b[MAXF];
-	int na = gt_unwind(a, MAXF, 0, 0);
+	int na = gt_unwind(a, MAXF, 0, 0, false);
 	int nb = unw_backtrace(b, MAXF);
 	cases++;
 	if (na < 0) { /* declined: only allowed in a signal handler */
@@ -73,7 +73,7 @@ __attribute__((noinline)) static void skipped(int max)
 	}
 	uintptr_t lo = (uintptr_t)fo.dlfo_map_start, hi = (uintptr_t)fo.dlfo_map_end;
 	void *a[MAXF], *b[MAXF];
-	int na = gt_unwind(a, max, lo, hi);
+	int na = gt_unwind(a, max, lo, hi, false);
 	int nb = unw_backtrace(b, MAXF), k = 0;
 	while (k < nb && (uintptr_t)b[k] - lo < hi - lo)
 		k++;
