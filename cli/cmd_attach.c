@@ -182,7 +182,9 @@ static int write_classes(model *m)
 	return 0;
 }
 
-/* Whether the ELF file at path defines (exports) a function `malloc`. */
+/* Whether the ELF file at path defines (exports) a function `malloc`: in
+ * its dynamic symbols, or, for a file that has none (a statically linked
+ * program, whose malloc no other object can call), in its symbol table. */
 static bool defines_malloc(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -191,9 +193,15 @@ static bool defines_malloc(const char *path)
 	bool found = false;
 	elf_version(EV_CURRENT);
 	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	Elf32_Word want = SHT_SYMTAB;
+	for (Elf_Scn *scn = NULL; e && (scn = elf_nextscn(e, scn));) {
+		GElf_Shdr sh;
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_DYNSYM)
+			want = SHT_DYNSYM;
+	}
 	for (Elf_Scn *scn = NULL; e && !found && (scn = elf_nextscn(e, scn));) {
 		GElf_Shdr sh;
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !sh.sh_entsize)
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != want || !sh.sh_entsize)
 			continue;
 		Elf_Data *d = elf_getdata(scn, NULL);
 		for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
@@ -353,10 +361,11 @@ static void usage(FILE *f)
 	        "usage: goalloc-trace attach [-p] PID [-o FILE] [--duration S] [--events] [--name LABEL]\n"
 	        "                            [--force] [-q]\n\n"
 	        "Records the malloc-family requests (sizes, frees, threads) of a running process\n"
-	        "that is not under libgoalloc.so, through uprobes on its C library, and applies\n"
-	        "Go's size classes to them: the run's class_stats and size-class waste are\n"
-	        "modelled, not measured (table modelled_run); spans, tiny merging and the page\n"
-	        "heap are not modelled.  Needs root (BPF and uprobes).  Stops after S seconds,\n"
+	        "that is not under libgoalloc.so, through uprobes on the allocator it calls (its\n"
+	        "C library's, a library's or the program's own malloc, a static program's too),\n"
+	        "and applies Go's size classes to them: the run's class_stats and size-class\n"
+	        "waste are modelled, not measured (table modelled_run); spans, tiny merging and\n"
+	        "the page heap are not modelled.  Needs root (BPF and uprobes).  Stops after S seconds,\n"
 	        "on Ctrl-C, or when the process exits; the process is not otherwise disturbed.\n\n"
 	        "  -p PID        the process (-p may be left out)\n"
 	        "  -o FILE       database (default: goalloc-COMM-PID.db); an existing goalloc\n"
@@ -412,7 +421,9 @@ int cli_cmd_attach(int argc, char **argv)
 		return 2;
 	}
 	if (find_allocator(pid, libc, sizeof libc, &preloaded) != 0) {
-		fprintf(stderr, "goalloc-trace: cannot attach to %d: no C library mapped (or /proc/%d/maps unreadable)\n",
+		fprintf(stderr,
+		        "goalloc-trace: cannot attach to %d: no malloc to probe: no C library mapped, and no object "
+		        "defines malloc (a stripped static program?), or /proc/%d/maps unreadable\n",
 		        pid, pid);
 		return 2;
 	}

@@ -17,6 +17,8 @@
 #            every request is in the run with its size, Go's class and its
 #            thread, frees match, class_stats agree with the size table, and
 #            the run is marked modelled
+#   attach_static  the same with ATTACH_TARGET linked statically: the
+#            probes go on the malloc family in the program's symbol table
 #   attach_programs  `attach -p --duration 2` to a running python3 (glibc's
 #            malloc) and a running redis-server (Debian's links jemalloc:
 #            the probes go on the allocator the process really calls): both
@@ -38,7 +40,7 @@ elif [ ! -r /sys/kernel/btf/vmlinux ]; then
 fi
 case $case in
 rss | tree) [ "$bpf_here" = yes ] || skip "$bpf_here" ;;
-attach | attach_programs)
+attach | attach_static | attach_programs)
 	[ "$bpf_here" = yes ] || skip "$bpf_here"
 	[ -e /sys/bus/event_source/devices/uprobe ] || skip "no uprobe PMU (/sys/bus/event_source/devices/uprobe)"
 	;;
@@ -171,14 +173,20 @@ refused)
 	[ "$(q "SELECT count(*) FROM kernel_timeline")" = 0 ] || die "kernel rows without a kernel view"
 	echo "--bpf=auto: $(cat "$dir/err")"
 	;;
-attach)
+attach | attach_static)
+	if [ "$case" = attach_static ]; then
+		file -L "$target" | grep -q 'statically linked' || die "$target is not statically linked"
+		libc_re=.
+	else
+		libc_re='libc[.-]'
+	fi
 	"$target" "$dir/go" >"$dir/out" &
 	tpid=$!
 	# attach to the program, not to the shell's child before its exec (whose
 	# maps hold no C library for a moment: "cannot attach ... no C library")
 	for i in $(seq 1 100); do
 		[ "$(readlink /proc/$tpid/exe 2>/dev/null)" = "$(realpath "$target")" ] &&
-			grep -q 'libc[.-]' /proc/$tpid/maps 2>/dev/null && break
+			grep -q "$libc_re" /proc/$tpid/maps 2>/dev/null && break
 		sleep 0.02
 	done
 	"$cli" attach -p $tpid --events -o "$dir/t.db" 2>"$dir/err" &
