@@ -425,7 +425,8 @@ static const char *why_untraced(const char *prog)
 	if (fd >= 0)
 		close(fd);
 	if (is_static)
-		return "it is statically linked, and LD_PRELOAD reaches only dynamically linked programs";
+		return "it is statically linked, and LD_PRELOAD reaches only dynamically linked programs "
+		       "(goalloc-trace attach can model its malloc calls)";
 	return is_elf ? "it removed LD_PRELOAD from its environment or exited before the loader ran"
 	              : "it is a script, and its interpreter is statically linked or removed LD_PRELOAD";
 }
