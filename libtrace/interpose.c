@@ -40,6 +40,21 @@ GT_EXPORT void cfree(void *p)
 	ga_free(p);
 }
 
+/* C23's sized frees (glibc 2.41 and later define them too): the size and
+ * alignment are the caller's word, which the allocator does not need. */
+GT_EXPORT void free_sized(void *p, size_t size)
+{
+	(void)size;
+	ga_free(p);
+}
+
+GT_EXPORT void free_aligned_sized(void *p, size_t align, size_t size)
+{
+	(void)align;
+	(void)size;
+	ga_free(p);
+}
+
 GT_EXPORT void *calloc(size_t n, size_t size)
 {
 	return ga_calloc(n, size);

@@ -12,6 +12,7 @@
  */
 #include "preload_check.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -238,6 +239,26 @@ static void test_libc_names(void)
 	free(a);
 }
 
+/* C23's sized frees (glibc has them from 2.41; Debian 12's headers do not
+ * declare them): the library's own, which give the memory back. */
+static void test_sized_free(void)
+{
+	void (*fs)(void *, size_t) = (void (*)(void *, size_t))dlsym(RTLD_DEFAULT, "free_sized");
+	void (*fas)(void *, size_t, size_t) = (void (*)(void *, size_t, size_t))dlsym(RTLD_DEFAULT, "free_aligned_sized");
+	CHECK(fs && fas, "free_sized %p, free_aligned_sized %p: not defined", (void *)fs, (void *)fas);
+	size_t before = mallinfo2().uordblks;
+	void *p = malloc(100000);
+	CHECK(mallinfo2().uordblks == before + 13 * 8192, "malloc(100000): HeapAlloc %zu -> %zu, want 13 pages more",
+	      before, mallinfo2().uordblks);
+	fs(p, 100000);
+	CHECK(mallinfo2().uordblks == before, "free_sized: HeapAlloc %zu, want %zu back", mallinfo2().uordblks, before);
+	p = aligned_alloc(65536, 200000);
+	fas(p, 65536, 200000);
+	CHECK(mallinfo2().uordblks == before, "free_aligned_sized: HeapAlloc %zu, want %zu back", mallinfo2().uordblks,
+	      before);
+	fs(NULL, 0);
+}
+
 static void test_errors(void)
 {
 	/* volatile: keep the compiler from rejecting the sizes at build time */
@@ -310,5 +331,6 @@ int main(int argc, char **argv)
 	test_realloc();
 	test_errors();
 	test_libc_names();
+	test_sized_free();
 	return check_result("preload_api");
 }
