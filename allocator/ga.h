@@ -134,7 +134,10 @@ typedef struct ga_event {
 	uint64_t aux;
 } ga_event;
 
-enum { GA_EVF_TINY_SPAN = 1 };
+enum {
+	GA_EVF_TINY_SPAN = 1,
+	GA_EVF_REALLOC = 2, /* the free and the allocation of a realloc in place */
+};
 
 /* The observer is called on the thread that made the decision, with no
  * allocator lock held except where noted in malloc.c; it must not allocate

@@ -380,11 +380,12 @@ void *ga_realloc(void *ptr, size_t size)
 		in_place = size <= GA_MAX_SMALL && _ga_class_of(size) == s->spc;
 	}
 	if (in_place) {
-		GA_EMIT(.kind = GA_EV_FREE, .cls = s->spc == GA_SPANCLASS_TINY ? 2 : s->spc,
+		GA_EMIT(.kind = GA_EV_FREE, .cls = s->spc == GA_SPANCLASS_TINY ? 2 : s->spc, .flags = GA_EVF_REALLOC,
 		        .addr = (uintptr_t)ptr, .span_id = s->id, .aux = s->spc == GA_SPANCLASS_TINY);
 		GA_EMIT(.kind = s->spc == 0 ? GA_EV_ALLOC_LARGE
 		                            : (s->spc == GA_SPANCLASS_TINY ? GA_EV_ALLOC_TINY : GA_EV_ALLOC_SMALL),
-		        .cls = s->spc == GA_SPANCLASS_TINY ? 2 : s->spc, .size = size, .addr = (uintptr_t)ptr,
+		        .cls = s->spc == GA_SPANCLASS_TINY ? 2 : s->spc, .flags = GA_EVF_REALLOC, .size = size,
+		        .addr = (uintptr_t)ptr,
 		        .span_id = s->id, .npages = s->spc == 0 ? s->npages : 0,
 		        .aux = s->spc == 0 && extended ? s->scav_pages : 0);
 		if (s->spc == 0)

@@ -37,6 +37,10 @@
 #              SIGSTKSZ alternate stack that allocates, traced with every
 #              stack (and with libunwind's unwinder only): it finishes as it
 #              does untraced, and its first allocation's site names it
+#   realloc-pass  PROG = tests/e2e/realloc_pass: objects allocated by one
+#              thread and resized in place, then freed, by another; with a
+#              fast and with a slow drainer (whose coarse clock lags): no
+#              free is left without its allocation
 #   handoff    PROG = tests/e2e/handoff: spans handed between threads within
 #              one tick of the coarse clock are still modelled in causal
 #              order (a refill never before the SPAN_ALLOC of its span), so
@@ -357,6 +361,17 @@ signal-stack)
 	done
 	"$cli" sites "$dir/t.db" --run 1 >"$dir/sites" || die "sites failed"
 	grep -q "on_segv" "$dir/sites" || die "no site names the handler: $(cat "$dir/sites")"
+	;;
+realloc-pass)
+	for delay in 0 1000; do
+		out=$(GOALLOC_TRACE_DRAIN_DELAY_US=$delay "$cli" run -q --stacks=off -o "$dir/t.db" -- "$prog" 20000) ||
+			die "run failed (drainer delay $delay us)"
+		[ "${out%% *}" = ok ] || die "the program said: $out"
+	done
+	u=$(q "SELECT group_concat(unmatched_frees, ' ') FROM run")
+	[ "$u" = "0 0" ] || die "frees left without their allocation, per run: $u"
+	neg=$(q "SELECT count(*) FROM class_stat WHERE live_objects < 0 OR live_bytes < 0 OR live_requested < 0")
+	[ "$neg" = 0 ] || die "$neg classes with negative live figures"
 	;;
 *)
 	die "unknown case $case"
