@@ -256,10 +256,10 @@ static void fork_child(void)
 
 /* The loader binds every object's malloc to the first definition in the
  * global scope: ours, unless the executable defines malloc itself (as
- * Chromium's does) or an object ahead of us does.  dladdr1 names the
- * object and its symbol.  Then the program's
- * allocations never reach this library, and a trace of it would be a
- * quiet near-empty heap: say so, when tracing or printing statistics. */
+ * Chromium's and rustc's do) or an object ahead of us does.  Then the
+ * program's allocations never reach this library, and a trace of it would
+ * be a quiet near-empty heap: say so (naming the object dladdr1 finds),
+ * when tracing or printing statistics. */
 static void warn_foreign_malloc(void)
 {
 	void *(*volatile bound)(size_t) = malloc; /* through the GOT: the loader's binding */
