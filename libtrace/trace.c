@@ -241,7 +241,7 @@ static void emit_thread_event(uint8_t kind)
  * allocations and frees, and while only one thread uses the heap its
  * ring's order is the order: no rdtsc then (22 ns; bench-churn makes
  * 800,000 refills).
- * A realloc in place takes rdtsc too: its free and allocation may be made
+ * A realloc in place is one too: its free and allocation may be made
  * by a thread that was handed the object, right after the allocating
  * thread stamped it with a handoff's rdtsc, ahead of the coarse clock.
  * Stamped with the coarse clock, the pair came before the allocation, and
@@ -249,10 +249,10 @@ static void emit_thread_event(uint8_t kind)
  * under --stacks=all: ~12 unmatched frees a run of test_threading;
  * tests/e2e/realloc_pass.c: 200-350).  A plain free needs none of this:
  * one merged before its allocation waits for it (cli/agg.c). */
-static inline bool handoff(uint8_t kind, uint8_t cls)
+static inline bool handoff(uint8_t kind, uint8_t cls, uint16_t evflags)
 {
 	return (kind >= GA_EV_REFILL && kind <= GA_EV_SCAVENGE) || kind == GA_EV_ALLOC_LARGE ||
-	       (kind == GA_EV_FREE && cls == 0);
+	       (kind == GA_EV_FREE && cls == 0) || (evflags & GA_EVF_REALLOC);
 }
 
 /* The allocator's observer: one record per decision.  The record is
@@ -278,7 +278,7 @@ static void observe(const ga_event *ev, void *ctx)
 	if (GT_UNLIKELY(--tls_clock_left <= 0)) {
 		tls_clock_left = GT_CLOCK_EVERY;
 		tsc = stamp();
-	} else if (GT_UNLIKELY(handoff(kind, cls) || (evflags & GA_EVF_REALLOC)) && ga_threaded()) {
+	} else if (GT_UNLIKELY(handoff(kind, cls, evflags)) && ga_threaded()) {
 		tsc = tls_floor = gt_rdtsc();
 	} else {
 		tsc = __atomic_load_n(&region->now_tsc, __ATOMIC_RELAXED);
