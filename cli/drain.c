@@ -204,6 +204,7 @@ uint64_t cli_tsc_pair(uint64_t *ns)
 	/* the closest of a few (CLOCK_MONOTONIC, rdtsc, CLOCK_MONOTONIC)
 	 * readings: a preempted one is far apart */
 	uint64_t best = UINT64_MAX, tsc = 0;
+	*ns = 0;
 	for (int i = 0; i < 4; i++) {
 		uint64_t a = cli_drain_mono_ns(), c = gt_rdtsc(), b = cli_drain_mono_ns();
 		if (b - a < best) {
