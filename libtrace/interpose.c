@@ -236,6 +236,57 @@ GT_EXPORT void malloc_stats(void)
 	ga_print_stats(2);
 }
 
+/* The totals glibc prints for each heap and again for the process. */
+static void info_totals(FILE *fp, const ga_heap_stats *st)
+{
+	unsigned long long sys = st->heap_sys;
+	fprintf(fp, "<total type=\"fast\" count=\"0\" size=\"0\"/>\n");
+	fprintf(fp, "<total type=\"rest\" count=\"0\" size=\"%llu\"/>\n", sys - st->heap_alloc);
+	fprintf(fp, "<system type=\"current\" size=\"%llu\"/>\n<system type=\"max\" size=\"%llu\"/>\n", sys, sys);
+	fprintf(fp, "<aspace type=\"total\" size=\"%llu\"/>\n<aspace type=\"mprotect\" size=\"%llu\"/>\n",
+	        (unsigned long long)st->arenas << 26, sys);
+}
+
+/* glibc's XML shape (a <heap> with <sizes>, then <total>, <system> and
+ * <aspace> elements), filled with this heap's figures: one <size> per
+ * size class with live objects (count them, total their class bytes; the
+ * large objects last, from 32769 bytes), "rest" the bytes mapped but not
+ * allocated (HeapSys - HeapAlloc), and the Go names as attributes of
+ * <goheap>.  The snapshot is taken before the first write: the stream
+ * may allocate. */
+GT_EXPORT int malloc_info(int options, FILE *fp)
+{
+	if (options != 0)
+		return EINVAL; /* glibc's value (its manual says -1 and errno) */
+	ga_heap_stats st;
+	ga_read_stats(&st);
+	unsigned long long small = 0;
+	fprintf(fp, "<malloc version=\"1\">\n<heap nr=\"0\">\n<sizes>\n");
+	for (unsigned c = 1; c < GA_CLASSES; c++) {
+		const ga_class_stats *cs = &st.cls[c];
+		if (cs->allocs <= cs->frees)
+			continue;
+		unsigned long long n = cs->allocs - cs->frees, sz = ga_class_size(c);
+		small += n * sz;
+		fprintf(fp, "<size from=\"%llu\" to=\"%llu\" total=\"%llu\" count=\"%llu\"/>\n",
+		        c > 1 ? ga_class_size(c - 1) + 1ull : 1ull, sz, n * sz, n);
+	}
+	if (st.large_allocs > st.large_frees && st.heap_alloc > small)
+		fprintf(fp, "<size from=\"%u\" to=\"%llu\" total=\"%llu\" count=\"%llu\"/>\n",
+		        ga_class_size(GA_CLASSES - 1) + 1, st.heap_alloc - small, st.heap_alloc - small,
+		        (unsigned long long)(st.large_allocs - st.large_frees));
+	fprintf(fp, "</sizes>\n");
+	info_totals(fp, &st);
+	fprintf(fp, "</heap>\n<goheap HeapAlloc=\"%llu\" HeapInuse=\"%llu\" HeapIdle=\"%llu\" HeapReleased=\"%llu\""
+	        " HeapSys=\"%llu\"/>\n",
+	        (unsigned long long)st.heap_alloc, (unsigned long long)st.heap_inuse,
+	        (unsigned long long)st.heap_idle, (unsigned long long)st.heap_released,
+	        (unsigned long long)st.heap_sys);
+	info_totals(fp, &st);
+	fprintf(fp, "</malloc>\n");
+	return 0;
+}
+
 static void fork_prepare(void)
 {
 	/* The FORK record after the heap's locks are taken: no span, refill or

@@ -259,6 +259,41 @@ static void test_sized_free(void)
 	fs(NULL, 0);
 }
 
+/* Live objects of the class 4865..5376 that malloc_info reports, or -1
+ * when its output has no <goheap> element (glibc's own malloc_info). */
+static long info_count_5376(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	CHECK(f && malloc_info(0, f) == 0, "malloc_info(0, f) failed");
+	fclose(f);
+	long n = 0;
+	const char *line = strstr(buf, "<size from=\"4865\" to=\"5376\"");
+	if (line)
+		CHECK(sscanf(strstr(line, "count="), "count=\"%ld\"", &n) == 1, "malloc_info: no count in %.60s", line);
+	if (!strstr(buf, "<goheap HeapAlloc=\""))
+		n = -1;
+	free(buf);
+	return n;
+}
+
+/* malloc_info describes this heap, not glibc's empty one. */
+static void test_malloc_info(void)
+{
+	long before = info_count_5376();
+	CHECK(before >= 0, "malloc_info printed no <goheap>: glibc's, not ours");
+	void *p[10];
+	for (int i = 0; i < 10; i++)
+		p[i] = malloc(5000);
+	long during = info_count_5376();
+	CHECK(during == before + 10, "malloc_info: %ld live objects of class 5376, want %ld", during, before + 10);
+	for (int i = 0; i < 10; i++)
+		free(p[i]);
+	CHECK(info_count_5376() == before, "malloc_info after free: %ld, want %ld", info_count_5376(), before);
+	CHECK(malloc_info(1, stdout) == EINVAL, "malloc_info(1, f): want EINVAL, as glibc returns");
+}
+
 static void test_errors(void)
 {
 	/* volatile: keep the compiler from rejecting the sizes at build time */
@@ -332,5 +367,6 @@ int main(int argc, char **argv)
 	test_errors();
 	test_libc_names();
 	test_sized_free();
+	test_malloc_info();
 	return check_result("preload_api");
 }
