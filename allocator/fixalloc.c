@@ -101,14 +101,15 @@ static size_t bits_bytes(uint8_t spc, size_t *local_off)
 	return bytes;
 }
 
-/* Give a small span its alloc/freed/local bitmaps (and tiny words), all zero. */
-void _ga_span_bits_alloc(ga_mspan *s)
+/* Give a small span its alloc/freed/local bitmaps (and tiny words), all
+ * zero; false when the OS has no memory for them. */
+bool _ga_span_bits_alloc(ga_mspan *s)
 {
 	size_t local_off;
 	size_t bytes = bits_bytes(s->spc, &local_off);
 	uint64_t *w = fix_alloc(&fix.bits[s->spc], bytes);
 	if (!w)
-		_ga_fatal("malloc", "out of memory for span metadata", NULL);
+		return false;
 	size_t words = (s->nelems + 63) / 64;
 	/* A freer that raced with this buffer's previous span may still read its
 	 * alloc and freed words (_ga_span_free_index, _ga_span_nfreed): they
@@ -120,6 +121,7 @@ void _ga_span_bits_alloc(ga_mspan *s)
 	__atomic_store_n(&s->freed_bits, w + words, __ATOMIC_RELEASE);
 	s->local_bits = w + local_off;
 	s->tiny_words = s->spc == GA_SPANCLASS_TINY ? (uint32_t *)(w + local_off + words) : NULL;
+	return true;
 }
 
 void _ga_span_bits_free(ga_mspan *s)

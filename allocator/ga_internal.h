@@ -63,7 +63,9 @@ enum {
 	GA_ARENA_SHIFT = 26,                       /* 64 MiB arenas, as Go on 64-bit Linux */
 	GA_ARENA_BYTES = 1 << GA_ARENA_SHIFT,
 	GA_PAGES_PER_ARENA = GA_ARENA_BYTES / GA_PAGE_SIZE, /* 8192 */
-	GA_ARENA_L1_BITS = 47 - GA_ARENA_SHIFT,    /* user space is 47 bits on x86-64 */
+	GA_ARENA_INDEX_BITS = 47 - GA_ARENA_SHIFT, /* user space is 47 bits on x86-64 */
+	GA_ARENA_L2_BITS = 12,                     /* a leaf of the arena map: 256 GiB, 32 KiB */
+	GA_ARENA_L1_BITS = GA_ARENA_INDEX_BITS - GA_ARENA_L2_BITS,
 	GA_CHUNK_PAGES = 512,                      /* Go's pallocChunkPages: 4 MiB */
 	GA_CHUNKS_PER_ARENA = GA_PAGES_PER_ARENA / GA_CHUNK_PAGES,
 	GA_ARENA_WORDS = GA_PAGES_PER_ARENA / 64,
@@ -165,7 +167,8 @@ typedef struct ga_mcentral {
 /* One arena's metadata (Go's heapArena), off-heap. */
 typedef struct ga_arena {
 	uintptr_t base;
-	uint32_t mapped_pages;                 /* pages made available (prefix) */
+	uint32_t reserved_pages;               /* pages of its range reserved (prefix; all but when address space is short) */
+	uint32_t mapped_pages;                 /* pages made available (prefix of the reserved ones) */
 	uint32_t free_pages;                   /* free pages among the mapped ones */
 	ga_mspan *spans[GA_PAGES_PER_ARENA];   /* atomic: page -> in-use span */
 	uint64_t alloc[GA_ARENA_WORDS];        /* 1 = page in use (or not yet mapped) */
@@ -192,7 +195,12 @@ typedef struct ga_mheap {
 
 extern GA_HIDDEN ga_mheap ga_heap;
 extern GA_HIDDEN ga_mcentral ga_central[GA_SPANCLASSES];
-extern GA_HIDDEN ga_arena **ga_arena_l1; /* arena index -> arena, atomic */
+/* The arena map, two levels: address >> 38 -> leaf, (address >> 26) % 4096
+ * -> arena.  The first level is static and small; leaves are made as
+ * arenas appear (a flat map would reserve 16 MiB of address space, which a
+ * process under a small RLIMIT_AS cannot spare).  Atomic loads; written
+ * under ga_heap.lock. */
+extern GA_HIDDEN ga_arena **ga_arena_l1[1u << GA_ARENA_L1_BITS];
 extern GA_HIDDEN ga_mspan ga_empty_span;
 extern GA_HIDDEN ga_options ga_opts;
 extern GA_HIDDEN const uint8_t *ga_size_to_class8;
@@ -320,6 +328,7 @@ static inline unsigned _ga_class_of(size_t size)
 /* os.c */
 GA_HIDDEN void *_ga_os_reserve(uintptr_t hint, size_t bytes, size_t align);
 GA_HIDDEN void _ga_os_unreserve(void *p, size_t bytes);
+GA_HIDDEN void *_ga_os_reserve_at(uintptr_t addr, size_t bytes, int *err);
 GA_HIDDEN int _ga_os_map(void *p, size_t bytes);
 GA_HIDDEN void _ga_os_release(void *p, size_t bytes);
 GA_HIDDEN void *_ga_os_alloc_meta(size_t bytes);
@@ -328,7 +337,7 @@ GA_HIDDEN _Noreturn void _ga_fatal(const char *call, const char *what, const voi
 /* fixalloc.c: off-heap metadata. */
 GA_HIDDEN ga_mspan *_ga_fixalloc_span(void);
 GA_HIDDEN void _ga_fixfree_span(ga_mspan *s);
-GA_HIDDEN void _ga_span_bits_alloc(ga_mspan *s);
+GA_HIDDEN bool _ga_span_bits_alloc(ga_mspan *s); /* false: out of memory */
 GA_HIDDEN void _ga_span_bits_free(ga_mspan *s);
 GA_HIDDEN ga_mcache *_ga_fixalloc_mcache(void);
 GA_HIDDEN void _ga_fixfree_mcache(ga_mcache *c);
@@ -346,11 +355,19 @@ GA_HIDDEN bool _ga_pages_find_dirty_locked(uintptr_t *base, uint32_t *npages, ui
 GA_HIDDEN void _ga_pages_grow_locked(ga_arena *a, uint32_t npages);
 
 /* mheap.c */
+/* The arena of index i (address >> GA_ARENA_SHIFT, below 2^21), or NULL. */
+static inline ga_arena *_ga_arena_at(uintptr_t i)
+{
+	ga_arena **leaf = GA_LOAD(&ga_arena_l1[i >> GA_ARENA_L2_BITS]);
+	if (GA_UNLIKELY(!leaf))
+		return NULL;
+	return GA_LOAD(&leaf[i & ((1u << GA_ARENA_L2_BITS) - 1)]);
+}
 static inline ga_arena *_ga_arena_of(uintptr_t p)
 {
 	if (GA_UNLIKELY(p >> 47))
 		return NULL;
-	return GA_LOAD(&ga_arena_l1[p >> GA_ARENA_SHIFT]);
+	return _ga_arena_at(p >> GA_ARENA_SHIFT);
 }
 static inline ga_mspan *_ga_span_of(uintptr_t p)
 {
@@ -360,10 +377,9 @@ static inline ga_mspan *_ga_span_of(uintptr_t p)
 	return GA_LOAD_ACQ(&a->spans[(p >> GA_PAGE_SHIFT) & (GA_PAGES_PER_ARENA - 1)]);
 }
 GA_HIDDEN ga_mspan *_ga_mheap_alloc_span(uint32_t npages, uint8_t spc, uint32_t align_pages);
-GA_HIDDEN void _ga_mheap_free_span(ga_mspan *s);
+GA_HIDDEN void _ga_mheap_free_span(ga_mspan *s, bool announce); /* announce: emit SPAN_FREE */
 GA_HIDDEN bool _ga_mheap_shrink_span(ga_mspan *s, uint32_t npages);
 GA_HIDDEN bool _ga_mheap_extend_span(ga_mspan *s, uint32_t npages, bool *needzero);
-GA_HIDDEN void _ga_mheap_init(void);
 GA_HIDDEN void _ga_mheap_stats(uint64_t *inuse, uint64_t *sys, uint64_t *released, uint64_t *arenas,
                                uint64_t *next_gc);
 
@@ -373,7 +389,7 @@ GA_HIDDEN void _ga_scavenge_maybe_locked(void);
 GA_HIDDEN void _ga_heap_goal_alloc_locked(uint32_t npages);
 
 /* mspan.c */
-GA_HIDDEN void _ga_span_init_small(ga_mspan *s, uint8_t spc);
+GA_HIDDEN bool _ga_span_init_small(ga_mspan *s, uint8_t spc); /* false: no memory for its bitmaps */
 GA_HIDDEN uint32_t _ga_span_next_free_index(ga_mspan *s);
 GA_HIDDEN void _ga_span_sweep(ga_mspan *s);
 GA_HIDDEN void _ga_span_recount(ga_mspan *s);

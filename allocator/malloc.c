@@ -258,7 +258,7 @@ static GA_NOINLINE void large_free(ga_mspan *s, void *p, const char *call)
 		_ga_orphan_leave();
 	}
 	GA_EMIT(.kind = GA_EV_FREE, .cls = 0, .addr = s->base, .span_id = s->id, .npages = s->npages);
-	_ga_mheap_free_span(s);
+	_ga_mheap_free_span(s, true);
 }
 
 /* The span of a live object at p, or a fatal error naming call. */

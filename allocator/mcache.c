@@ -74,7 +74,7 @@ ga_mcache *_ga_mcache_get_slow(void)
 	_ga_stmode_new_cache(); /* T0 or not, before this thread takes a heap lock */
 	ga_mcache *c = _ga_fixalloc_mcache();
 	if (!c)
-		_ga_fatal("malloc", "out of memory for a thread cache", NULL);
+		return NULL; /* the caller allocates through the shared cache; the next call tries again */
 	cache_init(c);
 	pthread_mutex_lock(&all_lock);
 	all_link_locked(c);

@@ -166,20 +166,23 @@ ga_mspan *_ga_mcentral_exchange(ga_mspan *old, uint8_t spc)
 		set_state(c, s, GA_SPAN_CACHED);
 		_ga_unlock(&c->lock);
 		if (dead)
-			_ga_mheap_free_span(dead);
+			_ga_mheap_free_span(dead, true);
 		_ga_span_sweep(s);
 		return s; /* the caller publishes itself as owner */
 	}
 	_ga_unlock(&c->lock);
 	if (dead)
-		_ga_mheap_free_span(dead);
+		_ga_mheap_free_span(dead, true);
 
 	/* Go's mcentral.grow. */
 	unsigned cls = spc == GA_SPANCLASS_TINY ? 2 : spc;
 	s = _ga_mheap_alloc_span(ga_class_to_npages[cls], spc, 1);
 	if (!s)
 		return NULL;
-	_ga_span_init_small(s, spc);
+	if (!_ga_span_init_small(s, spc)) {
+		_ga_mheap_free_span(s, false); /* never announced */
+		return NULL;
+	}
 	__atomic_store_n(&s->state, (uint8_t)GA_SPAN_CACHED, __ATOMIC_SEQ_CST); /* no lock held */
 	/* The record under the class lock, which fork's prepare handler takes
 	 * before its FORK record: a span a fork child inherits is never
@@ -202,7 +205,7 @@ void _ga_mcentral_uncache_span(ga_mspan *s)
 	bool dead = uncache_locked(c, s);
 	_ga_unlock(&c->lock);
 	if (dead)
-		_ga_mheap_free_span(s);
+		_ga_mheap_free_span(s, true);
 }
 
 /* A free on a listed span may have made it reusable or empty: move or
@@ -225,7 +228,7 @@ void _ga_mcentral_free_slow(ga_mspan *s)
 	if (n == s->alloc_count) {
 		drop_span_locked(c, s);
 		_ga_unlock(&c->lock);
-		_ga_mheap_free_span(s);
+		_ga_mheap_free_span(s, true);
 		return;
 	}
 	if (st == GA_SPAN_FULL && n >= (int32_t)GA_LOAD(&s->reuse_need)) {

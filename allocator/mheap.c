@@ -1,8 +1,16 @@
 /* mheap.c: the page heap (Go's mheap): 64 MiB arenas reserved at Go's hint
  * addresses (0xc000000000 upwards), made usable 4 MiB at a time, an arena map
- * (address >> 26 -> arena, O(1)) and per-arena page -> span map, spans of
- * whole pages for mcentral and for large objects, and the hand-off of free
- * pages to the scavenger.  See malloc.c for the overview.
+ * (two levels, as Go's arenas[L1][L2]: address >> 38 -> leaf, then
+ * (address >> 26) % 4096 -> arena; leaves made as arenas appear) and
+ * per-arena page -> span map, spans of whole pages for mcentral and for
+ * large objects, and the hand-off of free pages to the scavenger.  See
+ * malloc.c for the overview.
+ *
+ * Address space: an arena's whole 64 MiB is reserved up front, unless the
+ * OS refuses (RLIMIT_AS): then only the pages asked for are reserved, at an
+ * arena-aligned address, and the reservation grows in place 4 MiB at a time
+ * (reserve_more_locked).  Running out is an ENOMEM for the caller, never an
+ * abort.
  *
  * Invariants (ga_heap.lock):
  *   pages_sys == pages_inuse + free pages of all arenas;
@@ -26,14 +34,21 @@ GA_HIDDEN ga_mheap ga_heap = {
 	.lock = GA_LOCK_INITIALIZER,
 	.hint = GA_FIRST_HINT,
 };
-GA_HIDDEN ga_arena **ga_arena_l1;
+GA_HIDDEN ga_arena **ga_arena_l1[1u << GA_ARENA_L1_BITS];
 
-void _ga_mheap_init(void)
+/* Enter arena a in the arena map, making its leaf if it has none. */
+static bool arena_map_set_locked(ga_arena *a)
 {
-	/* 2^21 entries, 16 MiB of address space; only touched entries use memory. */
-	ga_arena_l1 = _ga_os_alloc_meta(sizeof(ga_arena *) << GA_ARENA_L1_BITS);
-	if (!ga_arena_l1)
-		_ga_fatal("malloc", "cannot reserve the arena map", NULL);
+	uintptr_t i = a->base >> GA_ARENA_SHIFT;
+	ga_arena **leaf = ga_arena_l1[i >> GA_ARENA_L2_BITS];
+	if (!leaf) {
+		leaf = _ga_os_alloc_meta(sizeof(ga_arena *) << GA_ARENA_L2_BITS);
+		if (!leaf)
+			return false;
+		GA_STORE_REL(&ga_arena_l1[i >> GA_ARENA_L2_BITS], leaf);
+	}
+	GA_STORE_REL(&leaf[i & ((1u << GA_ARENA_L2_BITS) - 1)], a);
+	return true;
 }
 
 static bool arenas_insert_locked(ga_arena *a)
@@ -69,6 +84,19 @@ static ga_arena *arenas_reserve_locked(uint32_t n, uint32_t use)
 	size_t bytes = (size_t)n << GA_ARENA_SHIFT;
 	/* At the hint if that address range is free, else wherever the OS puts it. */
 	char *base = _ga_os_reserve(h->hint, bytes, GA_ARENA_BYTES);
+	if (!base && GA_FIRST_HINT) {
+		/* Address space is short (RLIMIT_AS): reserve only the pages asked
+		 * for, at the first arena-aligned address from the hint on that is
+		 * free; the last arena's reservation grows later in place
+		 * (reserve_more_locked). */
+		bytes = (size_t)use << GA_PAGE_SHIFT;
+		for (int k = 0; k < 64 && !base; k++) {
+			int err;
+			base = _ga_os_reserve_at(h->hint + ((uintptr_t)k << GA_ARENA_SHIFT), bytes, &err);
+			if (!base && err != EEXIST)
+				return NULL;
+		}
+	}
 	if (!base)
 		return NULL;
 	if (((uintptr_t)base + bytes - 1) >> 47 || _ga_os_map(base, (size_t)use << GA_PAGE_SHIFT) != 0) {
@@ -76,21 +104,41 @@ static ga_arena *arenas_reserve_locked(uint32_t n, uint32_t use)
 		return NULL;
 	}
 	if (GA_FIRST_HINT)
-		h->hint = (uintptr_t)base + bytes;
+		h->hint = (uintptr_t)base + ((uintptr_t)n << GA_ARENA_SHIFT);
 	ga_arena *first = NULL;
+	uint64_t left = bytes >> GA_PAGE_SHIFT;
 	for (uint32_t i = 0; i < n; i++) {
 		ga_arena *a = _ga_os_alloc_meta(sizeof *a);
 		if (!a)
 			return NULL;
 		a->base = (uintptr_t)base + ((uintptr_t)i << GA_ARENA_SHIFT);
+		a->reserved_pages = left < GA_PAGES_PER_ARENA ? (uint32_t)left : GA_PAGES_PER_ARENA;
+		left -= a->reserved_pages;
 		memset(a->alloc, 0xff, sizeof a->alloc); /* nothing mapped yet */
 		if (!arenas_insert_locked(a))
 			return NULL;
-		GA_STORE_REL(&ga_arena_l1[a->base >> GA_ARENA_SHIFT], a);
+		if (!arena_map_set_locked(a))
+			return NULL;
 		if (!first)
 			first = a;
 	}
 	return first;
+}
+
+/* Grow a partly reserved arena's reservation in place by at least npages
+ * (whole 4 MiB chunks, at most to the arena's end).  False when the
+ * addresses after it are taken or the OS refuses. */
+static bool reserve_more_locked(ga_arena *a, uint32_t npages)
+{
+	uint32_t n = (npages + GA_CHUNK_PAGES - 1) / GA_CHUNK_PAGES * GA_CHUNK_PAGES;
+	if (n > GA_PAGES_PER_ARENA - a->reserved_pages)
+		n = GA_PAGES_PER_ARENA - a->reserved_pages;
+	int err;
+	if (n == 0 ||
+	    !_ga_os_reserve_at(a->base + ((uintptr_t)a->reserved_pages << GA_PAGE_SHIFT), (size_t)n << GA_PAGE_SHIFT, &err))
+		return false;
+	a->reserved_pages += n;
+	return true;
 }
 
 static bool map_pages_locked(ga_arena *a, uint32_t npages, bool new_arena)
@@ -114,7 +162,9 @@ static bool grow_locked(uint32_t npages)
 	ga_mheap *h = &ga_heap;
 	uint32_t ask = (npages + GA_CHUNK_PAGES - 1) / GA_CHUNK_PAGES * GA_CHUNK_PAGES;
 	ga_arena *cur = h->cur;
-	if (cur && GA_PAGES_PER_ARENA - cur->mapped_pages >= ask)
+	if (cur && cur->reserved_pages - cur->mapped_pages < ask && cur->reserved_pages < GA_PAGES_PER_ARENA)
+		reserve_more_locked(cur, ask - (cur->reserved_pages - cur->mapped_pages));
+	if (cur && cur->reserved_pages - cur->mapped_pages >= ask)
 		return map_pages_locked(cur, ask, false);
 
 	uint32_t narenas = (ask + GA_PAGES_PER_ARENA - 1) / GA_PAGES_PER_ARENA;
@@ -124,16 +174,16 @@ static bool grow_locked(uint32_t npages)
 	if (cur) {
 		/* Hand the old arena's unmapped tail to the page heap too; if the new
 		 * arenas follow it, a run can cross into them. */
-		uint32_t rem = GA_PAGES_PER_ARENA - cur->mapped_pages;
+		uint32_t rem = cur->reserved_pages - cur->mapped_pages;
 		if (!map_pages_locked(cur, rem, false))
 			return false;
-		if (cur->base + GA_ARENA_BYTES == first->base)
+		if (cur->base + GA_ARENA_BYTES == first->base && cur->reserved_pages == GA_PAGES_PER_ARENA)
 			ask = rem >= ask ? 0 : (ask - rem + GA_CHUNK_PAGES - 1) / GA_CHUNK_PAGES * GA_CHUNK_PAGES;
 	}
 	ga_arena *a = first;
 	for (uint32_t i = 0; i < narenas; i++) {
-		a = ga_arena_l1[(first->base >> GA_ARENA_SHIFT) + i];
-		uint32_t n = ask > GA_PAGES_PER_ARENA ? GA_PAGES_PER_ARENA : ask;
+		a = _ga_arena_at((first->base >> GA_ARENA_SHIFT) + i);
+		uint32_t n = ask > a->reserved_pages ? a->reserved_pages : ask;
 		if (!map_pages_locked(a, n, true))
 			return false;
 		ask -= n;
@@ -146,7 +196,7 @@ static void set_span_map_locked(uintptr_t base, uint32_t npages, ga_mspan *s)
 {
 	for (uint32_t i = 0; i < npages; i++) {
 		uintptr_t p = base + ((uintptr_t)i << GA_PAGE_SHIFT);
-		ga_arena *a = ga_arena_l1[p >> GA_ARENA_SHIFT];
+		ga_arena *a = _ga_arena_at(p >> GA_ARENA_SHIFT);
 		GA_STORE_REL(&a->spans[(p >> GA_PAGE_SHIFT) & (GA_PAGES_PER_ARENA - 1)], s);
 	}
 }
@@ -190,11 +240,12 @@ ga_mspan *_ga_mheap_alloc_span(uint32_t npages, uint8_t spc, uint32_t align_page
 }
 
 /* Return a span's pages to the heap; the span struct is recycled. */
-void _ga_mheap_free_span(ga_mspan *s)
+void _ga_mheap_free_span(ga_mspan *s, bool announce)
 {
 	ga_mheap *h = &ga_heap;
-	GA_EMIT(.kind = GA_EV_SPAN_FREE, .cls = s->cls, .addr = s->base, .npages = s->npages,
-	        .span_id = s->id, .flags = s->spc == GA_SPANCLASS_TINY ? GA_EVF_TINY_SPAN : 0);
+	if (announce)
+		GA_EMIT(.kind = GA_EV_SPAN_FREE, .cls = s->cls, .addr = s->base, .npages = s->npages,
+		        .span_id = s->id, .flags = s->spc == GA_SPANCLASS_TINY ? GA_EVF_TINY_SPAN : 0);
 	_ga_span_bits_free(s);
 	_ga_lock(&h->lock);
 	set_span_map_locked(s->base, s->npages, NULL);

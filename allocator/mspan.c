@@ -29,7 +29,7 @@
 
 GA_HIDDEN ga_mspan ga_empty_span; /* nelems 0: every cache falls into refill */
 
-void _ga_span_init_small(ga_mspan *s, uint8_t spc)
+bool _ga_span_init_small(ga_mspan *s, uint8_t spc)
 {
 	unsigned cls = spc == GA_SPANCLASS_TINY ? 2 : spc;
 	s->elemsize = ga_class_to_size[cls];
@@ -40,7 +40,7 @@ void _ga_span_init_small(ga_mspan *s, uint8_t spc)
 	s->alloc_cache = ~0ull;
 	s->nlocal = 0;
 	s->owner = NULL;
-	_ga_span_bits_alloc(s);
+	return _ga_span_bits_alloc(s);
 }
 
 static inline void refill_alloc_cache(ga_mspan *s, uint32_t whichword)

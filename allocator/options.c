@@ -68,7 +68,6 @@ void _ga_init_slow(void)
 	if (!ga_inited) {
 		_ga_options_init();
 		_ga_sizeclass_init(ga_opts.go_exact);
-		_ga_mheap_init();
 		_ga_mcentral_init();
 		_ga_mcache_init();
 		_ga_stmode_init();

@@ -42,6 +42,23 @@ void *_ga_os_reserve(uintptr_t hint, size_t bytes, size_t align)
 	return (void *)start;
 }
 
+/* Reserve exactly [addr, addr + bytes), or NULL with *err EEXIST (some of
+ * it is mapped already) or the OS's reason (ENOMEM under RLIMIT_AS). */
+void *_ga_os_reserve_at(uintptr_t addr, size_t bytes, int *err)
+{
+	int saved = errno;
+	void *p = mmap((void *)addr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	*err = p == MAP_FAILED ? errno : 0;
+	errno = saved;
+	if (p == (void *)addr)
+		return p;
+	if (p != MAP_FAILED) {
+		munmap(p, bytes); /* an old kernel ignored the flag */
+		*err = EEXIST;
+	}
+	return NULL;
+}
+
 /* Give back a reservation nothing uses. */
 void _ga_os_unreserve(void *p, size_t bytes)
 {

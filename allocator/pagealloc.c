@@ -127,7 +127,7 @@ static int64_t find_run(const uint64_t *w, uint32_t from, uint32_t end, uint32_t
 
 static ga_arena *arena_for(uintptr_t addr)
 {
-	return ga_arena_l1[addr >> GA_ARENA_SHIFT];
+	return _ga_arena_at(addr >> GA_ARENA_SHIFT);
 }
 
 /* A free run [s, e) (absolute page numbers) holds an aligned run of n? */
