@@ -40,7 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { NRINGS = 64, RING_CAP = 1 << 16 }; /* 64 x 65536 x 40 B = 160 MiB, touched as used */
+enum { NRINGS = 64, RING_CAP = 1 << 16,  /* 64 x 65536 x 40 B = 160 MiB, touched as used */
+       RING_CAP_MIN = 1 << 10 };          /* 2.5 MiB, when address space is short */
 
 enum bpf_mode { BPF_AUTO, BPF_ON, BPF_OFF };
 
@@ -250,20 +251,28 @@ static uint64_t mono_ns(void)
 	return cli_drain_mono_ns();
 }
 
-static gt_region *make_region(int *fd_out, const run_opts *o)
+/* The trace region with rings of cap records (a power of two), or NULL
+ * with errno set. */
+static gt_region *make_region(int *fd_out, const run_opts *o, uint32_t cap)
 {
 	size_t hdr = 4096, rings = (size_t)NRINGS * sizeof(gt_ring);
 	size_t rings_off = hdr, records_off = (rings_off + rings + 4095) & ~(size_t)4095;
-	size_t bytes = records_off + (size_t)NRINGS * RING_CAP * sizeof(gt_record);
+	size_t bytes = records_off + (size_t)NRINGS * cap * sizeof(gt_record);
 	int fd = memfd_create("goalloc-trace", 0); /* inherited by the target on purpose */
-	if (fd < 0 || ftruncate(fd, (off_t)bytes) != 0)
+	if (fd < 0)
 		return NULL;
-	gt_region *r = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (r == MAP_FAILED)
+	gt_region *r = ftruncate(fd, (off_t)bytes) == 0
+	                   ? mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+	                   : MAP_FAILED;
+	if (r == MAP_FAILED) {
+		int err = errno;
+		close(fd);
+		errno = err;
 		return NULL;
+	}
 	r->version = GT_VERSION;
 	r->nrings = NRINGS;
-	r->cap = RING_CAP;
+	r->cap = cap;
 	r->flags = o->lossy ? GT_FLAG_LOSSY : 0;
 	r->stack_mode = o->stacks;
 	r->stack_depth = o->stack_depth;
@@ -508,12 +517,22 @@ int cli_cmd_run(int argc, char **argv)
 		goto fail_db;
 	}
 
+	/* Under a small RLIMIT_AS (ulimit -v) the full region's address space
+	 * (in this process and in every traced one) may not be there: smaller
+	 * rings make the target wait for the drainer more often, nothing else. */
 	int fd;
-	gt_region *reg = make_region(&fd, &o);
+	uint32_t cap = RING_CAP;
+	gt_region *reg;
+	while (!(reg = make_region(&fd, &o, cap)) && errno == ENOMEM && cap > RING_CAP_MIN)
+		cap /= 8;
 	if (!reg) {
-		fprintf(stderr, "goalloc-trace: cannot create the trace region: %s\n", strerror(errno));
+		fprintf(stderr, "goalloc-trace: cannot create the trace region (%zu MiB): %s\n",
+		        ((size_t)NRINGS * cap * sizeof(gt_record)) >> 20, strerror(errno));
 		goto fail_db;
 	}
+	if (cap != RING_CAP && !o.quiet)
+		fprintf(stderr, "goalloc-trace: address space is short (ulimit -v?): rings of %u records, not %u\n",
+		        cap, (unsigned)RING_CAP);
 
 	const char *kv_state = "off", *kv_detail = NULL;
 	char why[512];

@@ -27,6 +27,7 @@
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -450,8 +451,17 @@ static void init_tracing(void)
 	void *p = mmap(NULL, hdr.bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (own)
 		close(fd); /* the mapping keeps the region; children find it as this process did */
-	if (p == MAP_FAILED)
+	if (p == MAP_FAILED) {
+		/* Only address space can be short here (RLIMIT_AS): say so, or
+		 * the run would end with a process that left no trace. */
+		char line[160];
+		int n = snprintf(line, sizeof line,
+		                 "goalloc-trace: pid %d cannot map the trace region (%llu MiB): %s; it runs untraced\n",
+		                 (int)getpid(), (unsigned long long)(hdr.bytes >> 20), strerrordesc_np(errno));
+		if (n > 0)
+			(void)!write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 		return;
+	}
 	region = p;
 	ring_mask = region->cap - 1;
 	/* After an exec, rings this pid owned belong to the old image, whose

@@ -25,6 +25,9 @@
 #   untraced   a statically linked target, and a set-user-ID one (run as
 #              root, owned by nobody): the loader never loads the library,
 #              and run says so and why in one warning; a dynamic one does not
+#   aslimit    under ulimit -v 120000 (117 MiB: less than the 160 MiB trace
+#              region needs) run says it uses smaller rings and traces the
+#              program completely, its heap under the same limit
 #   foreign-malloc  a program that defines malloc itself: each of its
 #              processes warns once, naming the program, that its calls do
 #              not reach libgoalloc.so
@@ -295,6 +298,17 @@ bad-input)
 	done
 	out=$("$cli" attach 12x 2>&1); rc=$?
 	[ $rc = 2 ] && echo "$out" | grep -q "bad argument '12x'" || die "attach 12x: rc $rc: $out"
+	;;
+aslimit)
+	(ulimit -v 120000 && "$cli" run --bpf=off --events -o "$dir/t.db" -- "$known" "$dir/m") 2>"$dir/err" ||
+		die "run under ulimit -v 120000 failed: $(cat "$dir/err")"
+	grep -q 'address space is short.*rings of 8192 records' "$dir/err" ||
+		die "no line about the smaller rings: $(cat "$dir/err")"
+	[ "$(q "SELECT unmatched_frees FROM run")" = 0 ] || die "unmatched frees: $(q 'SELECT unmatched_frees FROM run')"
+	want=$(grep -c '^A ' "$dir/m")
+	got=$(q "SELECT count(*) FROM events WHERE kind IN (1,2,3)")
+	[ "$got" -ge "$want" ] || die "$got alloc events, the program made $want"
+	echo "under ulimit -v 120000: $got alloc events for $want allocations"
 	;;
 untraced)
 	printf '#include <stdio.h>\nint main(void) { puts("static"); return 3; }\n' >"$dir/st.c"
