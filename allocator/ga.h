@@ -98,6 +98,7 @@ typedef struct ga_heap_stats {
 	uint64_t tiny_blocks;   /* tiny blocks opened */
 	uint64_t large_allocs, large_frees;
 	uint64_t arenas;        /* 64 MiB arenas reserved */
+	uint64_t reserved;      /* bytes of address space they reserve (less than arenas x 64 MiB when it was short) */
 	ga_class_stats cls[GA_CLASSES];
 } ga_heap_stats;
 

@@ -381,7 +381,7 @@ GA_HIDDEN void _ga_mheap_free_span(ga_mspan *s, bool announce); /* announce: emi
 GA_HIDDEN bool _ga_mheap_shrink_span(ga_mspan *s, uint32_t npages);
 GA_HIDDEN bool _ga_mheap_extend_span(ga_mspan *s, uint32_t npages, bool *needzero);
 GA_HIDDEN void _ga_mheap_stats(uint64_t *inuse, uint64_t *sys, uint64_t *released, uint64_t *arenas,
-                               uint64_t *next_gc);
+                               uint64_t *reserved, uint64_t *next_gc);
 
 /* scavenge.c */
 GA_HIDDEN void _ga_scavenge_locked(uint64_t goal_bytes);

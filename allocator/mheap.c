@@ -301,7 +301,8 @@ bool _ga_mheap_extend_span(ga_mspan *s, uint32_t npages, bool *needzero)
 	return ok;
 }
 
-void _ga_mheap_stats(uint64_t *inuse, uint64_t *sys, uint64_t *released, uint64_t *arenas, uint64_t *next_gc)
+void _ga_mheap_stats(uint64_t *inuse, uint64_t *sys, uint64_t *released, uint64_t *arenas, uint64_t *reserved,
+                     uint64_t *next_gc)
 {
 	ga_mheap *h = &ga_heap;
 	_ga_lock(&h->lock);
@@ -310,5 +311,9 @@ void _ga_mheap_stats(uint64_t *inuse, uint64_t *sys, uint64_t *released, uint64_
 	*sys = h->pages_sys << GA_PAGE_SHIFT;
 	*released = h->pages_released << GA_PAGE_SHIFT;
 	*arenas = h->narenas;
+	uint64_t r = 0;
+	for (uint32_t i = 0; i < h->narenas; i++)
+		r += h->arenas[i]->reserved_pages;
+	*reserved = r << GA_PAGE_SHIFT;
 	_ga_unlock(&h->lock);
 }

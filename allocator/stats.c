@@ -17,7 +17,7 @@ void ga_read_stats(ga_heap_stats *out)
 	memset(out, 0, sizeof *out);
 	if (!GA_LOAD_ACQ(&ga_inited))
 		return;
-	_ga_mheap_stats(&out->heap_inuse, &out->heap_sys, &out->heap_released, &out->arenas, &out->next_gc);
+	_ga_mheap_stats(&out->heap_inuse, &out->heap_sys, &out->heap_released, &out->arenas, &out->reserved, &out->next_gc);
 	out->heap_idle = out->heap_sys - out->heap_inuse;
 	_ga_mcaches_sum(out);
 }

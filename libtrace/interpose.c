@@ -244,7 +244,7 @@ static void info_totals(FILE *fp, const ga_heap_stats *st)
 	fprintf(fp, "<total type=\"rest\" count=\"0\" size=\"%llu\"/>\n", sys - st->heap_alloc);
 	fprintf(fp, "<system type=\"current\" size=\"%llu\"/>\n<system type=\"max\" size=\"%llu\"/>\n", sys, sys);
 	fprintf(fp, "<aspace type=\"total\" size=\"%llu\"/>\n<aspace type=\"mprotect\" size=\"%llu\"/>\n",
-	        (unsigned long long)st->arenas << 26, sys);
+	        (unsigned long long)st->reserved, sys);
 }
 
 /* glibc's XML shape (a <heap> with <sizes>, then <total>, <system> and

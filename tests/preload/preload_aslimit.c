@@ -8,7 +8,9 @@
  *   - allocates 100 KB objects until malloc fails: at least 24 MiB of them,
  *     and the failure is NULL with errno ENOMEM;
  *   - frees them and allocates 16 MiB of 100 B objects from the same pages;
- *   - frees those, and malloc, calloc and realloc still work.
+ *   - frees those, and malloc, calloc and realloc still work;
+ *   - malloc_info's reserved address space (aspace total) is what the
+ *     limit allowed, not whole 64 MiB arenas.
  * A heap that reserves whole 64 MiB arenas (or a 16 MiB arena map) up front
  * gets nothing under this limit.
  */
@@ -16,6 +18,7 @@
 #include "preload_check.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +83,19 @@ static int child(void)
 	free(b);
 	free(c);
 	free(p);
+
+	char *xml = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&xml, &len);
+	CHECK(f && malloc_info(0, f) == 0, "malloc_info");
+	if (f)
+		fclose(f);
+	const char *t = xml ? strstr(xml, "<aspace type=\"total\" size=\"") : NULL;
+	unsigned long long total = t ? strtoull(t + strlen("<aspace type=\"total\" size=\""), NULL, 10) : 0;
+	printf("malloc_info: aspace total %llu MiB\n", total >> 20);
+	CHECK(total >= large_bytes && total < HEADROOM, "aspace total %llu bytes, for %zu bytes under a 48 MiB headroom",
+	      total, large_bytes);
+	free(xml);
 	return check_result("preload_aslimit");
 }
 
