@@ -14,6 +14,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <gnu/libc-version.h>
 #include <link.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -90,8 +91,32 @@ GT_EXPORT int posix_memalign(void **out, size_t align, size_t size)
 	return 0;
 }
 
+/* aligned_alloc as the C library under us has it: before glibc 2.38 it was
+ * memalign (an alignment that is not a power of two, 0 included, rounded
+ * up to one), since then C17's (EINVAL).  Programs built against the
+ * older one may rely on that. */
+static bool aligned_alloc_rounds(void)
+{
+	static int rounds = -1; /* racing first callers compute the same value */
+	if (rounds < 0) {
+		unsigned major = 0, minor = 0;
+		const char *v = gnu_get_libc_version(); /* a static string */
+		while (*v >= '0' && *v <= '9')
+			major = major * 10 + (unsigned)(*v++ - '0');
+		if (*v == '.')
+			for (v++; *v >= '0' && *v <= '9'; v++)
+				minor = minor * 10 + (unsigned)(*v - '0');
+		rounds = major < 2 || (major == 2 && minor < 38);
+	}
+	return rounds;
+}
+
+GT_EXPORT void *memalign(size_t align, size_t size);
+
 GT_EXPORT void *aligned_alloc(size_t align, size_t size)
 {
+	if (aligned_alloc_rounds())
+		return memalign(align, size);
 	return ga_aligned_alloc(align, size);
 }
 

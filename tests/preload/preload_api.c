@@ -301,8 +301,31 @@ static void test_errors(void)
 	void *p = (void *)1;
 	CHECK(posix_memalign(&p, 24, 10) == EINVAL && p == (void *)1, "posix_memalign bad alignment");
 	CHECK(posix_memalign(&p, 4, 10) == EINVAL, "posix_memalign alignment below sizeof(void *)");
-	errno = 0;
-	CHECK(aligned_alloc(24, 10) == NULL && errno == EINVAL, "aligned_alloc bad alignment");
+	/* aligned_alloc of an alignment that is not a power of two: as the C
+	 * library's own (glibc before 2.38 rounds it up, later ones fail). */
+	void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+	void *(*c_aligned_alloc)(size_t, size_t) = libc ? (void *(*)(size_t, size_t))dlsym(libc, "aligned_alloc") : NULL;
+	void (*c_free)(void *) = libc ? (void (*)(void *))dlsym(libc, "free") : NULL;
+	CHECK(c_aligned_alloc && c_free && (void *)c_aligned_alloc != (void *)aligned_alloc,
+	      "the C library's own aligned_alloc");
+	static const size_t odd[] = {0, 3, 24, 48, 100, 3000};
+	for (size_t i = 0; c_aligned_alloc && c_free && i < sizeof odd / sizeof *odd; i++) {
+		errno = 0;
+		void *q = c_aligned_alloc(odd[i], 10);
+		int cerr = errno;
+		c_free(q);
+		errno = 0;
+		void *r = aligned_alloc(odd[i], 10);
+		size_t want = 1;
+		while (want < odd[i])
+			want <<= 1;
+		CHECK((r != NULL) == (q != NULL) && (r || errno == cerr),
+		      "aligned_alloc(%zu, 10): %p errno %d, the C library's: %p errno %d", odd[i], r, errno, q, cerr);
+		CHECK(!r || (uintptr_t)r % want == 0, "aligned_alloc(%zu, 10) = %p", odd[i], r);
+		free(r);
+	}
+	if (libc)
+		dlclose(libc);
 	errno = 0;
 	CHECK(malloc(huge) == NULL && errno == ENOMEM, "malloc huge");
 	errno = 0;
