@@ -42,10 +42,15 @@ SUITE="test_dict test_list test_set test_unicode test_json test_re
  test_dataclasses test_memoryview test_long test_float test_threading
  test_thread test_weakref test_gc test_mmap test_xml_etree test_pyexpat
  test_lzma test_bz2 test_fork1 test_ctypes"
-# With PYTHONMALLOC=malloc: a shorter list, every object through malloc.
+# With PYTHONMALLOC=malloc: a shorter list, every object through malloc,
+# and the interpreter's system side: subprocesses (fork and exec from a
+# threaded process), os, buffered I/O interrupted by signals, OpenSSL's
+# allocations and threads (test_ssl, below), tracemalloc's hooks,
+# faulthandler's alternate signal stack, email and logging.
 MALLOC_SUITE="test_dict test_list test_set test_unicode test_json test_re
  test_bytes test_collections test_threading test_gc test_weakref test_mmap
- test_ctypes"
+ test_ctypes test_subprocess test_os test_io test_tracemalloc
+ test_faulthandler test_email test_logging test_descr test_exceptions"
 
 # The filter that keeps the results of a verbose regrtest run, in a stable
 # order (workers finish in any order). A test method whose result line is
@@ -82,5 +87,12 @@ gt_compare suite --filter "bash $FILTER" --min-lines 5000 -- \
 # shellcheck disable=SC2086
 gt_compare malloc --filter "bash $FILTER" --min-lines 1500 PYTHONMALLOC=malloc -- \
 	"$PY" -m test -j2 -v --timeout 600 $MALLOC_SUITE || true
+
+# 4. test_ssl, every object through malloc: its server threads print into
+# the verbose log between a test's name and its result, in an order that
+# changes from run to run, so only the totals are compared.
+gt_compare ssl --min-lines 2 \
+	--filter "sed -n -E -e 's/^(Ran [0-9]+ tests?) in .*\$/\1/p' -e '/^(OK|FAILED)( \(.*\))?\$/p'" PYTHONMALLOC=malloc -- \
+	"$PY" -m test -v --timeout 600 test_ssl || true
 
 gt_finish
