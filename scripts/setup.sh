@@ -13,7 +13,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake g++ pkg-config libunwind-dev libdw-dev libbpf-dev libelf-dev zlib1g-dev
       clang bpftool libsqlite3-dev sqlite3 python3 libpython3.11-testsuite git jq perl
-      redis-server redis-tools php-cli golang-go chromium)
+      redis-server redis-tools php-cli postgresql golang-go chromium)
 if ! command -v npm >/dev/null; then
 	pkgs+=(nodejs npm)
 fi
@@ -34,7 +34,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# redis-server's package starts a system instance; the tests start their own.
+# redis-server's package starts a system instance; the tests start their own
+# (postgresql's too, if it can: prog_postgres runs its own cluster on a
+# socket in its scratch directory, as the user postgres the package makes).
 if command -v systemctl >/dev/null && systemctl is-active --quiet redis-server 2>/dev/null; then
 	systemctl stop redis-server || true
 fi
