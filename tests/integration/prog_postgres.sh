@@ -60,15 +60,19 @@ if [ -n "${LD_PRELOAD:-}" ]; then
 	export LD_PRELOAD=$PWD/libgoalloc.so
 fi
 pg() { "${as[@]}" env TMPDIR="$PWD" PGHOST="$PWD" PGPORT=5432 PGDATABASE=postgres "$@"; }
-pid=
-stop() {
+pid= pm= # the server as started (runuser, as root) and the postmaster
+stop() { # on the way out: a server still running is killed; the status stays
+	local rc=$?
 	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		[ -n "${pm:-}" ] && kill -QUIT "$pm" 2>/dev/null
-		sleep 1
-		[ -n "${pm:-}" ] && kill -KILL "$pm" 2>/dev/null
+		if [ -n "$pm" ]; then
+			kill -QUIT "$pm" 2>/dev/null || true
+			sleep 1
+			kill -KILL "$pm" 2>/dev/null || true
+		fi
 		kill -KILL "$pid" 2>/dev/null || true
-		echo "killed the stray postmaster $pid" >&2
+		echo "killed the stray postmaster ${pm:-$pid}" >&2
 	fi
+	exit "$rc"
 }
 trap stop EXIT
 
