@@ -12,6 +12,12 @@
  *   HeapIdle      = HeapSys - HeapInuse
  * Tiny blocks are class-2 objects (Go's tinySpanClass); the tiny objects in
  * them add to class 2's requested bytes, not to its object counts.
+ * Processes: a forked child starts with a copy of its parent's heap, so its
+ * objects and spans add to the classes' live counts (the copies count as
+ * spans created); a process that ends, other than the root one, takes its
+ * objects out of them and its spans still in use count as released.  So at
+ * every event spans_created - spans_released is the spans the run's live
+ * processes hold, and no class holds more objects than its spans have room.
  *
  * Finding an object: the model mirrors the heap's own structure, so the hot
  * path does no hashing.  Per process and arena, a page map (page -> span,
@@ -1059,11 +1065,16 @@ void cli_agg_fork(cli_agg *a, uint32_t parent, uint32_t child, int child_pid)
 			if (v && first_page(v, todo[t].key, p)) {
 				spanv *c = span_clone(v, child, child_pid);
 				set_pages(a, child, c->base, c->npages, c);
+				a->cls[c->cls].spans_created++; /* the child's copy is a span of its heap */
+				a->cls[c->cls].spans_live++;
 			}
 		}
 		(void)arena;
 	}
 	free(todo);
+	for (int c = 0; c < CLI_CLASSES; c++)
+		if (a->cls[c].spans_live > a->cls[c].spans_peak)
+			a->cls[c].spans_peak = a->cls[c].spans_live;
 	a->last_akey = 0;
 }
 
@@ -1099,6 +1110,8 @@ void cli_agg_proc_end(cli_agg *a, uint32_t proc, int64_t t_ns)
 		for (uint32_t p = 0; p < PAGES_PER_ARENA; p++) {
 			spanv *v = ap->page[p];
 			if (v && first_page(v, keys[k], p)) {
+				a->cls[v->cls].spans_released++; /* it goes with the process */
+				a->cls[v->cls].spans_live--;
 				push_row(a, v, -1);
 				unlink_span_pages(ap, p, v);
 				span_destroy(a, v);

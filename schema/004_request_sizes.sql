@@ -6,7 +6,9 @@
 --     Requests over 32 KiB, and small requests that asked for an alignment
 --     over 8 KiB (served as large objects), are not counted.
 --   class_span: the most spans a class held at once (a running count of
---     spans_created - spans_released, as class_stat counts them).
+--     spans_created - spans_released, as class_stat counts them: a forked
+--     child's copies of its parent's spans count as created, and the spans a
+--     child still holds when it ends count as released).
 
 CREATE TABLE request_size (
   run_id       INTEGER NOT NULL,

@@ -62,6 +62,18 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 die() { echo "FAIL: $*"; exit 1; }
 q() { sqlite3 "$dir/t.db" "$1"; }
+# Over processes, no class holds more objects at its peak than its spans at
+# theirs have room for, and no class releases more spans than it created.
+spans_agree() {
+	local bad
+	bad=$(q "SELECT group_concat(c.class || ': ' || c.peak_live_objects || ' objects in at most ' ||
+	                s.peak_spans || ' spans of ' || (z.npages * 8192 / z.size) || ', ' ||
+	                c.spans_created || ' created, ' || c.spans_released || ' released', '; ')
+	         FROM class_stat c JOIN class_span s USING (run_id, class) JOIN size_class z USING (run_id, class)
+	         WHERE c.class > 0 AND (c.peak_live_objects > s.peak_spans * (z.npages * 8192 / z.size)
+	                                OR c.spans_released > c.spans_created)")
+	[ -z "$bad" ] || die "span counts: class $bad"
+}
 
 case $case in
 crash)
@@ -132,6 +144,8 @@ fork)
 	[ "$cls" = "$live $req" ] || die "classes' live bytes and requested at the end: $cls, the heap's: $live $req"
 	neg=$(q "SELECT count(*) FROM class_stat WHERE live_objects < 0 OR live_bytes < 0 OR live_requested < 0")
 	[ "$neg" = 0 ] || die "$neg classes with negative live figures"
+	# the child's copies of its parent's spans count as its spans
+	spans_agree
 	;;
 daemon | daemon-gap)
 	# a grandchild whose parent exits right after forking it (a daemon's
@@ -152,6 +166,7 @@ daemon | daemon-gap)
 	n=$(q "SELECT count(*) FROM events e JOIN process g ON g.pid = e.pid
 	       WHERE g.ppid != $root AND g.pid != $root AND e.kind = 4 AND e.size = 200")
 	[ "$n" = 10000 ] || die "the grandchildren's frees of inherited objects: $n, want 10000"
+	spans_agree
 	;;
 fork-threads)
 	# a process forking while its other threads allocate: the child's heap
@@ -159,6 +174,7 @@ fork-threads)
 	"$cli" run -q -o "$dir/t.db" -- "$known" "$dir/m" fork-threads || die "run failed"
 	[ "$(q "SELECT pids FROM runs")" = 201 ] || die "pids: $(q 'SELECT pids FROM runs'), want 201"
 	[ "$(q "SELECT unmatched_frees FROM run")" = 0 ] || die "unmatched frees: $(q 'SELECT unmatched_frees FROM run')"
+	spans_agree
 	;;
 fds)
 	# the traced program's fds are its own: after it closed every fd above
@@ -386,6 +402,8 @@ realloc-pass)
 	[ "$u" = "0 0" ] || die "frees left without their allocation, per run: $u"
 	neg=$(q "SELECT count(*) FROM class_stat WHERE live_objects < 0 OR live_bytes < 0 OR live_requested < 0")
 	[ "$neg" = 0 ] || die "$neg classes with negative live figures"
+	# the child's copies of its parent's spans count as its spans
+	spans_agree
 	;;
 *)
 	die "unknown case $case"
