@@ -517,6 +517,20 @@ static int64_t large_bytes(uint64_t size)
 
 /* ---- spans ----------------------------------------------------------------- */
 
+/* A span joins or leaves a process's heap (class counts of the header). */
+static inline void spans_in(cli_agg *a, uint8_t cls)
+{
+	a->cls[cls].spans_created++;
+	if (++a->cls[cls].spans_live > a->cls[cls].spans_peak)
+		a->cls[cls].spans_peak = a->cls[cls].spans_live;
+}
+
+static inline void spans_out(cli_agg *a, uint8_t cls)
+{
+	a->cls[cls].spans_released++;
+	a->cls[cls].spans_live--;
+}
+
 static spanv *span_new(cli_agg *a, uint32_t proc, int pid, const gt_record *r, uint8_t cls, bool tiny,
                        int64_t npages, int64_t t_ns)
 {
@@ -533,9 +547,7 @@ static spanv *span_new(cli_agg *a, uint32_t proc, int pid, const gt_record *r, u
 			v->sizes = array_get(a, cls, false, v->nelems, sizeof *v->sizes);
 	}
 	set_pages(a, proc, v->base, npages, v);
-	a->cls[cls].spans_created++;
-	if (++a->cls[cls].spans_live > a->cls[cls].spans_peak)
-		a->cls[cls].spans_peak = a->cls[cls].spans_live;
+	spans_in(a, cls);
 	fig_add(a, FIG_INUSE, (npages * 8192));
 	fig_add(a, FIG_RELEASED, -((int64_t)r->aux * 8192));
 	return v;
@@ -576,8 +588,7 @@ static void span_release(cli_agg *a, spanv *v, int64_t t_ns)
 	if (!v->released) {
 		v->released = true;
 		v->released_ns = t_ns;
-		a->cls[v->cls].spans_released++;
-		a->cls[v->cls].spans_live--;
+		spans_out(a, v->cls);
 		fig_add(a, FIG_INUSE, -(v->npages * 8192));
 	}
 	if (v->live <= 0) {
@@ -1065,16 +1076,12 @@ void cli_agg_fork(cli_agg *a, uint32_t parent, uint32_t child, int child_pid)
 			if (v && first_page(v, todo[t].key, p)) {
 				spanv *c = span_clone(v, child, child_pid);
 				set_pages(a, child, c->base, c->npages, c);
-				a->cls[c->cls].spans_created++; /* the child's copy is a span of its heap */
-				a->cls[c->cls].spans_live++;
+				spans_in(a, c->cls); /* the child's copy is a span of its heap */
 			}
 		}
 		(void)arena;
 	}
 	free(todo);
-	for (int c = 0; c < CLI_CLASSES; c++)
-		if (a->cls[c].spans_live > a->cls[c].spans_peak)
-			a->cls[c].spans_peak = a->cls[c].spans_live;
 	a->last_akey = 0;
 }
 
@@ -1110,8 +1117,7 @@ void cli_agg_proc_end(cli_agg *a, uint32_t proc, int64_t t_ns)
 		for (uint32_t p = 0; p < PAGES_PER_ARENA; p++) {
 			spanv *v = ap->page[p];
 			if (v && first_page(v, keys[k], p)) {
-				a->cls[v->cls].spans_released++; /* it goes with the process */
-				a->cls[v->cls].spans_live--;
+				spans_out(a, v->cls); /* it goes with the process */
 				push_row(a, v, -1);
 				unlink_span_pages(ap, p, v);
 				span_destroy(a, v);
