@@ -158,10 +158,14 @@ typedef struct cls_acc {
 /* Allocations served from a size class, per requested size (0..32768) and
  * whether they went into a tiny block: n[tiny][size] = {allocs, frees}, one
  * cache line touched per event (and a bit in `dirty`, 8 KiB that stay in
- * cache).  The counters only grow, so a size marked dirty since the last
- * cli_agg_take_request_sizes call is one whose row changed. */
+ * cache).  Live objects of a size are allocs - frees + adj: adj counts the
+ * objects of fork copies in (a child frees its parent's objects) and those
+ * of processes that ended out, as the classes' live counts do.  A size
+ * marked dirty since the last cli_agg_take_request_sizes call is one whose
+ * row changed. */
 typedef struct req_acc {
 	int64_t n[2][GA_MAX_SMALL + 1][2];
+	int64_t adj[2][GA_MAX_SMALL + 1];
 	uint64_t dirty[2][(GA_MAX_SMALL + 64) / 64]; /* sizes counted since that call */
 	cli_req_row *rows;
 } req_acc;
@@ -169,6 +173,12 @@ typedef struct req_acc {
 static inline void req_count(req_acc *q, int tiny, uint64_t size, int freed)
 {
 	q->n[tiny][size][freed]++;
+	q->dirty[tiny][size >> 6] |= 1ull << (size & 63);
+}
+
+static void req_live_adj(req_acc *q, int tiny, uint64_t size, int d)
+{
+	q->adj[tiny][size] += d;
 	q->dirty[tiny][size >> 6] |= 1ull << (size & 63);
 }
 
@@ -195,7 +205,7 @@ struct cli_agg {
 	int64_t npend;        /* frees in pend */
 	spanidmap zombies;    /* (proc << 32 | span id): released by the heap, frees still to come */
 	cls_acc cls[CLI_CLASSES];
-	req_acc *req;         /* allocated apart: 1 MiB */
+	req_acc *req;         /* allocated apart: 1.5 MiB */
 	int64_t fig[FIG_N];
 	int64_t peak[FIG_N], peak_t;
 	int64_t tiny_blocks, tiny_objs, tiny_bytes;
@@ -1007,6 +1017,22 @@ void cli_agg_quiet(cli_agg *a)
 		push_sample(a, a->last_event_t > a->last_sample ? a->last_event_t : a->last_sample + 1);
 }
 
+/* The live objects of span v join (d = 1) or leave (d = -1) the live
+ * counts per requested size: a fork's copy of it, or its process ended. */
+static void req_span_live(req_acc *q, const spanv *v, int d)
+{
+	if (v->sizes) {
+		for (uint32_t i = 0; i < v->nelems; i++)
+			if (v->sizes[i])
+				req_live_adj(q, 0, v->sizes[i] - 1u, d);
+	} else if (v->tiny) {
+		for (uint32_t b = 0; b < v->nelems; b++)
+			for (uint64_t w = v->tiny[b]; w; w >>= 4)
+				if (w & 15)
+					req_live_adj(q, 1, w & 15, d);
+	}
+}
+
 static spanv *span_clone(const spanv *v, uint32_t proc, int pid)
 {
 	spanv *c = span_alloc();
@@ -1077,6 +1103,7 @@ void cli_agg_fork(cli_agg *a, uint32_t parent, uint32_t child, int child_pid)
 				spanv *c = span_clone(v, child, child_pid);
 				set_pages(a, child, c->base, c->npages, c);
 				spans_in(a, c->cls); /* the child's copy is a span of its heap */
+				req_span_live(a->req, c, 1);
 			}
 		}
 		(void)arena;
@@ -1118,6 +1145,7 @@ void cli_agg_proc_end(cli_agg *a, uint32_t proc, int64_t t_ns)
 			spanv *v = ap->page[p];
 			if (v && first_page(v, keys[k], p)) {
 				spans_out(a, v->cls); /* it goes with the process */
+				req_span_live(a->req, v, -1);
 				push_row(a, v, -1);
 				unlink_span_pages(ap, p, v);
 				span_destroy(a, v);
@@ -1184,7 +1212,7 @@ int cli_agg_take_request_sizes(cli_agg *a, const cli_req_row **outp)
 			for (uint64_t m = q->dirty[t][w]; m; m &= m - 1) {
 				int s = w * 64 + __builtin_ctzll(m);
 				q->rows[n++] = (cli_req_row){
-				    .size = s, .tiny = t, .allocs = q->n[t][s][0], .live = q->n[t][s][0] - q->n[t][s][1]};
+				    .size = s, .tiny = t, .allocs = q->n[t][s][0], .live = q->n[t][s][0] - q->n[t][s][1] + q->adj[t][s]};
 			}
 	memset(q->dirty, 0, sizeof q->dirty);
 	*outp = q->rows;
