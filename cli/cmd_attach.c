@@ -270,10 +270,13 @@ static void read_text(const char *path, char *out, size_t n, bool nul_to_space)
 	size_t got = fread(out, 1, n - 1, f);
 	fclose(f);
 	out[got] = 0;
-	for (size_t i = 0; i + 1 < got; i++)
-		if (nul_to_space && out[i] == 0)
-			out[i] = ' ';
-	out[strcspn(out, "\n")] = 0;
+	if (nul_to_space) { /* a command line: its arguments may hold newlines */
+		for (size_t i = 0; i + 1 < got; i++)
+			if (out[i] == 0)
+				out[i] = ' ';
+	} else {
+		out[strcspn(out, "\n")] = 0;
+	}
 }
 
 static bool proc_alive(int pid)

@@ -259,6 +259,13 @@ while time.time() - t < 30:
 	bg="$bg $ppid"
 	sleep 0.5
 	attach_check python3 $ppid
+	# the command as /proc has it, its program's newlines kept
+	python3 - "$dir/python3.db" $ppid <<'PY' || exit 1
+import sqlite3, sys
+got = sqlite3.connect(sys.argv[1]).execute("SELECT command FROM run").fetchone()[0]
+want = open(f"/proc/{sys.argv[2]}/cmdline", "rb").read().rstrip(b"\0").replace(b"\0", b" ").decode()
+sys.exit(0 if got == want else f"FAIL: attach recorded the command {got!r}, /proc says {want!r}")
+PY
 	kill $ppid
 	if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
 		sock=$dir/redis.sock # a socket of its own: no TCP port to collide with
