@@ -55,7 +55,8 @@ void ga_thread_exit_hook(void) __attribute__((weak));
 typedef struct ga_options {
 	bool go_exact;               /* GOALLOC_GO_EXACT=1: Go's table and tiny rule bit for bit */
 	bool tiny;                   /* GOALLOC_TINY=0 switches tiny merging off */
-	bool stats;                  /* GOALLOC_STATS=1: print heap figures at exit */
+	bool stats;                  /* GOALLOC_STATS=1 (or a GOALLOC_STATS_FILE): print heap figures at exit */
+	const char *stats_file;      /* GOALLOC_STATS_FILE: append them to this file (absolute), not stderr; or NULL */
 	bool scavenge;               /* GOALLOC_SCAVENGE=0 never returns pages to the OS */
 	uint32_t scavenge_percent;   /* GOALLOC_SCAVENGE_PERCENT: Go's GOGC for the heap goal (default 100) */
 	uint64_t scavenge_min_bytes; /* GOALLOC_SCAVENGE_MIN_KB: idle pages always retained (default 16384 KiB) */
@@ -104,8 +105,13 @@ typedef struct ga_heap_stats {
 
 /* A snapshot; exact when no other thread is allocating. */
 void ga_read_stats(ga_heap_stats *out);
-/* Writes the figures to fd with write(2), never allocating. */
-void ga_print_stats(int fd);
+/* The same without waiting for a lock, for a caller that may have
+ * interrupted the heap (a signal handler): false when it could not. */
+bool ga_read_stats_nowait(ga_heap_stats *out);
+/* Writes the figures to fd in one write(2), never allocating; the title
+ * names the program and pid, "at exit" or "now". */
+void ga_print_stats(int fd, bool at_exit);
+void ga_write_stats(int fd, const ga_heap_stats *st, bool at_exit); /* the same, of a snapshot */
 
 /* ---- Observer: every decision the heap makes --------------------------- */
 

@@ -289,6 +289,20 @@ static inline void _ga_lock(ga_lock *l)
 	}
 	pthread_mutex_lock(&l->m);
 }
+/* _ga_lock without waiting, for a caller that may have interrupted the
+ * heap on its own thread (a signal handler's _exit): false when the lock is
+ * held, or when T0's window in the single-threaded mode is open. */
+static inline bool _ga_trylock(ga_lock *l)
+{
+	if (ga_tls_t0 && !GA_LOAD(&ga_mt)) {
+		if (GA_LOAD(&ga_st_busy))
+			return false;
+		_ga_lock(l);
+		return true;
+	}
+	_ga_stmode_check();
+	return pthread_mutex_trylock(&l->m) == 0;
+}
 static inline void _ga_unlock(ga_lock *l)
 {
 	if (l->elided) {
@@ -380,8 +394,9 @@ GA_HIDDEN ga_mspan *_ga_mheap_alloc_span(uint32_t npages, uint8_t spc, uint32_t 
 GA_HIDDEN void _ga_mheap_free_span(ga_mspan *s, bool announce); /* announce: emit SPAN_FREE */
 GA_HIDDEN bool _ga_mheap_shrink_span(ga_mspan *s, uint32_t npages);
 GA_HIDDEN bool _ga_mheap_extend_span(ga_mspan *s, uint32_t npages, bool *needzero);
-GA_HIDDEN void _ga_mheap_stats(uint64_t *inuse, uint64_t *sys, uint64_t *released, uint64_t *arenas,
-                               uint64_t *reserved, uint64_t *next_gc);
+/* The page heap's figures into out; with nowait, false (and nothing read)
+ * when its lock is not free at once. */
+GA_HIDDEN bool _ga_mheap_stats(ga_heap_stats *out, bool nowait);
 
 /* scavenge.c */
 GA_HIDDEN void _ga_scavenge_locked(uint64_t goal_bytes);
@@ -454,7 +469,7 @@ GA_HIDDEN void _ga_orphan_leave(void);
 extern GA_HIDDEN __thread bool ga_tls_dead __attribute__((tls_model("initial-exec")));
 extern GA_HIDDEN uint64_t ga_orphan_nfree[GA_SPANCLASSES];
 GA_HIDDEN void _ga_mcache_release_all(ga_mcache *c);
-GA_HIDDEN void _ga_mcaches_sum(ga_heap_stats *out);
+GA_HIDDEN bool _ga_mcaches_sum(ga_heap_stats *out, bool nowait); /* nowait: as _ga_mheap_stats */
 GA_HIDDEN void _ga_mcaches_lock(void);
 GA_HIDDEN void _ga_mcaches_unlock(void);
 GA_HIDDEN void _ga_mcaches_after_fork_child(void);

@@ -180,16 +180,22 @@ void ga_thread_exit(void)
 		ga_thread_exit_hook();
 }
 
-void _ga_mcaches_sum(ga_heap_stats *out)
+bool _ga_mcaches_sum(ga_heap_stats *out, bool nowait)
 {
 	ga_mcache t;
 	memset(&t, 0, sizeof t);
-	pthread_mutex_lock(&all_lock);
+	if (!nowait)
+		pthread_mutex_lock(&all_lock);
+	else if (pthread_mutex_trylock(&all_lock) != 0)
+		return false;
 	add_stats(&t, &dead_totals);
 	for (ga_mcache *c = all_head; c; c = c->all_next)
 		add_stats(&t, c);
 	pthread_mutex_unlock(&all_lock);
-	pthread_mutex_lock(&orphan_lock);
+	if (!nowait)
+		pthread_mutex_lock(&orphan_lock);
+	else if (pthread_mutex_trylock(&orphan_lock) != 0)
+		return false;
 	add_stats(&t, &orphan);
 	pthread_mutex_unlock(&orphan_lock);
 	for (int i = 0; i < GA_SPANCLASSES; i++)
@@ -209,6 +215,7 @@ void _ga_mcaches_sum(ga_heap_stats *out)
 	out->cls[0].allocs = t.large_allocs;
 	out->cls[0].frees = t.large_frees;
 	out->heap_alloc = alloc + t.large_bytes_alloc - t.large_bytes_free;
+	return true;
 }
 
 void _ga_mcaches_lock(void)

@@ -301,19 +301,22 @@ bool _ga_mheap_extend_span(ga_mspan *s, uint32_t npages, bool *needzero)
 	return ok;
 }
 
-void _ga_mheap_stats(uint64_t *inuse, uint64_t *sys, uint64_t *released, uint64_t *arenas, uint64_t *reserved,
-                     uint64_t *next_gc)
+bool _ga_mheap_stats(ga_heap_stats *out, bool nowait)
 {
 	ga_mheap *h = &ga_heap;
-	_ga_lock(&h->lock);
-	*next_gc = h->goal_pages << GA_PAGE_SHIFT;
-	*inuse = h->pages_inuse << GA_PAGE_SHIFT;
-	*sys = h->pages_sys << GA_PAGE_SHIFT;
-	*released = h->pages_released << GA_PAGE_SHIFT;
-	*arenas = h->narenas;
+	if (!nowait)
+		_ga_lock(&h->lock);
+	else if (!_ga_trylock(&h->lock))
+		return false;
+	out->next_gc = h->goal_pages << GA_PAGE_SHIFT;
+	out->heap_inuse = h->pages_inuse << GA_PAGE_SHIFT;
+	out->heap_sys = h->pages_sys << GA_PAGE_SHIFT;
+	out->heap_released = h->pages_released << GA_PAGE_SHIFT;
+	out->arenas = h->narenas;
 	uint64_t r = 0;
 	for (uint32_t i = 0; i < h->narenas; i++)
 		r += h->arenas[i]->reserved_pages;
-	*reserved = r << GA_PAGE_SHIFT;
+	out->reserved = r << GA_PAGE_SHIFT;
 	_ga_unlock(&h->lock);
+	return true;
 }

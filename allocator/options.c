@@ -5,6 +5,9 @@
  *   GOALLOC_GO_EXACT=1         Go's size classes and tiny alignment bit for bit
  *   GOALLOC_TINY=0             no tiny merging: requests < 16 B use classes 1-2
  *   GOALLOC_STATS=1            heap figures on stderr at exit
+ *   GOALLOC_STATS_FILE=PATH    ... appended to PATH instead (implies GOALLOC_STATS=1;
+ *                              a relative PATH is taken from the cwd at start-up, and
+ *                              libtrace passes it on to children made absolute)
  *   GOALLOC_SCAVENGE=0         never return free pages to the OS
  *   GOALLOC_SCAVENGE_PERCENT=N the heap goal is N% over the heap at its cycle (Go's GOGC, 100)
  *   GOALLOC_SCAVENGE_MIN_KB=N  always retain this many KiB of idle pages (16384)
@@ -14,6 +17,9 @@
 #include "ga_internal.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #if defined(__x86_64__)
 #include <cpuid.h>
 #endif
@@ -37,6 +43,31 @@ static bool env_bool(const char *name, bool def)
 	         ((v[0] == 'o' || v[0] == 'O') && (v[1] == 'f' || v[1] == 'F')));
 }
 
+/* GOALLOC_STATS_FILE, made absolute at start-up: the program may chdir or
+ * change its environment before exit. */
+static char stats_path[1024];
+
+static const char *env_path(const char *name)
+{
+	const char *v = getenv(name);
+	if (!v || !*v)
+		return NULL;
+	size_t n = 0, len = strlen(v);
+	if (v[0] != '/') {
+		/* The raw call: glibc's getcwd may fall back to opendir, which
+		 * allocates, and this runs inside the heap's first allocation. */
+		if (syscall(SYS_getcwd, stats_path, sizeof stats_path - 2) <= 0)
+			return NULL;
+		n = strlen(stats_path);
+		if (n > 1)
+			stats_path[n++] = '/';
+	}
+	if (n + len >= sizeof stats_path)
+		return NULL;
+	memcpy(stats_path + n, v, len + 1);
+	return stats_path;
+}
+
 static uint64_t env_u64(const char *name, uint64_t def)
 {
 	const char *v = getenv(name);
@@ -52,7 +83,8 @@ void _ga_options_init(void)
 {
 	ga_opts.go_exact = env_bool("GOALLOC_GO_EXACT", false);
 	ga_opts.tiny = env_bool("GOALLOC_TINY", true);
-	ga_opts.stats = env_bool("GOALLOC_STATS", false);
+	ga_opts.stats_file = env_path("GOALLOC_STATS_FILE");
+	ga_opts.stats = env_bool("GOALLOC_STATS", false) || ga_opts.stats_file;
 	ga_opts.scavenge = env_bool("GOALLOC_SCAVENGE", true);
 	ga_opts.scavenge_percent = (uint32_t)env_u64("GOALLOC_SCAVENGE_PERCENT", 100);
 	ga_opts.scavenge_min_bytes = env_u64("GOALLOC_SCAVENGE_MIN_KB", 16384) << 10;

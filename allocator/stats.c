@@ -8,52 +8,73 @@
  *   HeapReleased bytes of free pages returned to the OS
  *   HeapSys      bytes of heap memory mapped
  */
+#define _GNU_SOURCE /* program_invocation_short_name */
 #include "ga_internal.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
-void ga_read_stats(ga_heap_stats *out)
+static bool read_stats(ga_heap_stats *out, bool nowait)
 {
 	memset(out, 0, sizeof *out);
 	if (!GA_LOAD_ACQ(&ga_inited))
-		return;
-	_ga_mheap_stats(&out->heap_inuse, &out->heap_sys, &out->heap_released, &out->arenas, &out->reserved, &out->next_gc);
+		return true;
+	if (!_ga_mheap_stats(out, nowait))
+		return false;
 	out->heap_idle = out->heap_sys - out->heap_inuse;
-	_ga_mcaches_sum(out);
+	return _ga_mcaches_sum(out, nowait);
 }
 
-static void line(int fd, const char *name, uint64_t v, const char *what)
+void ga_read_stats(ga_heap_stats *out)
 {
-	char tmp[160];
-	ga_buf b = {tmp, 0, sizeof tmp};
-	_ga_buf_str(&b, "  ");
-	_ga_buf_str(&b, name);
-	for (size_t n = strlen(name); n < 13; n++)
-		_ga_buf_str(&b, " ");
-	_ga_buf_bytes(&b, v, 11);
-	_ga_buf_str(&b, "  ");
-	_ga_buf_str(&b, what);
-	_ga_buf_str(&b, "\n");
-	_ga_write_all(fd, b.p, b.len);
+	(void)read_stats(out, false);
 }
 
-void ga_print_stats(int fd)
+bool ga_read_stats_nowait(ga_heap_stats *out)
+{
+	return read_stats(out, true);
+}
+
+static void line(ga_buf *b, const char *name, uint64_t v, const char *what)
+{
+	_ga_buf_str(b, "  ");
+	_ga_buf_str(b, name);
+	for (size_t n = strlen(name); n < 13; n++)
+		_ga_buf_str(b, " ");
+	_ga_buf_bytes(b, v, 11);
+	_ga_buf_str(b, "  ");
+	_ga_buf_str(b, what);
+	_ga_buf_str(b, "\n");
+}
+
+/* The whole report is one write(2) (68 class lines fit in 8 KiB), so the
+ * reports of processes sharing a stderr pipe or a GOALLOC_STATS_FILE do not
+ * interleave line by line. */
+void ga_print_stats(int fd, bool at_exit)
 {
 	ga_heap_stats st;
 	ga_read_stats(&st);
-	char tmp[200];
+	ga_write_stats(fd, &st, at_exit);
+}
+
+void ga_write_stats(int fd, const ga_heap_stats *s, bool at_exit)
+{
+	const ga_heap_stats st = *s;
+	char tmp[8192];
 	ga_buf b = {tmp, 0, sizeof tmp};
-	_ga_buf_str(&b, "goalloc: heap at exit (");
-	_ga_buf_str(&b, ga_opts.go_exact ? "Go-exact" : "C-safe");
+	_ga_buf_str(&b, at_exit ? "goalloc: heap at exit of " : "goalloc: heap now of ");
+	_ga_buf_str(&b, program_invocation_short_name);
+	_ga_buf_str(&b, " (pid ");
+	_ga_buf_u64(&b, (uint64_t)getpid(), 0);
+	_ga_buf_str(&b, ga_opts.go_exact ? "; Go-exact" : "; C-safe");
 	_ga_buf_str(&b, ga_opts.tiny ? " mode, tiny on)\n" : " mode, tiny off)\n");
-	_ga_write_all(fd, b.p, b.len);
-	line(fd, "HeapAlloc", st.heap_alloc, "bytes in allocated objects (class size)");
-	line(fd, "HeapInuse", st.heap_inuse, "bytes in in-use spans");
-	line(fd, "HeapIdle", st.heap_idle, "bytes in free pages");
-	line(fd, "HeapReleased", st.heap_released, "bytes of free pages returned to the OS");
-	line(fd, "HeapSys", st.heap_sys, "bytes of heap memory mapped");
-	line(fd, "NextGC", st.next_gc, "the heap goal the scavenger keeps to");
-	b.len = 0;
+	line(&b, "HeapAlloc", st.heap_alloc, "bytes in allocated objects (class size)");
+	line(&b, "HeapInuse", st.heap_inuse, "bytes in in-use spans");
+	line(&b, "HeapIdle", st.heap_idle, "bytes in free pages");
+	line(&b, "HeapReleased", st.heap_released, "bytes of free pages returned to the OS");
+	line(&b, "HeapSys", st.heap_sys, "bytes of heap memory mapped");
+	line(&b, "NextGC", st.next_gc, "the heap goal the scavenger keeps to");
 	_ga_buf_str(&b, "  tiny: ");
 	_ga_buf_u64(&b, st.tiny_allocs, 0);
 	_ga_buf_str(&b, " objects in ");
@@ -61,12 +82,10 @@ void ga_print_stats(int fd)
 	_ga_buf_str(&b, " blocks; arenas: ");
 	_ga_buf_u64(&b, st.arenas, 0);
 	_ga_buf_str(&b, "\n  class    size      allocs       frees        live\n");
-	_ga_write_all(fd, b.p, b.len);
 	for (unsigned cls = 0; cls < GA_CLASSES; cls++) {
 		const ga_class_stats *c = &st.cls[cls];
 		if (c->allocs == 0 && c->frees == 0)
 			continue;
-		b.len = 0;
 		_ga_buf_u64(&b, cls, 7);
 		if (cls == 0)
 			_ga_buf_pad(&b, "large", 8);
@@ -76,6 +95,6 @@ void ga_print_stats(int fd)
 		_ga_buf_u64(&b, c->frees, 12);
 		_ga_buf_u64(&b, c->allocs - c->frees, 12);
 		_ga_buf_str(&b, "\n");
-		_ga_write_all(fd, b.p, b.len);
 	}
+	_ga_write_all(fd, b.p, b.len);
 }

@@ -14,6 +14,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <gnu/libc-version.h>
 #include <link.h>
 #include <malloc.h>
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define GT_EXPORT __attribute__((visibility("default")))
@@ -258,7 +260,7 @@ GT_EXPORT struct mallinfo mallinfo(void)
 
 GT_EXPORT void malloc_stats(void)
 {
-	ga_print_stats(2);
+	ga_print_stats(2, false);
 }
 
 /* The totals glibc prints for each heap and again for the process. */
@@ -324,8 +326,11 @@ static void fork_prepare(void)
 	gt_trace_fork_prepare();
 }
 
+static pid_t gt_pid;
+
 static void fork_child(void)
 {
+	gt_pid = (pid_t)syscall(SYS_getpid);
 	gt_trace_fork_child(); /* first: the parent's thread owns this thread's ring */
 	ga_fork_child();
 }
@@ -363,14 +368,79 @@ static void warn_foreign_malloc(void)
 
 __attribute__((constructor)) static void gt_init(void)
 {
-	(void)ga_get_options(); /* initialise the heap (and tracing) before the program runs */
+	gt_pid = (pid_t)syscall(SYS_getpid);
+	const ga_options *o = ga_get_options(); /* initialise the heap (and tracing) before the program runs */
+	/* A relative GOALLOC_STATS_FILE is the first process's: its children,
+	 * which may start in other directories, inherit it made absolute. */
+	const char *sf = getenv("GOALLOC_STATS_FILE");
+	if (o->stats_file && sf && sf[0] != '/')
+		setenv("GOALLOC_STATS_FILE", o->stats_file, 1);
 	pthread_atfork(fork_prepare, ga_fork_parent, fork_child);
 	warn_foreign_malloc();
 }
 
+/* GOALLOC_STATS's report at exit: on stderr, or appended to the
+ * GOALLOC_STATS_FILE, opened only now (a descriptor held through the run
+ * would be seen, closed or inherited by the program).  A program that closed
+ * its stderr before exit (coreutils do, in close_stdout) gets no report
+ * there; the file is the way to have one. */
+static void print_exit_stats(const ga_heap_stats *st)
+{
+	const ga_options *o = ga_get_options();
+	if (!o->stats_file) {
+		ga_write_stats(2, st, true);
+		return;
+	}
+	int fd = open(o->stats_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		char line[1200];
+		int n = snprintf(line, sizeof line, "goalloc: cannot open GOALLOC_STATS_FILE %s: %s\n", o->stats_file,
+		                 strerror(errno));
+		if (n > 0)
+			(void)!write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+		return;
+	}
+	ga_write_stats(fd, st, true);
+	close(fd);
+}
+
 __attribute__((destructor)) static void gt_fini(void)
 {
-	if (ga_get_options()->stats)
-		ga_print_stats(2);
+	if (ga_get_options()->stats) {
+		ga_heap_stats st;
+		ga_read_stats(&st);
+		print_exit_stats(&st);
+	}
 	gt_trace_exit(0, 0);
+}
+
+/* _exit and _Exit skip the destructors, and processes end that way on
+ * purpose: dash (Debian's /bin/sh) always, Python's os._exit (its
+ * multiprocessing workers), forked children.  With GOALLOC_STATS they print
+ * their report here.  _exit may be called from a signal handler that
+ * interrupted the heap on this thread, so the figures are read without
+ * waiting for a lock (no report when one is held), and a vfork child (which
+ * runs on its parent's memory, atfork handlers not run: its pid is not the
+ * one recorded) prints none.  The trace is left alone: its ring is not
+ * re-entrant, and run learns of the exit when it reaps the process. */
+
+static _Noreturn void exit_now(int status)
+{
+	if (ga_get_options()->stats && (pid_t)syscall(SYS_getpid) == gt_pid) {
+		ga_heap_stats st;
+		if (ga_read_stats_nowait(&st))
+			print_exit_stats(&st);
+	}
+	for (;;)
+		syscall(SYS_exit_group, status);
+}
+
+GT_EXPORT void _exit(int status)
+{
+	exit_now(status);
+}
+
+GT_EXPORT void _Exit(int status)
+{
+	exit_now(status);
 }

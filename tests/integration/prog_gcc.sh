@@ -9,8 +9,8 @@
 # so does the compiled program. Compared: the program's output and the exact
 # bytes of the object file (sha256; gcc is deterministic for the same source,
 # flags and path, and both runs use the same path), and the section sizes.
-# The preloaded run has GOALLOC_STATS=1, and the allocator's exit report must
-# appear once per process of the tool chain.
+# The preloaded run has a GOALLOC_STATS_FILE, and the allocator's exit report
+# must appear once per process of the tool chain.
 
 # shellcheck disable=SC2016 # single-quoted scripts are expanded by their own shell
 . "$(dirname "$0")/lib.sh"

@@ -10,8 +10,8 @@
 # system configuration, and no auto gc; pack files are not compared byte for
 # byte (the delta search is multithreaded), their object counts are. Every
 # process of the scenario runs preloaded (bash, git and the git helpers it
-# starts: pack-objects, repack, ...). The preloaded run has GOALLOC_STATS=1
-# and git's exit reports must be on its stderr.
+# starts: pack-objects, repack, ...). The preloaded run has a
+# GOALLOC_STATS_FILE and every process's exit report must be in it.
 
 . "$(dirname "$0")/lib.sh"
 gt_init git "$@"

@@ -11,8 +11,8 @@
 #           printed as JSON;
 #   pretty  the whole document re-indented with sorted keys (-S), hashed;
 #   stream  --stream -c: every (path, leaf) event, counted and hashed.
-# jq runs with GOALLOC_STATS=1 in the preloaded runs and its exit report must
-# be on stderr.
+# The preloaded runs have a GOALLOC_STATS_FILE and jq's exit report must be
+# in it.
 
 # shellcheck disable=SC2016 # single-quoted scripts are expanded by their own shell
 . "$(dirname "$0")/lib.sh"

@@ -9,8 +9,8 @@
 #   prog_perl.sh <libgoalloc.so> <scratch base dir>
 #
 # Perl's hash order is randomised per process: the program sorts whatever it
-# prints, and PERL_HASH_SEED is fixed besides. perl runs with GOALLOC_STATS=1
-# in the preloaded run and its exit report must be on stderr.
+# prints, and PERL_HASH_SEED is fixed besides. perl's preloaded run has a
+# GOALLOC_STATS_FILE and its exit report must be in it.
 
 . "$(dirname "$0")/lib.sh"
 gt_init perl "$@"

@@ -7,8 +7,8 @@
 #   prog_sqlite3.sh <libgoalloc.so> <scratch base dir>
 #
 # The database is a file in the run directory (page cache, journal, vacuum);
-# sqlite3 runs with GOALLOC_STATS=1 in the preloaded run and its exit report
-# must be on stderr. Every query is ORDER BY'd so its output is defined.
+# sqlite3's preloaded run has a GOALLOC_STATS_FILE and its exit report must
+# be in it. Every query is ORDER BY'd so its output is defined.
 
 . "$(dirname "$0")/lib.sh"
 gt_init sqlite3 "$@"
