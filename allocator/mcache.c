@@ -180,21 +180,25 @@ void ga_thread_exit(void)
 		ga_thread_exit_hook();
 }
 
+static bool lock_or_try(pthread_mutex_t *m, bool nowait)
+{
+	if (nowait)
+		return pthread_mutex_trylock(m) == 0;
+	pthread_mutex_lock(m);
+	return true;
+}
+
 bool _ga_mcaches_sum(ga_heap_stats *out, bool nowait)
 {
 	ga_mcache t;
 	memset(&t, 0, sizeof t);
-	if (!nowait)
-		pthread_mutex_lock(&all_lock);
-	else if (pthread_mutex_trylock(&all_lock) != 0)
+	if (!lock_or_try(&all_lock, nowait))
 		return false;
 	add_stats(&t, &dead_totals);
 	for (ga_mcache *c = all_head; c; c = c->all_next)
 		add_stats(&t, c);
 	pthread_mutex_unlock(&all_lock);
-	if (!nowait)
-		pthread_mutex_lock(&orphan_lock);
-	else if (pthread_mutex_trylock(&orphan_lock) != 0)
+	if (!lock_or_try(&orphan_lock, nowait))
 		return false;
 	add_stats(&t, &orphan);
 	pthread_mutex_unlock(&orphan_lock);

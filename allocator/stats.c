@@ -58,9 +58,8 @@ void ga_print_stats(int fd, bool at_exit)
 	ga_write_stats(fd, &st, at_exit);
 }
 
-void ga_write_stats(int fd, const ga_heap_stats *s, bool at_exit)
+void ga_write_stats(int fd, const ga_heap_stats *st, bool at_exit)
 {
-	const ga_heap_stats st = *s;
 	char tmp[8192];
 	ga_buf b = {tmp, 0, sizeof tmp};
 	_ga_buf_str(&b, at_exit ? "goalloc: heap at exit of " : "goalloc: heap now of ");
@@ -69,21 +68,21 @@ void ga_write_stats(int fd, const ga_heap_stats *s, bool at_exit)
 	_ga_buf_u64(&b, (uint64_t)getpid(), 0);
 	_ga_buf_str(&b, ga_opts.go_exact ? "; Go-exact" : "; C-safe");
 	_ga_buf_str(&b, ga_opts.tiny ? " mode, tiny on)\n" : " mode, tiny off)\n");
-	line(&b, "HeapAlloc", st.heap_alloc, "bytes in allocated objects (class size)");
-	line(&b, "HeapInuse", st.heap_inuse, "bytes in in-use spans");
-	line(&b, "HeapIdle", st.heap_idle, "bytes in free pages");
-	line(&b, "HeapReleased", st.heap_released, "bytes of free pages returned to the OS");
-	line(&b, "HeapSys", st.heap_sys, "bytes of heap memory mapped");
-	line(&b, "NextGC", st.next_gc, "the heap goal the scavenger keeps to");
+	line(&b, "HeapAlloc", st->heap_alloc, "bytes in allocated objects (class size)");
+	line(&b, "HeapInuse", st->heap_inuse, "bytes in in-use spans");
+	line(&b, "HeapIdle", st->heap_idle, "bytes in free pages");
+	line(&b, "HeapReleased", st->heap_released, "bytes of free pages returned to the OS");
+	line(&b, "HeapSys", st->heap_sys, "bytes of heap memory mapped");
+	line(&b, "NextGC", st->next_gc, "the heap goal the scavenger keeps to");
 	_ga_buf_str(&b, "  tiny: ");
-	_ga_buf_u64(&b, st.tiny_allocs, 0);
+	_ga_buf_u64(&b, st->tiny_allocs, 0);
 	_ga_buf_str(&b, " objects in ");
-	_ga_buf_u64(&b, st.tiny_blocks, 0);
+	_ga_buf_u64(&b, st->tiny_blocks, 0);
 	_ga_buf_str(&b, " blocks; arenas: ");
-	_ga_buf_u64(&b, st.arenas, 0);
+	_ga_buf_u64(&b, st->arenas, 0);
 	_ga_buf_str(&b, "\n  class    size      allocs       frees        live\n");
 	for (unsigned cls = 0; cls < GA_CLASSES; cls++) {
-		const ga_class_stats *c = &st.cls[cls];
+		const ga_class_stats *c = &st->cls[cls];
 		if (c->allocs == 0 && c->frees == 0)
 			continue;
 		_ga_buf_u64(&b, cls, 7);

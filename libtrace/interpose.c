@@ -423,7 +423,6 @@ __attribute__((destructor)) static void gt_fini(void)
  * runs on its parent's memory, atfork handlers not run: its pid is not the
  * one recorded) prints none.  The trace is left alone: its ring is not
  * re-entrant, and run learns of the exit when it reaps the process. */
-
 static _Noreturn void exit_now(int status)
 {
 	if (ga_get_options()->stats && (pid_t)syscall(SYS_getpid) == gt_pid) {

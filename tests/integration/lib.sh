@@ -222,7 +222,7 @@ gt_compare()
 }
 
 # gt_count_reports LABEL: number of allocator exit reports in LABEL's stats
-# run (one per process that exited normally, its destructors run).
+# run (one per process that ended by exit or _exit, not by a signal).
 gt_count_reports()
 {
 	local f=$GT_WORK/$1.stats.reports

@@ -32,12 +32,15 @@ def fail(msg):
     print("FAIL: " + msg)
 
 
-def run(argv, env=None, cwd=None):
+def preload_env(extra):
+    """This environment without our knobs, with the preload and extra."""
     e = {k: v for k, v in os.environ.items() if not k.startswith("GOALLOC_")}
-    e["LD_PRELOAD"] = LIB
-    e["LC_ALL"] = "C"
-    e.update(env or {})
-    p = subprocess.run(argv, env=e, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    e.update(LD_PRELOAD=LIB, LC_ALL="C", **extra)
+    return e
+
+
+def run(argv, env=None, cwd=None):
+    p = subprocess.run(argv, env=preload_env(env or {}), cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -91,8 +94,7 @@ def check(cond, msg):
 
 
 # 1. GOALLOC_STATS=1: the report on stderr, titled with name, pid and mode.
-p = subprocess.Popen(["sh", "-c", "echo hi"], env={**{k: v for k, v in os.environ.items()
-                     if not k.startswith("GOALLOC_")}, "LD_PRELOAD": LIB, "GOALLOC_STATS": "1"},
+p = subprocess.Popen(["sh", "-c", "echo hi"], env=preload_env({"GOALLOC_STATS": "1"}),
                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 out, err = p.communicate(timeout=60)
 reps = parse(err, "sh with GOALLOC_STATS=1")
