@@ -18,13 +18,16 @@ gt_require /usr/bin/php php-cli
 # PDO is the extension whose RTLD_DEEPBIND load this test is about. Debian's
 # php8.2-common enables it; where a machine's php.ini scan dir does not (a
 # conf.d left empty, phpdismod), the test loads it itself rather than skip
-# the case.
+# the case. (Asked of php itself: `php -m | grep -q` under pipefail fails
+# when grep exits before php's last line-by-line write, and php dies of
+# SIGPIPE; a loaded CI machine did exactly that.)
+php_has_pdo() { /usr/bin/php "$@" -r 'exit(extension_loaded("PDO") ? 0 : 1);'; }
 PHPX=()
-if ! /usr/bin/php -m | grep -qx PDO; then
+if ! php_has_pdo; then
 	extdir=$(/usr/bin/php -r 'echo ini_get("extension_dir");')
 	[ -f "$extdir/pdo.so" ] || gt_die "php has no PDO extension ($extdir/pdo.so is missing; Debian's php8.2-common ships it)"
 	PHPX=(-d extension=pdo)
-	/usr/bin/php "${PHPX[@]}" -m | grep -qx PDO || gt_die "php does not load $extdir/pdo.so even with -d extension=pdo"
+	php_has_pdo "${PHPX[@]}" || gt_die "php does not load $extdir/pdo.so even with -d extension=pdo"
 	gt_log "PDO is not enabled in php's configuration here: loading it with -d extension=pdo"
 fi
 
