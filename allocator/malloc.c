@@ -136,12 +136,30 @@ static GA_NOINLINE void *large_alloc(ga_mcache *c, size_t size, uint32_t align_p
 	return p;
 }
 
+/* malloc(0): a unique object.  Go-exact mode serves it as a 1-byte request
+ * (Go itself returns one shared zerobase, which free could not tell apart);
+ * C-safe mode gives it a 16-byte slot of its own, 16-aligned as glibc's is,
+ * because programs that tag the low bits of every malloc'd pointer or
+ * assert its alignment do so for empty buffers too. */
+static GA_NOINLINE void *zero_alloc(ga_mcache *c, bool observe)
+{
+	if (!ga_opts.go_exact)
+		return small_alloc(c, _ga_class_of(GA_TINY_SIZE), 0, false, observe);
+	if (ga_opts.tiny)
+		return _ga_tiny_alloc(c, 0, false);
+	return small_alloc(c, _ga_class_of(1), 0, false, observe);
+}
+
 static GA_ALWAYS_INLINE void *alloc_with(ga_mcache *c, size_t size, bool zero, bool observe)
 {
 	if (GA_LIKELY(size <= GA_MAX_SMALL)) {
-		if (size < GA_TINY_SIZE && ga_opts.tiny)
-			return _ga_tiny_alloc(c, size, zero);
-		return small_alloc(c, _ga_class_of(size ? size : 1), size, zero, observe);
+		if (size < GA_TINY_SIZE) {
+			if (GA_UNLIKELY(size == 0))
+				return zero_alloc(c, observe);
+			if (ga_opts.tiny)
+				return _ga_tiny_alloc(c, size, zero);
+		}
+		return small_alloc(c, _ga_class_of(size), size, zero, observe);
 	}
 	return large_alloc(c, size, 1, zero);
 }

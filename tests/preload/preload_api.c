@@ -8,6 +8,8 @@
  *     from one span, one class size apart, in address order;
  *   - tiny requests share 16-byte blocks with the mode's alignment rule;
  *   - realloc growing and shrinking across classes and into large;
+ *   - malloc(0) and calloc of zero bytes: distinct objects, 16-aligned in
+ *     C-safe mode;
  *   - errors: EINVAL and ENOMEM where glibc sets them.
  */
 #include "preload_check.h"
@@ -361,6 +363,33 @@ static void test_errors(void)
 	CHECK(realloc(malloc(10), 0) == NULL, "realloc(p, 0) frees");
 }
 
+/* malloc(0) and its relatives give distinct objects that can be freed; in
+ * C-safe mode each is 16-aligned, as glibc's are. */
+static void test_zero_size(void)
+{
+	enum { N = 64 };
+	void *p[N];
+	for (int i = 0; i < N; i++) {
+		switch (i % 4) {
+		case 0: p[i] = malloc(0); break;
+		case 1: p[i] = calloc(0, 8); break;
+		case 2: p[i] = calloc(8, 0); break;
+		default: p[i] = realloc(NULL, 0); break;
+		}
+		CHECK(p[i] != NULL, "zero-size request %d returned NULL", i);
+		if (!go_exact)
+			CHECK((uintptr_t)p[i] % 16 == 0, "zero-size request %d at %p not 16-aligned", i, p[i]);
+		for (int j = 0; j < i; j++)
+			CHECK(p[i] != p[j], "zero-size requests %d and %d both at %p", j, i, p[i]);
+	}
+	/* A tiny request after them still packs as the mode says. */
+	char *t = malloc(1);
+	CHECK(t && malloc_usable_size(t) == 1, "malloc(1) after malloc(0): usable %zu", t ? malloc_usable_size(t) : 0);
+	free(t);
+	for (int i = 0; i < N; i++)
+		free(p[i]);
+}
+
 int main(int argc, char **argv)
 {
 	require_preload();
@@ -385,6 +414,7 @@ int main(int argc, char **argv)
 	test_threads(placement_thread); /* first: needs spans no one has used */
 	test_threads(tiny_thread);
 	test_alignment();
+	test_zero_size();
 	test_usable_sizes();
 	test_realloc();
 	test_errors();
