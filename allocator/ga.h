@@ -112,6 +112,9 @@ bool ga_read_stats_nowait(ga_heap_stats *out);
  * names the program and pid, "at exit" or "now". */
 void ga_print_stats(int fd, bool at_exit);
 void ga_write_stats(int fd, const ga_heap_stats *st, bool at_exit); /* the same, of a snapshot */
+/* A snapshot's report at exit: to stderr or appended to GOALLOC_STATS_FILE.
+ * Async-signal-safe. */
+void ga_write_exit_stats(const ga_heap_stats *st);
 
 /* ---- Observer: every decision the heap makes --------------------------- */
 

@@ -12,6 +12,7 @@
 #include "ga_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -96,4 +97,34 @@ void ga_write_stats(int fd, const ga_heap_stats *st, bool at_exit)
 		_ga_buf_str(&b, "\n");
 	}
 	_ga_write_all(fd, b.p, b.len);
+}
+
+/* GOALLOC_STATS's report at exit: on stderr, or appended to the
+ * GOALLOC_STATS_FILE, opened only now (a descriptor held through the run
+ * would be seen, closed or inherited by the program).  A program that closed
+ * its stderr before exit (coreutils do, in close_stdout) gets no report
+ * there; the file is the way to have one.  Async-signal-safe, as _exit's
+ * caller may be a signal handler: no stdio, and strerrordesc_np's static,
+ * locale-free text. */
+void ga_write_exit_stats(const ga_heap_stats *st)
+{
+	if (!ga_opts.stats_file) {
+		ga_write_stats(2, st, true);
+		return;
+	}
+	int fd = open(ga_opts.stats_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		const char *why = strerrordesc_np(errno);
+		char tmp[1200];
+		ga_buf b = {tmp, 0, sizeof tmp};
+		_ga_buf_str(&b, "goalloc: cannot open GOALLOC_STATS_FILE ");
+		_ga_buf_str(&b, ga_opts.stats_file);
+		_ga_buf_str(&b, ": ");
+		_ga_buf_str(&b, why ? why : "unknown error");
+		_ga_buf_str(&b, "\n");
+		_ga_write_all(2, b.p, b.len);
+		return;
+	}
+	ga_write_stats(fd, st, true);
+	close(fd);
 }

@@ -379,37 +379,12 @@ __attribute__((constructor)) static void gt_init(void)
 	warn_foreign_malloc();
 }
 
-/* GOALLOC_STATS's report at exit: on stderr, or appended to the
- * GOALLOC_STATS_FILE, opened only now (a descriptor held through the run
- * would be seen, closed or inherited by the program).  A program that closed
- * its stderr before exit (coreutils do, in close_stdout) gets no report
- * there; the file is the way to have one. */
-static void print_exit_stats(const ga_heap_stats *st)
-{
-	const ga_options *o = ga_get_options();
-	if (!o->stats_file) {
-		ga_write_stats(2, st, true);
-		return;
-	}
-	int fd = open(o->stats_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		char line[1200];
-		int n = snprintf(line, sizeof line, "goalloc: cannot open GOALLOC_STATS_FILE %s: %s\n", o->stats_file,
-		                 strerror(errno));
-		if (n > 0)
-			(void)!write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-		return;
-	}
-	ga_write_stats(fd, st, true);
-	close(fd);
-}
-
 __attribute__((destructor)) static void gt_fini(void)
 {
 	if (ga_get_options()->stats) {
 		ga_heap_stats st;
 		ga_read_stats(&st);
-		print_exit_stats(&st);
+		ga_write_exit_stats(&st);
 	}
 	gt_trace_exit(0, 0);
 }
@@ -428,7 +403,7 @@ static _Noreturn void exit_now(int status)
 	if (ga_get_options()->stats && (pid_t)syscall(SYS_getpid) == gt_pid) {
 		ga_heap_stats st;
 		if (ga_read_stats_nowait(&st))
-			print_exit_stats(&st);
+			ga_write_exit_stats(&st);
 	}
 	for (;;)
 		syscall(SYS_exit_group, status);
