@@ -7,6 +7,7 @@
  *   - objects of one class requested back to back by a fresh thread come
  *     from one span, one class size apart, in address order;
  *   - tiny requests share 16-byte blocks with the mode's alignment rule;
+ *     with GOALLOC_TINY=0 each takes a slot of its own class (8 or 16 B);
  *   - realloc growing and shrinking across classes and into large;
  *   - malloc(0) and calloc of zero bytes: distinct objects, 16-aligned in
  *     C-safe mode;
@@ -27,6 +28,7 @@
 static unsigned nclasses;
 static uint32_t class_size[80];
 static int go_exact;
+static int tiny_on = 1;
 
 static size_t mode_class_size(size_t n)
 {
@@ -152,9 +154,41 @@ static void *placement_thread(void *arg)
 	return NULL;
 }
 
+/* GOALLOC_TINY=0: requests under 16 bytes are small objects of classes 1
+ * and 2, back to back in address order from a fresh thread's spans, each
+ * with its class size usable. */
+static void *notiny_thread(void *arg)
+{
+	(void)arg;
+	char *a = malloc(1), *b = malloc(8), *c = malloc(9), *d = malloc(15);
+	CHECK(a && b && c && d, "small requests with tiny off");
+	CHECK(malloc_usable_size(a) == 8 && malloc_usable_size(b) == 8, "tiny off: 1 and 8 B usable %zu %zu",
+	      malloc_usable_size(a), malloc_usable_size(b));
+	CHECK(malloc_usable_size(c) == 16 && malloc_usable_size(d) == 16, "tiny off: 9 and 15 B usable %zu %zu",
+	      malloc_usable_size(c), malloc_usable_size(d));
+	CHECK((uintptr_t)b == (uintptr_t)a + 8, "tiny off: 1 B and 8 B one 8-byte slot apart (%p %p)", (void *)a,
+	      (void *)b);
+	CHECK((uintptr_t)d == (uintptr_t)c + 16, "tiny off: 9 B and 15 B one 16-byte slot apart (%p %p)",
+	      (void *)c, (void *)d);
+	CHECK((uintptr_t)a % 8 == 0 && (uintptr_t)c % 16 == 0, "tiny off: slots aligned to their class");
+	memset(a, 1, 1);
+	memset(b, 2, 8);
+	memset(c, 3, 9);
+	memset(d, 4, 15);
+	CHECK(a[0] == 1 && b[0] == 2 && b[7] == 2 && c[8] == 3 && d[0] == 4, "tiny off: neighbours intact");
+	char *g = realloc(a, 5);
+	CHECK(g == a, "tiny off: realloc within the 8-byte class stays");
+	g = realloc(g, 12);
+	CHECK(g != a && g[0] == 1 && malloc_usable_size(g) == 16, "tiny off: realloc to 12 B moves and copies");
+	free(g), free(b), free(c), free(d);
+	return NULL;
+}
+
 static void *tiny_thread(void *arg)
 {
 	(void)arg;
+	if (!tiny_on)
+		return notiny_thread(arg);
 	char *a = malloc(1), *b = malloc(2), *c = malloc(4), *d = malloc(1);
 	uintptr_t blk = (uintptr_t)a;
 	CHECK(blk % 16 == 0, "first tiny object at a block start");
@@ -384,7 +418,9 @@ static void test_zero_size(void)
 	}
 	/* A tiny request after them still packs as the mode says. */
 	char *t = malloc(1);
-	CHECK(t && malloc_usable_size(t) == 1, "malloc(1) after malloc(0): usable %zu", t ? malloc_usable_size(t) : 0);
+	size_t want = tiny_on ? 1 : 8;
+	CHECK(t && malloc_usable_size(t) == want, "malloc(1) after malloc(0): usable %zu, want %zu",
+	      t ? malloc_usable_size(t) : 0, want);
 	free(t);
 	for (int i = 0; i < N; i++)
 		free(p[i]);
@@ -399,6 +435,8 @@ int main(int argc, char **argv)
 	}
 	const char *ge = getenv("GOALLOC_GO_EXACT");
 	go_exact = ge && ge[0] == '1';
+	const char *gt = getenv("GOALLOC_TINY");
+	tiny_on = !(gt && gt[0] == '0');
 	FILE *f = fopen(argv[1], "r");
 	char line[256];
 	nclasses = 1;
@@ -410,7 +448,7 @@ int main(int argc, char **argv)
 		if (sscanf(line, "%*u\t%u", &class_size[nclasses]) == 1)
 			nclasses++;
 	fclose(f);
-	printf("mode %s, %u classes\n", go_exact ? "Go-exact" : "C-safe", nclasses);
+	printf("mode %s, tiny %s, %u classes\n", go_exact ? "Go-exact" : "C-safe", tiny_on ? "on" : "off", nclasses);
 	test_threads(placement_thread); /* first: needs spans no one has used */
 	test_threads(tiny_thread);
 	test_alignment();
