@@ -317,6 +317,13 @@ static char *why_unused(void)
 	return buf;
 }
 
+/* The kernel view's word on a process's end, for the ones `run` does not
+ * reap. */
+static void kernel_exit(void *ctx, int pid, int status, int64_t t_ns)
+{
+	cli_drain_kernel_exit(ctx, pid, status, t_ns);
+}
+
 static int status_code(int st)
 {
 	if (WIFEXITED(st))
@@ -651,8 +658,10 @@ int cli_cmd_run(int argc, char **argv)
 	FILE *rec = rec_env && *rec_env ? fopen(rec_env, "wb") : NULL;
 	if (rec_env && *rec_env && (!rec || cli_drain_record(d, rec) != 0))
 		fprintf(stderr, "goalloc-trace: cannot record to %s: %s\n", rec_env, strerror(errno));
-	if (kv)
+	if (kv) {
 		cli_kview_start(kv, db, run_id, reg->ns0);
+		cli_kview_on_exit(kv, kernel_exit, d);
+	}
 	bool live = !o.quiet && isatty(2);
 	uint64_t t0 = mono_ns(), last_flush = t0, last_status = t0, last_reap = t0, last_wait = 0;
 	int64_t last_events = 0;

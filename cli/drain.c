@@ -44,6 +44,11 @@ U64MAP_DEFINE(pidmap, uint32_t) /* pid + 1 -> index + 1 into procs (latest image
 U64MAP_DEFINE(forkmap, uint32_t)
 U64MAP_DEFINE(tnomap, uint32_t) /* (pid << 32 | tid) + 1 -> thread number for raw events */ /* (parent pid << 32 | FORK number) -> the child's proc index */
 
+typedef struct kexit {
+	int pid, status;
+	int64_t t_ns;
+} kexit;
+
 typedef struct cursor {
 	uint32_t ring;
 	uint64_t pos, end;
@@ -88,6 +93,8 @@ struct cli_drain {
 	uint64_t rec_cap;
 	long snap_gap_us;    /* test hook: a sleep between two rings' head reads */
 	bool producers_done; /* no record is published any more: rounds take all */
+	struct kexit *kexits; /* process ends the kernel reported (cli_drain_kernel_exit) */
+	int nkexits, cap_kexits;
 };
 
 uint64_t cli_drain_mono_ns(void)
@@ -138,6 +145,7 @@ void cli_drain_free(cli_drain *d)
 	free(d->cur);
 	free(d->rec_cur);
 	free(d->rec_buf);
+	free(d->kexits);
 	free(d);
 }
 
@@ -755,6 +763,83 @@ void cli_drain_proc_exit(cli_drain *d, int pid, int status)
 	p->reaped = d->round;
 }
 
+void cli_drain_kernel_exit(cli_drain *d, int pid, int status, int64_t t_ns)
+{
+	if (d->nkexits == d->cap_kexits) {
+		int cap = d->cap_kexits ? d->cap_kexits * 2 : 16;
+		kexit *k = realloc(d->kexits, (size_t)cap * sizeof *k);
+		if (!k)
+			return; /* the status stays unknown */
+		d->kexits = k;
+		d->cap_kexits = cap;
+	}
+	d->kexits[d->nkexits++] = (kexit){.pid = pid, .status = status, .t_ns = t_ns};
+}
+
+typedef struct image_key {
+	int pid, seq;
+	int64_t started_ns;
+	int ix;
+} image_key;
+
+static int image_cmp(const void *a, const void *b)
+{
+	const image_key *x = a, *y = b;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->started_ns != y->started_ns)
+		return x->started_ns < y->started_ns ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* At the end, when every image is known: each kernel-reported end belongs
+ * to the image of its pid that started last before it (a pid's earlier
+ * images ended in exec; a pid used again later is another process), and
+ * only the first end found for an image is its own (a later one is an
+ * untraced process that reused the pid).  It gives the image its end time
+ * (otherwise the time its last record was drained, or that the CLI found
+ * it gone or reaped it) and its status unless the CLI reaped it. */
+static void apply_kernel_exits(cli_drain *d)
+{
+	if (d->nkexits == 0)
+		return;
+	image_key *keys = malloc((size_t)(d->nprocs ? d->nprocs : 1) * sizeof *keys);
+	if (!keys)
+		return;
+	int n = 0;
+	for (int i = 0; i < d->nprocs; i++)
+		if (d->procs[i].pid > 0)
+			keys[n++] = (image_key){d->procs[i].pid, d->procs[i].seq, d->procs[i].started_ns, i};
+	qsort(keys, (size_t)n, sizeof *keys, image_cmp);
+	bool *taken = calloc((size_t)(n ? n : 1), sizeof *taken);
+	if (!taken) {
+		free(keys);
+		return;
+	}
+	for (int e = 0; e < d->nkexits; e++) {
+		const kexit *k = &d->kexits[e];
+		int lo = 0, hi = n; /* first key after (pid, t_ns) */
+		while (lo < hi) {
+			int mid = lo + (hi - lo) / 2;
+			if (keys[mid].pid < k->pid || (keys[mid].pid == k->pid && keys[mid].started_ns <= k->t_ns))
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == 0 || keys[lo - 1].pid != k->pid || taken[lo - 1])
+			continue;
+		taken[lo - 1] = true;
+		proc *p = &d->procs[keys[lo - 1].ix];
+		if (p->status == INT32_MIN)
+			p->status = k->status;
+		p->exited_ns = k->t_ns;
+		p->dirty = true;
+	}
+	free(taken);
+	free(keys);
+	d->nkexits = 0;
+}
+
 void cli_drain_set_root(cli_drain *d, int pid)
 {
 	d->root_pid = pid;
@@ -781,6 +866,7 @@ int cli_drain_flush(cli_drain *d, bool final, const char *state, int exit_status
 				cli_agg_proc_end(d->agg, (uint32_t)i + 1, d->last_t);
 			}
 		cli_agg_sample(d->agg, d->last_t);
+		apply_kernel_exits(d);
 	}
 	const int64_t(*samples)[1 + FIG_N];
 	int ns = cli_agg_take_samples(d->agg, &samples);

@@ -28,6 +28,10 @@ void cli_drain_proc_exit(cli_drain *d, int pid, int status);
 /* A process of the run ended that the CLI could not reap (a recording's
  * CLI_REC_PROC_GONE; a live run finds these in cli_drain_reap_rings). */
 void cli_drain_proc_gone(cli_drain *d, int pid);
+/* A process of the run ended, as the kernel reports it (kview): its status
+ * and the run's t_ns of its end.  At the final flush the pid's image that
+ * ran then takes that end time, and the status if the CLI did not reap it. */
+void cli_drain_kernel_exit(cli_drain *d, int pid, int status, int64_t t_ns);
 /* The process `run` started: its heap at its end stays in the figures. */
 void cli_drain_set_root(cli_drain *d, int pid);
 /* Write everything the model learnt since the last flush and commit.

@@ -93,7 +93,9 @@ int BPF_PROG(kv_exit, struct task_struct *p)
 		           : 0;
 		r->a1 = v->faults;
 		r->a2 = mm != NULL;
-		r->ret = 0;
+		/* do_exit stored it before this tracepoint: a wait status (code << 8,
+		 * or the signal number, | 0x80 with a core dump) */
+		r->ret = BPF_CORE_READ(p, exit_code);
 		r->pad = 0;
 		bpf_ringbuf_submit(r, 0);
 	} else {

@@ -1,7 +1,8 @@
 /* kview.c: the user half of the kernel view (kview.h): loads and attaches
  * kview.bpf.c with libbpf, seeds its process tree with the target, drains
  * its ring buffer (mm calls, process ends) without blocking from the
- * drainer's loop, samples every traced process's RSS and user page faults
+ * drainer's loop (a process's end also goes to the on_exit callback with
+ * its status), samples every traced process's RSS and user page faults
  * every KV_SAMPLE_MS, and writes rows through db.c (mm_call, kernel_sample).
  *
  * RSS comes from /proc/PID/statm while a process runs (the kernel's
@@ -53,6 +54,8 @@ struct cli_kview {
 	kvpidmap pids;
 	int64_t faults_ended; /* faults of processes that have ended */
 	cli_kview_stats st;
+	cli_kview_exit_fn on_exit;
+	void *on_exit_ctx;
 	bool error;
 };
 
@@ -200,6 +203,11 @@ static int on_record(void *ctx, void *data, size_t len)
 		if (rss >= 0)
 			note_rss(kv, pid, rss);
 		kv->faults_ended += (int64_t)r->a1;
+		if (kv->on_exit) {
+			int code = (int)r->ret;
+			int status = (code & 0x7f) == 0 ? (code >> 8) & 0xff : 128 + (code & 0x7f);
+			kv->on_exit(kv->on_exit_ctx, pid, status, t);
+		}
 		/* BPF deletes the pid from procs just after submitting this: a
 		 * sample in between must not count it again. */
 		kv_pid *s = pid_state(kv, pid);
@@ -245,6 +253,12 @@ void cli_kview_start(cli_kview *kv, cli_db *db, int64_t run_id, uint64_t ns0)
 	/* the records go to this run from now on */
 	ring_buffer__free(kv->rb);
 	kv->rb = ring_buffer__new(bpf_map__fd(kv->skel->maps.events), on_record, kv, NULL);
+}
+
+void cli_kview_on_exit(cli_kview *kv, cli_kview_exit_fn fn, void *ctx)
+{
+	kv->on_exit = fn;
+	kv->on_exit_ctx = ctx;
 }
 
 /* Resident bytes of pid from /proc/PID/statm; -1 if it is gone or has no
@@ -414,6 +428,11 @@ int cli_kview_track(cli_kview *kv, int pid)
 
 void cli_kview_start(cli_kview *kv, cli_db *db, int64_t run_id, uint64_t ns0)
 {
+}
+
+void cli_kview_on_exit(cli_kview *kv, cli_kview_exit_fn fn, void *ctx)
+{
+	(void)kv, (void)fn, (void)ctx;
 }
 
 int cli_kview_poll(cli_kview *kv, bool force)

@@ -46,7 +46,8 @@ enum kv_call {
  *   KV_REC_MM:   a0..a2 the call's first three arguments, ret its result.
  *   KV_REC_EXIT: a0 resident pages (file + anon + shmem, as statm counts them),
  *                a1 the process's user page faults, a2 1 if a0 is known (the
- *                mm was still attached when the exit tracepoint fired). */
+ *                mm was still attached when the exit tracepoint fired), ret the
+ *                exit code as wait(2) would report it (task_struct.exit_code). */
 struct kv_record {
 	__u32 kind, call;
 	__u32 pid, tid;
@@ -82,6 +83,11 @@ int cli_kview_track(cli_kview *kv, int pid);
 /* Where the records go: db and run, and the CLOCK_MONOTONIC ns at which the
  * run's t_ns is 0 (the trace region's ns0, heap_timeline's origin). */
 void cli_kview_start(cli_kview *kv, cli_db *db, int64_t run_id, uint64_t ns0);
+/* Called for every traced process's end with its status as `run` reports
+ * statuses (code, or 128+signal) and the run's t_ns of the end: the kernel
+ * knows it for processes the CLI does not reap (a shell's children). */
+typedef void (*cli_kview_exit_fn)(void *ctx, int pid, int status, int64_t t_ns);
+void cli_kview_on_exit(cli_kview *kv, cli_kview_exit_fn fn, void *ctx);
 /* Take what the ring buffer holds now (never blocks) and, when KV_SAMPLE_MS
  * have passed since the last sample (or always with force), sample every
  * traced process.  -1 on a database error (cli_db_error). */

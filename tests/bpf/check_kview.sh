@@ -9,6 +9,11 @@
 #            madvise(MADV_DONTNEED) for each scavenge event it reported
 #   tree     a forked child is in the kernel view with its own RSS, and the
 #            view's pids are exactly the processes the preload traced
+#   status   every process of the tree has its exit status in `process`,
+#            also those `run` does not reap (a shell's children): exit(3),
+#            a signal (128+11), a forked subshell's exit 5 and dash's _exit
+#            path (6), and its end time, before the next command starts; the
+#            images that ended in exec have no status
 #   off      --bpf=off leaves the kernel tables empty (kernel_view says off)
 #   refused  without CAP_BPF/CAP_PERFMON/CAP_SYS_ADMIN: --bpf=on fails in one
 #            line before starting the program and leaves no file; --bpf=auto
@@ -39,7 +44,7 @@ elif [ ! -r /sys/kernel/btf/vmlinux ]; then
 	bpf_here="this kernel has no BTF (/sys/kernel/btf/vmlinux)"
 fi
 case $case in
-rss | tree) [ "$bpf_here" = yes ] || skip "$bpf_here" ;;
+rss | tree | status) [ "$bpf_here" = yes ] || skip "$bpf_here" ;;
 attach | attach_static | attach_programs)
 	[ "$bpf_here" = yes ] || skip "$bpf_here"
 	[ -e /sys/bus/event_source/devices/uprobe ] || skip "no uprobe PMU (/sys/bus/event_source/devices/uprobe)"
@@ -133,6 +138,28 @@ tree)
 	[ "$kp" = "$pp" ] || die "kernel_timeline pids ($kp) are not the traced processes ($pp)"
 	[ "$(q "SELECT count(DISTINCT pid) FROM kernel_timeline")" = 2 ] || die "want 2 processes in kernel_timeline: $kp"
 	echo "processes in the kernel view: $kp"
+	;;
+status)
+	"$cli" run -q --bpf=on -o "$dir/t.db" -- bash -c 'bash -c "exit 3"; bash -c "kill -SEGV \$\$"; (exit 5); sh -c "exit 6"; exit 2' \
+		>"$dir/out" 2>"$dir/err"
+	rc=$?
+	[ $rc = 2 ] || { cat "$dir/err"; die "run exited $rc, not the program's 2"; }
+	got=$(q "SELECT group_concat(exit_status, ' ') FROM (SELECT exit_status FROM process
+	         WHERE exit_status IS NOT NULL ORDER BY started_ns, pid, seq)")
+	[ "$got" = "2 3 139 5 6" ] || die "exit statuses in process: '$got', want '2 3 139 5 6' ($(q 'SELECT * FROM process'))"
+	# the three fork children that exec'd: their first image has no status
+	n=$(q "SELECT count(*) FROM process p WHERE exit_status IS NULL
+	       AND EXISTS (SELECT 1 FROM process q WHERE q.pid = p.pid AND q.seq > p.seq)")
+	t=$(q "SELECT count(*) FROM process WHERE exit_status IS NULL")
+	[ "$n" = 3 ] && [ "$t" = 3 ] || die "want the 3 images that exec'd without a status, got $n of $t"
+	# bash waits for each child: each one's end (the kernel's time for it) is
+	# before the next one starts, the one killed by a signal too
+	late=$(q "SELECT group_concat(a.pid) FROM process a, process b, process r
+	          WHERE r.seq = 0 AND r.started_ns = (SELECT min(started_ns) FROM process)
+	          AND a.ppid = r.pid AND b.ppid = r.pid AND a.exit_status IS NOT NULL
+	          AND b.seq = 0 AND b.started_ns > a.started_ns AND a.exited_ns > b.started_ns")
+	[ -z "$late" ] || die "processes $late ended after the next command started: $(q 'SELECT * FROM process')"
+	echo "exit statuses: $got"
 	;;
 off)
 	"$cli" run -q --bpf=off -o "$dir/t.db" -- "$touch" touch >"$dir/out" 2>"$dir/err" || die "run --bpf=off failed"
