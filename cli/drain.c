@@ -34,6 +34,7 @@ typedef struct proc {
 	int pid, seq, ppid;
 	int64_t started_ns, exited_ns;
 	int status; /* INT32_MIN: unknown */
+	uint8_t status_from; /* who said: STATUS_NONE < _EXIT_CALL < _KERNEL < _REAPED */
 	bool dirty;
 	bool ended;       /* its heap has left the model (exit or exec) */
 	int64_t reaped;   /* round in which the CLI reaped it, or -1 */
@@ -43,6 +44,11 @@ typedef struct proc {
 U64MAP_DEFINE(pidmap, uint32_t) /* pid + 1 -> index + 1 into procs (latest image) */
 U64MAP_DEFINE(forkmap, uint32_t)
 U64MAP_DEFINE(tnomap, uint32_t) /* (pid << 32 | tid) + 1 -> thread number for raw events */ /* (parent pid << 32 | FORK number) -> the child's proc index */
+
+/* Sources of a process's exit status, the surer last: the status its
+ * exit() call was given (PROC_EXIT; a destructor may still crash), the
+ * kernel's (kview), the CLI's wait. */
+enum { STATUS_NONE, STATUS_EXIT_CALL, STATUS_KERNEL, STATUS_REAPED };
 
 typedef struct kexit {
 	int pid, status;
@@ -452,6 +458,11 @@ static __attribute__((noinline)) void handle_other(cli_drain *d, const gt_record
 			p->exited_ns = t;
 			p->dirty = true;
 		}
+		if (p && r->size != UINT64_MAX && p->status_from < STATUS_EXIT_CALL) {
+			p->status = (int)r->size;
+			p->status_from = STATUS_EXIT_CALL;
+			p->dirty = true;
+		}
 		break;
 	case GT_EV_OWNER:
 		return;
@@ -757,6 +768,7 @@ void cli_drain_proc_exit(cli_drain *d, int pid, int status)
 			d->error = true;
 	}
 	p->status = status;
+	p->status_from = STATUS_REAPED;
 	if (p->exited_ns < 0)
 		p->exited_ns = cli_drain_now_ns(d);
 	p->dirty = true;
@@ -830,8 +842,10 @@ static void apply_kernel_exits(cli_drain *d)
 			continue;
 		taken[lo - 1] = true;
 		proc *p = &d->procs[keys[lo - 1].ix];
-		if (p->status == INT32_MIN)
+		if (p->status_from < STATUS_KERNEL) {
 			p->status = k->status;
+			p->status_from = STATUS_KERNEL;
+		}
 		p->exited_ns = k->t_ns;
 		p->dirty = true;
 	}

@@ -366,6 +366,23 @@ static void warn_foreign_malloc(void)
 		(void)!write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
+/* The status exit() was given, for the trace's PROC_EXIT.  The handler is
+ * registered by our constructor, before libc's start code registers the
+ * ELF destructors' runner, so exit() runs it after gt_fini: gt_fini then
+ * leaves the PROC_EXIT to it, as nothing else runs in between.  A process
+ * that ends by _exit or a signal has none (the kernel view knows those). */
+static bool exit_hooked, exit_seen, fini_done;
+static int exit_code;
+
+static void note_exit(int status, void *arg)
+{
+	(void)arg;
+	exit_code = status & 0xff;
+	exit_seen = true;
+	if (fini_done)
+		gt_trace_exit(1, exit_code);
+}
+
 __attribute__((constructor)) static void gt_init(void)
 {
 	gt_pid = (pid_t)syscall(SYS_getpid);
@@ -376,6 +393,8 @@ __attribute__((constructor)) static void gt_init(void)
 	if (o->stats_file && sf && sf[0] != '/')
 		setenv("GOALLOC_STATS_FILE", o->stats_file, 1);
 	pthread_atfork(fork_prepare, ga_fork_parent, fork_child);
+	if (gt_tracing())
+		exit_hooked = on_exit(note_exit, NULL) == 0;
 	warn_foreign_malloc();
 }
 
@@ -386,7 +405,10 @@ __attribute__((destructor)) static void gt_fini(void)
 		ga_read_stats(&st);
 		ga_write_exit_stats(&st);
 	}
-	gt_trace_exit(0, 0);
+	if (exit_hooked && !exit_seen)
+		fini_done = true; /* note_exit, next, says how it ended */
+	else
+		gt_trace_exit(exit_seen, exit_code);
 }
 
 /* _exit and _Exit skip the destructors, and processes end that way on
