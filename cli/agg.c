@@ -1065,6 +1065,21 @@ void cli_agg_set_pid(cli_agg *a, uint32_t proc, int pid)
 	procfig_of(a, proc)->pid = pid;
 }
 
+/* The zombies of process proc (released or displaced spans whose last
+ * frees have not come; in --lossy mode they may never come), into a fresh
+ * array of *n (the caller frees it). */
+static spanv **proc_zombies(cli_agg *a, uint32_t proc, size_t *n)
+{
+	spanv **out = malloc((a->zombies.count + 1) * sizeof *out);
+	if (!out)
+		abort();
+	*n = 0;
+	for (uint64_t i = 0; i <= a->zombies.mask; i++)
+		if (a->zombies.slots[i].key && ((a->zombies.slots[i].key - 1) >> 32) == proc)
+			out[(*n)++] = a->zombies.slots[i].val;
+	return out;
+}
+
 void cli_agg_fork(cli_agg *a, uint32_t parent, uint32_t child, int child_pid)
 {
 	procfig *pp = procfig_of(a, parent), *cp = procfig_of(a, child);
@@ -1109,6 +1124,19 @@ void cli_agg_fork(cli_agg *a, uint32_t parent, uint32_t child, int child_pid)
 		(void)arena;
 	}
 	free(todo);
+	/* The parent's zombies hold objects the child has copies of, which it
+	 * may free: the child gets its own zombies. */
+	size_t nz;
+	spanv **z = proc_zombies(a, parent, &nz);
+	for (size_t i = 0; i < nz; i++) {
+		spanv *c = span_clone(z[i], child, child_pid);
+		c->zombie = false;
+		zombie_add(a, c);
+		if (!c->released)
+			spans_in(a, c->cls);
+		req_span_live(a->req, c, 1);
+	}
+	free(z);
 	a->last_akey = 0;
 }
 
@@ -1154,6 +1182,19 @@ void cli_agg_proc_end(cli_agg *a, uint32_t proc, int64_t t_ns)
 		free(ap);
 	}
 	free(keys);
+	/* Its zombies go with it too: no event for them can come now. */
+	size_t nz;
+	spanv **z = proc_zombies(a, proc, &nz);
+	for (size_t i = 0; i < nz; i++) {
+		spanv *v = z[i], *dead;
+		spanidmap_del(&a->zombies, zkey(v->proc, v->id), &dead);
+		if (!v->released)
+			spans_out(a, v->cls);
+		req_span_live(a->req, v, -1);
+		push_row(a, v, v->released ? v->released_ns : -1);
+		span_destroy(a, v);
+	}
+	free(z);
 	a->last_akey = 0;
 	push_sample(a, t_ns);
 }

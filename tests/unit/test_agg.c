@@ -109,6 +109,60 @@ static void early_free_waits_for_its_span(unsigned cls)
 	cli_agg_free(a);
 }
 
+/* The live count of requested size `size` (not tiny), from the rows the
+ * model reports as changed, kept since the last reset. */
+static int64_t req_known[32769];
+
+static int64_t req_live(int size)
+{
+	const cli_req_row *rows;
+	int n = cli_agg_take_request_sizes(a, &rows);
+	for (int i = 0; i < n; i++)
+		if (!rows[i].tiny && rows[i].size >= 0 && rows[i].size <= 32768)
+			req_known[rows[i].size] = rows[i].live;
+	return req_known[size];
+}
+
+/* A span whose last free never comes (dropped by --lossy): the heap gave it
+ * back (SPAN_FREE), or made a new span on its pages, with an object of it
+ * still live in the model.  When the process ends, such zombies go with it:
+ * no object of theirs stays live per requested size, no span stays in use,
+ * and a fork child gets its own copy first. */
+static void zombies_end_with_their_process(unsigned cls)
+{
+	uint64_t base = 0xc000078000ull, sz = ga_class_size(cls);
+	a = cli_agg_new(0);
+	ev(P, GT_EV_SPAN_ALLOC, (uint8_t)cls, base, 1, 1, 0);
+	ev(P, GT_EV_ALLOC_SMALL, (uint8_t)cls, base, sz - 1, 1, 0);                /* freed: record lost */
+	ev(P, GT_EV_SPAN_FREE, (uint8_t)cls, base, 1, 1, 0);
+	ev(P, GT_EV_SPAN_ALLOC, (uint8_t)cls, base + 8192, 1, 2, 0);
+	ev(P, GT_EV_ALLOC_SMALL, (uint8_t)cls, base + 8192, sz - 2, 2, 0);         /* its free lost too */
+	ev(P, GT_EV_SPAN_ALLOC, (uint8_t)cls, base + 8192, 1, 3, 0);               /* span 2's SPAN_FREE lost */
+	memset(req_known, 0, sizeof req_known);
+	CHECK(req_live((int)sz - 1) == 1 && req_live((int)sz - 2) == 1, "before the end: live %lld, %lld",
+	      (long long)req_live((int)sz - 1), (long long)req_live((int)sz - 2));
+	cli_agg_fork(a, 1, 2, 4343);
+	CHECK(req_live((int)sz - 1) == 2, "after the fork: %lld objects of %d B live, want 2",
+	      (long long)req_live((int)sz - 1), (int)sz - 1);
+	gt_record f = {.tsc = 1, .kind = GT_EV_FREE, .cls = (uint8_t)cls, .addr = base, .span = 1};
+	cli_agg_event(a, 2, 4343, 4343, &f, t++); /* the child frees its copy */
+	CHECK(cli_agg_unmatched(a) == 0, "the child's free of its copy found no object (%lld waiting)",
+	      (long long)cli_agg_unmatched(a));
+	cli_agg_proc_end(a, 1, t++);
+	cli_agg_proc_end(a, 2, t++);
+	int64_t l1 = req_live((int)sz - 1), l2 = req_live((int)sz - 2);
+	CHECK(l1 == 0 && l2 == 0, "after the end: %lld objects of %d B and %lld of %d B still live", (long long)l1,
+	      (int)sz - 1, (long long)l2, (int)sz - 2);
+	cli_class_row row;
+	cli_agg_class(a, (int)cls, &row);
+	CHECK(row.spans_created == row.spans_released, "spans created %lld, released %lld after the end",
+	      (long long)row.spans_created, (long long)row.spans_released);
+	const cli_span_row *spans;
+	int n = cli_agg_live_spans(a, &spans);
+	CHECK(n == 0, "%d spans still in use after every process ended", n);
+	cli_agg_free(a);
+}
+
 int main(void)
 {
 	unsigned cls = two_per_page();
@@ -116,6 +170,7 @@ int main(void)
 	if (cls) {
 		reused_span_then_frees(cls);
 		early_free_waits_for_its_span(cls);
+		zombies_end_with_their_process(cls);
 	}
 	return check_result("test_agg");
 }
