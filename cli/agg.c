@@ -1186,13 +1186,13 @@ void cli_agg_proc_end(cli_agg *a, uint32_t proc, int64_t t_ns)
 	size_t nz;
 	spanv **z = proc_zombies(a, proc, &nz);
 	for (size_t i = 0; i < nz; i++) {
-		spanv *v = z[i], *dead;
-		spanidmap_del(&a->zombies, zkey(v->proc, v->id), &dead);
-		if (!v->released)
+		spanv *v = z[i];
+		if (!v->released) {
 			spans_out(a, v->cls);
+			v->released_ns = -1; /* its row: in use at the end */
+		}
 		req_span_live(a->req, v, -1);
-		push_row(a, v, v->released ? v->released_ns : -1);
-		span_destroy(a, v);
+		span_finish(a, v);
 	}
 	free(z);
 	a->last_akey = 0;
