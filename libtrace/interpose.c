@@ -369,8 +369,9 @@ static void warn_foreign_malloc(void)
 /* The status exit() was given, for the trace's PROC_EXIT.  The handler is
  * registered by our constructor, before libc's start code registers the
  * ELF destructors' runner, so exit() runs it after gt_fini: gt_fini then
- * leaves the PROC_EXIT to it, as nothing else runs in between.  A process
- * that ends by _exit or a signal has none (the kernel view knows those). */
+ * leaves the PROC_EXIT to it, as nothing else runs in between.  _exit
+ * records its own (exit_now); a process killed by a signal has none (the
+ * kernel view, or run's wait, knows those). */
 static bool exit_hooked, exit_seen, fini_done;
 static int exit_code;
 
@@ -413,19 +414,23 @@ __attribute__((destructor)) static void gt_fini(void)
 
 /* _exit and _Exit skip the destructors, and processes end that way on
  * purpose: dash (Debian's /bin/sh) always, Python's os._exit (its
- * multiprocessing workers), forked children.  With GOALLOC_STATS they print
- * their report here.  _exit may be called from a signal handler that
- * interrupted the heap on this thread, so the figures are read without
- * waiting for a lock (no report when one is held), and a vfork child (which
- * runs on its parent's memory, atfork handlers not run: its pid is not the
- * one recorded) prints none.  The trace is left alone: its ring is not
- * re-entrant, and run learns of the exit when it reaps the process. */
+ * multiprocessing workers), forked children.  They leave their PROC_EXIT
+ * with the status here (gt_trace_exit_now says when it cannot), and with
+ * GOALLOC_STATS print their report.  _exit may be called from a signal
+ * handler that interrupted the heap on this thread, so the figures are read
+ * without waiting for a lock (no report when one is held).  A vfork child
+ * (which runs on its parent's memory, atfork handlers not run: its pid is
+ * not the one recorded) does neither: the ring and the figures are its
+ * parent's. */
 static _Noreturn void exit_now(int status)
 {
-	if (ga_get_options()->stats && (pid_t)syscall(SYS_getpid) == gt_pid) {
-		ga_heap_stats st;
-		if (ga_read_stats_nowait(&st))
-			ga_write_exit_stats(&st);
+	if ((pid_t)syscall(SYS_getpid) == gt_pid) {
+		if (ga_get_options()->stats) {
+			ga_heap_stats st;
+			if (ga_read_stats_nowait(&st))
+				ga_write_exit_stats(&st);
+		}
+		gt_trace_exit_now(status & 0xff);
 	}
 	for (;;)
 		syscall(SYS_exit_group, status);

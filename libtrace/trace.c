@@ -45,6 +45,10 @@ static __thread gt_ring *tls_ring __attribute__((tls_model("initial-exec")));
 static __thread gt_record *tls_recs __attribute__((tls_model("initial-exec")));
 static __thread bool tls_exited __attribute__((tls_model("initial-exec")));
 static __thread int tls_tid __attribute__((tls_model("initial-exec")));
+/* This thread holds region->shared_lock (shared_put): a signal handler's
+ * _exit on it must not wait for the lock. */
+static __thread bool tls_shared_held __attribute__((tls_model("initial-exec")));
+static bool exit_put; /* this process image wrote its PROC_EXIT */
 /* Decisions until this thread next moves the coarse clock (observe;
  * GT_CLOCK_EVERY, gt_event.h). */
 static __thread int tls_clock_left __attribute__((tls_model("initial-exec")));
@@ -167,6 +171,7 @@ static GT_NOINLINE void shared_put(const gt_record *rec)
 	gt_record *recs = gt_region_records(region, 0);
 	while (__atomic_exchange_n(&region->shared_lock, 1, __ATOMIC_ACQUIRE))
 		sched_yield();
+	tls_shared_held = true;
 	if (region->shared_pid != pid || region->shared_tid != tls_tid) {
 		gt_record own = {.tsc = rec->tsc, .kind = GT_EV_OWNER, .size = (uint64_t)pid, .aux = (uint32_t)tls_tid};
 		ring_put(r0, recs, &own);
@@ -174,6 +179,7 @@ static GT_NOINLINE void shared_put(const gt_record *rec)
 		region->shared_tid = tls_tid;
 	}
 	ring_put(r0, recs, rec);
+	tls_shared_held = false;
 	__atomic_store_n(&region->shared_lock, 0, __ATOMIC_RELEASE);
 }
 
@@ -525,16 +531,29 @@ void gt_trace_fork_child(void)
 	tls_tid = 0;
 	uint32_t parent_fork = fork_seq;
 	fork_seq = 0; /* this process's own forks count from 1 */
+	exit_put = false;
 	emit_proc_start(parent_fork, fork_pid);
 }
 
 void gt_trace_exit(int status_known, int status)
 {
-	if (!region)
+	if (!region || exit_put)
 		return;
+	exit_put = true;
 	gt_record rec = {.tsc = stamp(), .kind = GT_EV_PROC_EXIT, .aux = (uint32_t)getpid(),
 	                 .size = status_known ? (uint64_t)(uint32_t)status : UINT64_MAX};
 	put(&rec);
+}
+
+/* _exit may run in a signal handler that interrupted this thread's put.
+ * Then its own ring is still safe to write: the interrupted put never
+ * resumes, and the record takes the slot it had not yet published.  Ring
+ * 0's lock is not: a thread that holds it records nothing. */
+void gt_trace_exit_now(int status)
+{
+	if (tls_shared_held)
+		return;
+	gt_trace_exit(1, status);
 }
 
 bool gt_tracing(void)

@@ -16,6 +16,9 @@ void gt_trace_fork_child(void);
 void gt_trace_fork_prepare(void);
 /* At process exit (library destructor). */
 void gt_trace_exit(int status_known, int status);
+/* At _exit (possibly from a signal handler): the PROC_EXIT with status,
+ * unless that cannot be written safely from here. */
+void gt_trace_exit_now(int status);
 bool gt_tracing(void);
 
 struct gt_record;

@@ -15,9 +15,10 @@
 #            path (6), and its end time, before the next command starts; the
 #            images that ended in exec have no status
 #   status_nobpf  without the kernel view: the processes that called exit()
-#            (a shell's exit 3, a subshell's exit 5, python's sys.exit(4))
-#            have its status from the trace; dash's _exit and the signal
-#            death have none, and neither have the images that exec'd
+#            or _exit (a shell's exit 3, a subshell's exit 5, dash's _exit 6,
+#            python's sys.exit(4), os._exit(7) in a forked child) have its
+#            status from the trace; the signal death has none, and neither
+#            have the images that exec'd
 #   off      --bpf=off leaves the kernel tables empty (kernel_view says off)
 #   refused  without CAP_BPF/CAP_PERFMON/CAP_SYS_ADMIN: --bpf=on fails in one
 #            line before starting the program and leaves no file; --bpf=auto
@@ -167,16 +168,24 @@ status)
 	;;
 status_nobpf)
 	"$cli" run -q --bpf=off -o "$dir/t.db" -- bash -c 'bash -c "exit 3"; bash -c "kill -SEGV \$\$"; (exit 5);
-		sh -c "exit 6"; /usr/bin/python3 -c "import sys; sys.exit(4)"; exit 2' >"$dir/out" 2>"$dir/err"
+		sh -c "exit 6"; /usr/bin/python3 -c "import sys; sys.exit(4)";
+		/usr/bin/python3 -c "import os, sys; p = os.fork(); p or os._exit(7); sys.exit(os.waitpid(p, 0)[1] >> 8)";
+		exit 2' >"$dir/out" 2>"$dir/err"
 	rc=$?
 	[ $rc = 2 ] || { cat "$dir/err"; die "run exited $rc, not the program's 2"; }
 	got=$(q "SELECT group_concat(exit_status, ' ') FROM (SELECT exit_status FROM process
 	         WHERE exit_status IS NOT NULL ORDER BY started_ns, pid, seq)")
-	[ "$got" = "2 3 5 4" ] || die "exit statuses in process: '$got', want '2 3 5 4' ($(q 'SELECT * FROM process'))"
+	[ "$got" = "2 3 5 6 4 7 7" ] || die "exit statuses in process: '$got', want '2 3 5 6 4 7 7' ($(q 'SELECT * FROM process'))"
 	none=$(q "SELECT group_concat(substr(command, 1, 8), ',') FROM (SELECT command FROM process p
 	          WHERE exit_status IS NULL AND NOT EXISTS (SELECT 1 FROM process q WHERE q.pid = p.pid AND q.seq > p.seq)
 	          ORDER BY started_ns)")
-	[ "$none" = "bash -c ,sh -c ex" ] || die "want no status for the signal death and dash's _exit only, got '$none'"
+	[ "$none" = "bash -c " ] || die "want no status for the signal death only, got '$none'"
+	# and each one with a status ended (exit or _exit) before the next began
+	late=$(q "SELECT group_concat(a.pid) FROM process a, process b, process r
+	          WHERE r.seq = 0 AND r.started_ns = (SELECT min(started_ns) FROM process)
+	          AND a.ppid = r.pid AND b.ppid = r.pid AND a.exit_status IS NOT NULL
+	          AND b.seq = 0 AND b.started_ns > a.started_ns AND a.exited_ns > b.started_ns")
+	[ -z "$late" ] || die "processes $late ended after the next command started: $(q 'SELECT * FROM process')"
 	echo "exit statuses: $got"
 	;;
 off)
