@@ -34,7 +34,7 @@ typedef struct proc {
 	int pid, seq, ppid;
 	int64_t started_ns, exited_ns;
 	int status; /* INT32_MIN: unknown */
-	uint8_t status_from; /* who said: STATUS_NONE < _EXIT_CALL < _KERNEL < _REAPED */
+	uint8_t status_from; /* who said: STATUS_NONE < _EXIT_CALL < _PARENT < _KERNEL < _REAPED */
 	bool dirty;
 	bool ended;       /* its heap has left the model (exit or exec) */
 	int64_t reaped;   /* round in which the CLI reaped it, or -1 */
@@ -46,9 +46,10 @@ U64MAP_DEFINE(forkmap, uint32_t)
 U64MAP_DEFINE(tnomap, uint32_t) /* (pid << 32 | tid) + 1 -> thread number for raw events */ /* (parent pid << 32 | FORK number) -> the child's proc index */
 
 /* Sources of a process's exit status, the surer last: the status its
- * exit() call was given (PROC_EXIT; a destructor may still crash), the
- * kernel's (kview), the CLI's wait. */
-enum { STATUS_NONE, STATUS_EXIT_CALL, STATUS_KERNEL, STATUS_REAPED };
+ * exit() or _exit call was given (PROC_EXIT; a destructor may still
+ * crash), its traced parent's wait (CHILD_EXIT), the kernel's (kview), the
+ * CLI's wait. */
+enum { STATUS_NONE, STATUS_EXIT_CALL, STATUS_PARENT, STATUS_KERNEL, STATUS_REAPED };
 
 typedef struct kexit {
 	int pid, status;
@@ -466,6 +467,21 @@ static __attribute__((noinline)) void handle_other(cli_drain *d, const gt_record
 		break;
 	case GT_EV_OWNER:
 		return;
+	case GT_EV_CHILD_EXIT: {
+		/* pid reaped child aux: its latest image ended so, unless the
+		 * kernel or the CLI said, or an earlier reap of the same pid
+		 * (then this child was never traced and the image is older) */
+		uint32_t cix;
+		proc *c = proc_of(d, (int)r->aux, &cix);
+		if (c && c->ppid == pid && c->status_from < STATUS_PARENT) {
+			c->status = (int)r->size;
+			c->status_from = STATUS_PARENT;
+			if (c->exited_ns < 0)
+				c->exited_ns = t;
+			c->dirty = true;
+		}
+		return;
+	}
 	case GT_EV_STACK:
 	case GT_EV_MODULE:
 	case GT_EV_MODPATH:

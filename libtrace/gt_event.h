@@ -66,6 +66,8 @@ enum gt_kind {
 	                          mapped, stack = module number, bias (load address) =
 	                          aux | span << 32; its path follows in MODPATH records */
 	GT_EV_MODPATH,         /* GT_TEXT_CHUNK bytes of the path of module `stack`, chunk `flags` */
+	GT_EV_CHILD_EXIT,      /* ring 0: the process reaped child aux (wait family), which ended
+	                          with size = its exit code, or 128 + the signal that killed it */
 };
 
 enum {

@@ -394,6 +394,7 @@ __attribute__((constructor)) static void gt_init(void)
 	if (o->stats_file && sf && sf[0] != '/')
 		setenv("GOALLOC_STATS_FILE", o->stats_file, 1);
 	pthread_atfork(fork_prepare, ga_fork_parent, fork_child);
+	gt_reap_init();
 	if (gt_tracing())
 		exit_hooked = on_exit(note_exit, NULL) == 0;
 	warn_foreign_malloc();

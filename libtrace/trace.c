@@ -45,9 +45,10 @@ static __thread gt_ring *tls_ring __attribute__((tls_model("initial-exec")));
 static __thread gt_record *tls_recs __attribute__((tls_model("initial-exec")));
 static __thread bool tls_exited __attribute__((tls_model("initial-exec")));
 static __thread int tls_tid __attribute__((tls_model("initial-exec")));
-/* This thread holds region->shared_lock (shared_put): a signal handler's
- * _exit on it must not wait for the lock. */
-static __thread bool tls_shared_held __attribute__((tls_model("initial-exec")));
+/* This thread is in shared_put (waiting for region->shared_lock or holding
+ * it): a signal handler's record on it (_exit, a reap) must not wait for
+ * the lock. */
+static __thread bool tls_in_shared __attribute__((tls_model("initial-exec")));
 static bool exit_put; /* this process image wrote its PROC_EXIT */
 /* Decisions until this thread next moves the coarse clock (observe;
  * GT_CLOCK_EVERY, gt_event.h). */
@@ -169,9 +170,10 @@ static GT_NOINLINE void shared_put(const gt_record *rec)
 	int pid = getpid();
 	gt_ring *r0 = gt_region_ring(region, 0);
 	gt_record *recs = gt_region_records(region, 0);
+	tls_in_shared = true;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	while (__atomic_exchange_n(&region->shared_lock, 1, __ATOMIC_ACQUIRE))
 		sched_yield();
-	tls_shared_held = true;
 	if (region->shared_pid != pid || region->shared_tid != tls_tid) {
 		gt_record own = {.tsc = rec->tsc, .kind = GT_EV_OWNER, .size = (uint64_t)pid, .aux = (uint32_t)tls_tid};
 		ring_put(r0, recs, &own);
@@ -179,8 +181,9 @@ static GT_NOINLINE void shared_put(const gt_record *rec)
 		region->shared_tid = tls_tid;
 	}
 	ring_put(r0, recs, rec);
-	tls_shared_held = false;
 	__atomic_store_n(&region->shared_lock, 0, __ATOMIC_RELEASE);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	tls_in_shared = false;
 }
 
 static void emit_thread_event(uint8_t kind);
@@ -548,12 +551,24 @@ void gt_trace_exit(int status_known, int status)
 /* _exit may run in a signal handler that interrupted this thread's put.
  * Then its own ring is still safe to write: the interrupted put never
  * resumes, and the record takes the slot it had not yet published.  Ring
- * 0's lock is not: a thread that holds it records nothing. */
+ * 0's lock is not: a thread in shared_put records nothing. */
 void gt_trace_exit_now(int status)
 {
-	if (tls_shared_held)
+	if (tls_in_shared)
 		return;
 	gt_trace_exit(1, status);
+}
+
+/* A reap may run in a SIGCHLD handler that interrupted a put on this
+ * thread's ring, which resumes after it: the record goes to ring 0, under
+ * its lock, unless this thread is already in shared_put. */
+void gt_trace_child_exit(int pid, int status)
+{
+	if (!region || tls_in_shared)
+		return;
+	gt_record rec = {.tsc = stamp(), .kind = GT_EV_CHILD_EXIT, .aux = (uint32_t)pid,
+	                 .size = (uint64_t)(uint32_t)status};
+	shared_put(&rec);
 }
 
 bool gt_tracing(void)

@@ -19,6 +19,11 @@ void gt_trace_exit(int status_known, int status);
 /* At _exit (possibly from a signal handler): the PROC_EXIT with status,
  * unless that cannot be written safely from here. */
 void gt_trace_exit_now(int status);
+/* A wait call of this process reaped child pid, which ended with status
+ * (the exit code, or 128 + the signal). */
+void gt_trace_child_exit(int pid, int status);
+/* From the constructor: resolve the C library's wait family (reap.c). */
+void gt_reap_init(void);
 bool gt_tracing(void);
 
 struct gt_record;
