@@ -370,8 +370,8 @@ static void warn_foreign_malloc(void)
  * registered by our constructor, before libc's start code registers the
  * ELF destructors' runner, so exit() runs it after gt_fini: gt_fini then
  * leaves the PROC_EXIT to it, as nothing else runs in between.  _exit
- * records its own (exit_now); a process killed by a signal has none (the
- * kernel view, or run's wait, knows those). */
+ * records its own (exit_now); a process killed by a signal has none (its
+ * traced parent's wait, reap.c, the kernel view or run's wait know those). */
 static bool exit_hooked, exit_seen, fini_done;
 static int exit_code;
 
