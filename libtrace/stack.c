@@ -40,7 +40,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +108,24 @@ static uint64_t rng_next(void)
 	return x * 0x2545F4914F6CDD1Dull;
 }
 
+/* -ln(u) for u in (0, 1], to about 1e-13 (without libm, as Go's
+ * fastexprand: a preload that maps fewer libraries starts each process
+ * sooner).  u = m 2^e with m in [1, 2); ln m = 2 atanh(t) with
+ * t = (m - 1) / (m + 1) < 1/3, twelve terms of its series. */
+static double neg_ln(double u)
+{
+	uint64_t bits;
+	memcpy(&bits, &u, sizeof bits);
+	int e = (int)((bits >> 52) & 0x7ff) - 1023;
+	bits = (bits & ((1ull << 52) - 1)) | (1023ull << 52);
+	double m;
+	memcpy(&m, &bits, sizeof m);
+	double t = (m - 1) / (m + 1), t2 = t * t, sum = 0;
+	for (int k = 23; k >= 1; k -= 2)
+		sum = sum * t2 + 1.0 / k;
+	return -(e * 0.69314718055994530942 + 2 * t * sum);
+}
+
 /* Bytes until the next sample: exponential with mean `rate`, as Go's
  * nextSample, so each allocation of n bytes is sampled with probability
  * 1 - exp(-n / rate) whatever came before it. */
@@ -116,8 +133,8 @@ static int64_t next_gap(void)
 {
 	if (!tls_rng)
 		tls_rng = (gt_rdtsc() ^ ((uint64_t)gettid() << 32) ^ (uintptr_t)&tls_rng) | 1;
-	double u = (double)((rng_next() >> 11) + 1) * 0x1p-53; /* (0, 1] */
-	double g = -log(u) * rate;
+	double u = (double)((rng_next() >> 11) + 1) * 0x1p-53; /* (0, 1], never subnormal */
+	double g = neg_ln(u) * rate;
 	return g < 1 ? 1 : g > 0x1p62 ? INT64_C(1) << 62 : (int64_t)g;
 }
 
