@@ -15,6 +15,7 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "daemons.h"
 #include "db.h"
 #include "drain.h"
 #include "fmt.h"
@@ -48,7 +49,7 @@ enum bpf_mode { BPF_AUTO, BPF_ON, BPF_OFF };
 typedef struct run_opts {
 	const char *out, *name;
 	enum bpf_mode bpf;
-	bool lossy, events, go_exact, force, quiet, debug_files;
+	bool lossy, events, go_exact, force, quiet, debug_files, wait_daemons;
 	uint32_t stacks;      /* GT_STACKS_* */
 	uint64_t sample_rate; /* bytes */
 	uint32_t stack_depth;
@@ -77,11 +78,13 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: goalloc-trace run [-o FILE] [--name LABEL] [--lossy] [--events] [--go-exact]\n"
 	        "                         [--stacks=sample|all|off] [--sample-rate BYTES]\n"
-	        "                         [--stack-depth N] [--bpf=auto|on|off] [--force] [-q]\n"
-	        "                         -- PROG [ARGS...]\n\n"
+	        "                         [--stack-depth N] [--bpf=auto|on|off] [--wait-daemons]\n"
+	        "                         [--force] [-q] -- PROG [ARGS...]\n\n"
 	        "Runs PROG with its malloc family served by the Go-style heap and records every\n"
 	        "decision the heap makes into FILE (SQLite).  Processes PROG forks or execs are\n"
-	        "traced too.  Exits with PROG's status (128+N if a signal N ended it).\n\n"
+	        "traced too, and the run ends when the last of them has exited, except daemons\n"
+	        "(processes that left PROG's session: gpg-agent, ssh-agent).  Exits with PROG's\n"
+	        "status (128+N if a signal N ended it).\n\n"
 	        "  -o FILE       database to write; an existing goalloc database gets one more run\n"
 	        "                (default: goalloc-PROG-PID.db in the current directory)\n"
 	        "  --name LABEL  the run's name in reports (default: PROG)\n"
@@ -108,6 +111,8 @@ static void usage(FILE *f)
 	        "                auto (default): on if BPF can be loaded (root, kernel BTF), else\n"
 	        "                one line says why and the run goes on without it; on: fail\n"
 	        "                before starting PROG if it cannot be loaded; off: none\n"
+	        "  --wait-daemons  wait for the daemons PROG started too (a server that puts\n"
+	        "                itself in the background: the run ends when it stops)\n"
 	        "  --force       overwrite FILE if it exists\n"
 	        "  -q            no status line and no summary\n");
 }
@@ -133,6 +138,8 @@ static int parse(int argc, char **argv, run_opts *o)
 			o->name = argv[i];
 		} else if (!strcmp(a, "--lossy")) {
 			o->lossy = true;
+		} else if (!strcmp(a, "--wait-daemons")) {
+			o->wait_daemons = true;
 		} else if (!strcmp(a, "--events")) {
 			o->events = true;
 		} else if (!strncmp(a, "--bpf", 5) && (a[5] == '=' || a[5] == 0)) {
@@ -663,7 +670,7 @@ int cli_cmd_run(int argc, char **argv)
 		cli_kview_on_exit(kv, kernel_exit, d);
 	}
 	bool live = !o.quiet && isatty(2);
-	uint64_t t0 = mono_ns(), last_flush = t0, last_status = t0, last_reap = t0, last_wait = 0;
+	uint64_t t0 = mono_ns(), last_flush = t0, last_status = t0, last_reap = t0, last_wait = 0, last_daemons = 0;
 	int64_t last_events = 0;
 	int child_status = -1;
 	/* Test hook: a deliberately slow drainer (microseconds of sleep per round). */
@@ -700,6 +707,26 @@ int cli_cmd_run(int argc, char **argv)
 			}
 			if (child_done && p < 0 && errno == ECHILD)
 				break;
+			/* Only daemons left (daemons.c): they may never exit, and
+			 * what they did until now is in the rings. */
+			if (child_done && !o.wait_daemons && tw - last_daemons >= 100 * 1000 * 1000ull) {
+				last_daemons = tw;
+				int nd;
+				char names[256];
+				if (cli_daemons_only(&nd, names, sizeof names)) {
+					if (!o.quiet) {
+						char what[32] = "the daemon";
+						if (nd > 1)
+							snprintf(what, sizeof what, "the %d daemons", nd);
+						fprintf(stderr,
+						        "%sgoalloc-trace: %s exited; not waiting for %s it started, %s%s, which "
+						        "left its session: the run has %s events until now\n",
+						        live ? "\r\033[K" : "", pname, what, names, nd > 4 ? ", ..." : "",
+						        nd == 1 ? "its" : "their");
+					}
+					break;
+				}
+			}
 			if (child_done && !others_noted && !o.quiet) {
 				fprintf(stderr, "%sgoalloc-trace: %s exited; waiting for the processes it left running\n",
 				        live ? "\r\033[K" : "", pname);

@@ -20,6 +20,10 @@
 #   sigint     SIGINT to the CLI stops the target and finishes the database
 #   sh         sh -c 'prog1; prog2' records both programs in one run
 #   append     -o on an existing goalloc database adds a run
+#   leftover   after the program exits, run waits for a job it left in its
+#              session (whose allocations are then recorded), not for a
+#              daemon it started (setsid): it says so and finishes; with
+#              --wait-daemons it waits for the daemon too
 #   bad-input  missing program, unwritable path, non-goalloc file: one line,
 #              non-zero exit, nothing left behind or changed
 #   untraced   a statically linked target, and a set-user-ID one (run as
@@ -257,6 +261,31 @@ sh)
 	       (command LIKE '%known%m1' OR command LIKE '%known%m2')")
 	[ "$n" = 2 ] || die "both programs should be processes of the run: $(q 'SELECT pid, command FROM process')"
 	[ "$(q 'SELECT pids FROM runs')" -ge 3 ] || die "sh and both programs: pids = $(q 'SELECT pids FROM runs')"
+	;;
+leftover)
+	t0=$(date +%s%N)
+	"$cli" run -o "$dir/t.db" -- sh -c "setsid sleep 60 & echo \$! >'$dir/daemon';
+		(sleep 1; '$known' '$dir/m2') & '$known' '$dir/m1'" >/dev/null 2>"$dir/err"
+	rc=$? ms=$((($(date +%s%N) - t0) / 1000000))
+	d=$(cat "$dir/daemon")
+	kill -0 "$d" 2>/dev/null && alive=yes || alive=no
+	kill "$d" 2>/dev/null
+	[ $rc = 0 ] || die "run exited $rc: $(cat "$dir/err")"
+	[ $alive = yes ] || die "the daemon $d was not running when run finished"
+	[ $ms -lt 30000 ] || die "run waited $ms ms, for the daemon"
+	grep -q "not waiting for the daemon it started, pid $d (sleep), which left its session" "$dir/err" ||
+		die "run does not say it leaves the daemon: $(cat "$dir/err")"
+	[ $ms -ge 1000 ] || die "run finished after $ms ms, before the job it had to wait for"
+	[ "$(q "SELECT count(*) FROM process WHERE command LIKE '%m2' AND exit_status = 0")" = 1 ] ||
+		die "the job's program is not in the run: $(q 'SELECT * FROM process')"
+	t0=$(date +%s%N)
+	"$cli" run --wait-daemons -o "$dir/w.db" -- sh -c "setsid sh -c \"sleep 2; '$known' '$dir/m3'\" &" \
+		>/dev/null 2>"$dir/err" || die "run --wait-daemons failed: $(cat "$dir/err")"
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[ $ms -ge 2000 ] || die "run --wait-daemons finished after $ms ms, before the daemon"
+	! grep -q "not waiting" "$dir/err" || die "run --wait-daemons left the daemon: $(cat "$dir/err")"
+	[ "$(sqlite3 "$dir/w.db" "SELECT count(*) FROM process WHERE command LIKE '%m3' AND exit_status = 0")" = 1 ] ||
+		die "the daemon's program is not in the --wait-daemons run"
 	;;
 append)
 	"$cli" run -q -o "$dir/t.db" --name first -- "$known" "$dir/m" || die "first run"
