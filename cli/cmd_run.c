@@ -707,30 +707,33 @@ int cli_cmd_run(int argc, char **argv)
 			}
 			if (child_done && p < 0 && errno == ECHILD)
 				break;
-			/* Only daemons left (daemons.c): they may never exit, and
-			 * what they did until now is in the rings. */
-			if (child_done && !o.wait_daemons && tw - last_daemons >= 100 * 1000 * 1000ull) {
+			/* What is left (daemons.c): daemons may never exit, and what
+			 * they did until now is in the rings. */
+			if (child_done && tw - last_daemons >= 100 * 1000 * 1000ull) {
 				last_daemons = tw;
-				int nd;
-				char names[256];
-				if (cli_daemons_only(&nd, names, sizeof names)) {
+				cli_children left;
+				cli_children_scan(&left);
+				if (!o.wait_daemons && left.jobs == 0 && left.daemons > 0) {
 					if (!o.quiet) {
 						char what[32] = "the daemon";
-						if (nd > 1)
-							snprintf(what, sizeof what, "the %d daemons", nd);
+						if (left.daemons > 1)
+							snprintf(what, sizeof what, "the %d daemons", left.daemons);
 						fprintf(stderr,
 						        "%sgoalloc-trace: %s exited; not waiting for %s it started, %s%s, which "
 						        "left its session: the run has %s events until now\n",
-						        live ? "\r\033[K" : "", pname, what, names, nd > 4 ? ", ..." : "",
-						        nd == 1 ? "its" : "their");
+						        live ? "\r\033[K" : "", pname, what, left.daemon_names,
+						        left.daemons > 4 ? ", ..." : "", left.daemons == 1 ? "its" : "their");
 					}
 					break;
 				}
-			}
-			if (child_done && !others_noted && !o.quiet) {
-				fprintf(stderr, "%sgoalloc-trace: %s exited; waiting for the processes it left running\n",
-				        live ? "\r\033[K" : "", pname);
-				others_noted = true;
+				if (!others_noted && !o.quiet && left.jobs + left.daemons > 0) {
+					bool jobs = left.jobs > 0;
+					int nleft = jobs ? left.jobs : left.daemons;
+					fprintf(stderr, "%sgoalloc-trace: %s exited; waiting for the processes it left running: %s%s\n",
+					        live ? "\r\033[K" : "", pname, jobs ? left.job_names : left.daemon_names,
+					        nleft > 4 ? ", ..." : "");
+					others_noted = true;
+				}
 			}
 			uint64_t t = mono_ns();
 			if (t - last_flush > 500 * 1000 * 1000ull) {

@@ -45,17 +45,23 @@ static bool read_stat(const char *pid, char *name, size_t cap, long *ppid, long 
 	return sscanf(close_paren + 1, " %c %ld %ld %ld", &state, ppid, &pgrp, sid) == 4 && state != 'Z';
 }
 
-bool cli_daemons_only(int *count, char *buf, size_t cap)
+static void add_name(char *buf, size_t cap, int n, const char *pid, const char *name)
 {
+	if (n >= 4)
+		return;
+	size_t used = strlen(buf);
+	if (used + 1 < cap)
+		snprintf(buf + used, cap - used, "%spid %.20s (%.40s)", n ? ", " : "", pid, name);
+}
+
+void cli_children_scan(cli_children *c)
+{
+	c->jobs = c->daemons = 0;
+	c->job_names[0] = c->daemon_names[0] = 0;
 	DIR *d = opendir("/proc");
 	if (!d)
-		return false;
+		return;
 	long me = (long)getpid(), my_sid = (long)getsid(0);
-	int n = 0;
-	size_t used = 0;
-	bool all = true;
-	if (cap)
-		buf[0] = 0;
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
 		if (!isdigit((unsigned char)e->d_name[0]))
@@ -64,18 +70,10 @@ bool cli_daemons_only(int *count, char *buf, size_t cap)
 		long ppid, sid;
 		if (!read_stat(e->d_name, name, sizeof name, &ppid, &sid) || ppid != me)
 			continue;
-		if (sid == my_sid) {
-			all = false;
-			break;
-		}
-		if (n < 4 && used < cap) {
-			int w = snprintf(buf + used, cap - used, "%spid %s (%s)", n ? ", " : "", e->d_name, name);
-			if (w > 0)
-				used += (size_t)w < cap - used ? (size_t)w : cap - used - 1;
-		}
-		n++;
+		if (sid == my_sid)
+			add_name(c->job_names, sizeof c->job_names, c->jobs++, e->d_name, name);
+		else
+			add_name(c->daemon_names, sizeof c->daemon_names, c->daemons++, e->d_name, name);
 	}
 	closedir(d);
-	*count = n;
-	return all && n > 0;
 }

@@ -3,14 +3,15 @@
 #ifndef CLI_DAEMONS_H
 #define CLI_DAEMONS_H
 
-#include <stdbool.h>
-#include <stddef.h>
+/* The live children of the calling process (a subreaper: the orphans of its
+ * program's tree are its children): those in its session (jobs the program
+ * left behind) and the daemons (in another session: they called setsid),
+ * and "pid PID (NAME)" of the first few of each, comma-separated. */
+typedef struct cli_children {
+	int jobs, daemons;
+	char job_names[192], daemon_names[192];
+} cli_children;
 
-/* Whether the children of the calling process (a subreaper: the orphans of
- * its program's tree are its children) are all daemons: in a session other
- * than the caller's (they called setsid).  Then their count, and "pid PID (NAME)"
- * of the first few into buf.  False when one of them is still in the
- * caller's session (a job the program left behind), or there are none. */
-bool cli_daemons_only(int *count, char *buf, size_t cap);
+void cli_children_scan(cli_children *c);
 
 #endif

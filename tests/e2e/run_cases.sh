@@ -276,6 +276,8 @@ leftover)
 	grep -q "not waiting for the daemon it started, pid $d (sleep), which left its session" "$dir/err" ||
 		die "run does not say it leaves the daemon: $(cat "$dir/err")"
 	[ $ms -ge 1000 ] || die "run finished after $ms ms, before the job it had to wait for"
+	grep -q "waiting for the processes it left running: pid [0-9]* (sh)" "$dir/err" ||
+		die "run does not name the job it waits for: $(cat "$dir/err")"
 	[ "$(q "SELECT count(*) FROM process WHERE command LIKE '%m2' AND exit_status = 0")" = 1 ] ||
 		die "the job's program is not in the run: $(q 'SELECT * FROM process')"
 	t0=$(date +%s%N)
