@@ -682,6 +682,7 @@ int cli_cmd_run(int argc, char **argv)
 	cli_pace pace;
 	cli_pace_init(&pace);
 	bool child_done = false, others_noted = false, dberr = false;
+	long prog_sid = -1;
 	for (;;) {
 		int64_t n = cli_drain_round(d);
 		if (n < 0) {
@@ -698,6 +699,11 @@ int cli_cmd_run(int argc, char **argv)
 			}
 			int st;
 			pid_t p = 0;
+			if (!child_done) {
+				pid_t sid = getsid(child); /* the program may have left ours */
+				if (sid > 0)
+					prog_sid = sid;
+			}
 			while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
 				cli_drain_proc_exit(d, p, status_code(st));
 				if (p == child) {
@@ -712,7 +718,7 @@ int cli_cmd_run(int argc, char **argv)
 			if (child_done && tw - last_daemons >= 100 * 1000 * 1000ull) {
 				last_daemons = tw;
 				cli_children left;
-				cli_children_scan(&left);
+				cli_children_scan(&left, prog_sid);
 				if (!o.wait_daemons && left.jobs == 0 && left.daemons > 0) {
 					if (!o.quiet) {
 						char what[32] = "the daemon";

@@ -4,7 +4,7 @@
  * run.  A daemon (gpg-agent, ssh-agent, a server a script started) left its
  * session with setsid and may never exit; waiting for it would make the run
  * never end.  Read from /proc: a child is PID whose stat names our pid as
- * its parent, a daemon one whose session is not ours.
+ * its parent, a daemon one whose session is neither ours nor the program's.
  */
 #define _GNU_SOURCE
 #include "daemons.h"
@@ -54,7 +54,7 @@ static void add_name(char *buf, size_t cap, int n, const char *pid, const char *
 		snprintf(buf + used, cap - used, "%spid %.20s (%.40s)", n ? ", " : "", pid, name);
 }
 
-void cli_children_scan(cli_children *c)
+void cli_children_scan(cli_children *c, long prog_sid)
 {
 	c->jobs = c->daemons = 0;
 	c->job_names[0] = c->daemon_names[0] = 0;
@@ -70,7 +70,7 @@ void cli_children_scan(cli_children *c)
 		long ppid, sid;
 		if (!read_stat(e->d_name, name, sizeof name, &ppid, &sid) || ppid != me)
 			continue;
-		if (sid == my_sid)
+		if (sid == my_sid || sid == prog_sid)
 			add_name(c->job_names, sizeof c->job_names, c->jobs++, e->d_name, name);
 		else
 			add_name(c->daemon_names, sizeof c->daemon_names, c->daemons++, e->d_name, name);

@@ -23,7 +23,8 @@
 #   leftover   after the program exits, run waits for a job it left in its
 #              session (whose allocations are then recorded), not for a
 #              daemon it started (setsid): it says so and finishes; with
-#              --wait-daemons it waits for the daemon too
+#              --wait-daemons it waits for the daemon too; a program that
+#              called setsid itself still has its jobs waited for
 #   bad-input  missing program, unwritable path, non-goalloc file: one line,
 #              non-zero exit, nothing left behind or changed
 #   untraced   a statically linked target, and a set-user-ID one (run as
@@ -280,6 +281,11 @@ leftover)
 		die "run does not name the job it waits for: $(cat "$dir/err")"
 	[ "$(q "SELECT count(*) FROM process WHERE command LIKE '%m2' AND exit_status = 0")" = 1 ] ||
 		die "the job's program is not in the run: $(q 'SELECT * FROM process')"
+	# a program that made its own session: its jobs are still jobs
+	t0=$(date +%s%N)
+	"$cli" run -q -o "$dir/s.db" -- setsid sh -c "(sleep 1; '$known' '$dir/m4') &" || die "run setsid failed"
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[ $ms -ge 1000 ] || die "run finished after $ms ms, before the job of a program in its own session"
 	t0=$(date +%s%N)
 	"$cli" run --wait-daemons -o "$dir/w.db" -- sh -c "setsid sh -c \"sleep 2; '$known' '$dir/m3'\" &" \
 		>/dev/null 2>"$dir/err" || die "run --wait-daemons failed: $(cat "$dir/err")"
