@@ -62,6 +62,16 @@ bg="" # background processes a case started: stopped however it ends
 trap '[ -z "$bg" ] || kill $bg 2>/dev/null; rm -rf "$dir"' EXIT
 die() { echo "FAIL: $*"; exit 1; }
 q() { sqlite3 "$dir/t.db" "$1"; }
+# The root's children that have a status each ended before the next one
+# started (the root waited for each in turn).
+ended_in_order() {
+	local late
+	late=$(q "SELECT group_concat(a.pid) FROM process a, process b, process r
+	          WHERE r.seq = 0 AND r.started_ns = (SELECT min(started_ns) FROM process)
+	          AND a.ppid = r.pid AND b.ppid = r.pid AND a.exit_status IS NOT NULL
+	          AND b.seq = 0 AND b.started_ns > a.started_ns AND a.exited_ns > b.started_ns")
+	[ -z "$late" ] || die "processes $late ended after the next command started: $(q 'SELECT * FROM process')"
+}
 pct_off() { # pct_off GOT WANT: |GOT - WANT| as a percentage of WANT
 	awk -v g="$1" -v w="$2" 'BEGIN { d = g - w; if (d < 0) d = -d; printf "%.1f", 100 * d / w }'
 }
@@ -160,11 +170,7 @@ status)
 	[ "$n" = 3 ] && [ "$t" = 3 ] || die "want the 3 images that exec'd without a status, got $n of $t"
 	# bash waits for each child: each one's end (the kernel's time for it) is
 	# before the next one starts, the one killed by a signal too
-	late=$(q "SELECT group_concat(a.pid) FROM process a, process b, process r
-	          WHERE r.seq = 0 AND r.started_ns = (SELECT min(started_ns) FROM process)
-	          AND a.ppid = r.pid AND b.ppid = r.pid AND a.exit_status IS NOT NULL
-	          AND b.seq = 0 AND b.started_ns > a.started_ns AND a.exited_ns > b.started_ns")
-	[ -z "$late" ] || die "processes $late ended after the next command started: $(q 'SELECT * FROM process')"
+	ended_in_order
 	echo "exit statuses: $got"
 	;;
 status_nobpf)
@@ -182,11 +188,7 @@ status_nobpf)
 	          ORDER BY started_ns)")
 	[ -z "$none" ] || die "want a status for every process but the images that exec'd, none for '$none'"
 	# and each one with a status ended (exit or _exit) before the next began
-	late=$(q "SELECT group_concat(a.pid) FROM process a, process b, process r
-	          WHERE r.seq = 0 AND r.started_ns = (SELECT min(started_ns) FROM process)
-	          AND a.ppid = r.pid AND b.ppid = r.pid AND a.exit_status IS NOT NULL
-	          AND b.seq = 0 AND b.started_ns > a.started_ns AND a.exited_ns > b.started_ns")
-	[ -z "$late" ] || die "processes $late ended after the next command started: $(q 'SELECT * FROM process')"
+	ended_in_order
 	echo "exit statuses: $got"
 	;;
 off)
