@@ -295,7 +295,8 @@ static void proc_reserve(cli_drain *d)
 	}
 }
 
-static proc *proc_start(cli_drain *d, int pid, int ppid, int64_t t_ns, uint32_t *index, uint32_t fork_no)
+static proc *proc_start(cli_drain *d, int pid, int ppid, int64_t t_ns, uint32_t *index, uint32_t fork_no,
+                        bool cloned)
 {
 	proc_reserve(d);
 	uint32_t old;
@@ -323,6 +324,16 @@ static proc *proc_start(cli_drain *d, int pid, int ppid, int64_t t_ns, uint32_t 
 			*p = (proc){.pid = pid, .seq = seq, .ppid = ppid, .started_ns = t_ns, .exited_ns = -1,
 			            .status = INT32_MIN, .dirty = true, .reaped = -1};
 			cli_agg_set_pid(d->agg, cix, pid);
+		}
+	} else if (cloned) {
+		/* forked without fork's handlers: its heap is its parent's as of
+		 * now (its first record), as near as the trace can tell */
+		uint32_t pix;
+		proc *parent = proc_of(d, ppid, &pix);
+		if (parent && !parent->ended) {
+			cli_agg_fork(d->agg, pix, *index, pid);
+			if (d->sites)
+				cli_sites_fork(d->sites, pix, *index);
 		}
 	}
 	bool isnew;
@@ -424,7 +435,7 @@ static __attribute__((noinline)) void handle_other(cli_drain *d, const gt_record
 	proc *p = proc_of(d, pid, &ix);
 	switch (r->kind) {
 	case GT_EV_PROC_START:
-		p = proc_start(d, pid, (int)r->size, t, &ix, r->span);
+		p = proc_start(d, pid, (int)r->size, t, &ix, r->span, r->flags & GT_PS_CLONED);
 		break;
 	case GT_EV_FORK:
 		if (p && !p->ended) {
@@ -486,7 +497,7 @@ static __attribute__((noinline)) void handle_other(cli_drain *d, const gt_record
 	case GT_EV_MODULE:
 	case GT_EV_MODPATH:
 		if (!p) /* before the PROC_START of this pid: adopt it */
-			p = proc_start(d, pid, 0, t, &ix, 0);
+			p = proc_start(d, pid, 0, t, &ix, 0, false);
 		if (d->sites)
 			cli_sites_record(d->sites, ix, r);
 		return;
@@ -495,7 +506,7 @@ static __attribute__((noinline)) void handle_other(cli_drain *d, const gt_record
 		break; /* a process's first thread starts before its PROC_START */
 	default:
 		if (!p) /* events before the PROC_START of this pid: adopt it */
-			p = proc_start(d, pid, 0, t, &ix, 0);
+			p = proc_start(d, pid, 0, t, &ix, 0, false);
 		d->events++;
 		if (r->kind <= GT_EV_SCAVENGE) {
 			d->last_pid = pid;

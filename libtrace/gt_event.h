@@ -51,7 +51,10 @@ enum gt_kind {
 	GT_EV_THREAD_START = 32, /* aux = tid */
 	GT_EV_THREAD_EXIT,     /* aux = tid */
 	GT_EV_PROC_START,      /* aux = pid, size = ppid, cls = 1 if Go-exact, flags bit 0 = tiny on,
-	                          span = the parent's FORK number (0: not a fork child) */
+	                          bit 1 (GT_PS_CLONED) = a child forked without fork's handlers
+	                          (a raw clone system call): its heap is a copy of its parent's
+	                          at this record; span = the parent's FORK number (0: not a fork
+	                          child) */
 	GT_EV_PROC_EXIT,       /* aux = pid, size = exit status */
 	GT_EV_TEXT,            /* the command line of the last PROC_START: GT_TEXT_CHUNK bytes
 	                          of text in addr..span (see gt_record_text) */
@@ -73,6 +76,7 @@ enum gt_kind {
 enum {
 	GT_F_TINY_OBJ = 1,   /* FREE of a tiny object (not a whole block) */
 	GT_F_TINY_BLOCK = 2, /* FREE of a whole tiny block / span of tiny blocks */
+	GT_PS_CLONED = 2,    /* PROC_START of a child that no fork handler saw (above) */
 };
 
 /* One decision.  40 bytes, naturally aligned. */

@@ -314,7 +314,7 @@ GT_EXPORT int malloc_info(int options, FILE *fp)
 	return 0;
 }
 
-static void fork_prepare(void)
+void gt_atfork_prepare(void)
 {
 	/* The FORK record after the heap's locks are taken: no span, refill or
 	 * page decision of another thread falls between it and the fork, so
@@ -326,9 +326,15 @@ static void fork_prepare(void)
 	gt_trace_fork_prepare();
 }
 
+void gt_atfork_parent(void)
+{
+	gt_trace_fork_parent();
+	ga_fork_parent();
+}
+
 static pid_t gt_pid;
 
-static void fork_child(void)
+void gt_atfork_child(void)
 {
 	gt_pid = (pid_t)syscall(SYS_getpid);
 	gt_trace_fork_child(); /* first: the parent's thread owns this thread's ring */
@@ -393,8 +399,9 @@ __attribute__((constructor)) static void gt_init(void)
 	const char *sf = getenv("GOALLOC_STATS_FILE");
 	if (o->stats_file && sf && sf[0] != '/')
 		setenv("GOALLOC_STATS_FILE", o->stats_file, 1);
-	pthread_atfork(fork_prepare, ga_fork_parent, fork_child);
+	pthread_atfork(gt_atfork_prepare, gt_atfork_parent, gt_atfork_child);
 	gt_reap_init();
+	gt_clone_init();
 	if (gt_tracing())
 		exit_hooked = on_exit(note_exit, NULL) == 0;
 	warn_foreign_malloc();

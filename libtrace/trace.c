@@ -9,6 +9,8 @@
  *     for ring 0, whichever thread holds region->shared_lock;
  *   - a thread that exited, or a forked child before its first event,
  *     never writes to a ring it does not own;
+ *   - a process made by a fork that skipped fork's handlers (a raw clone
+ *     system call) writes nothing before it has started afresh (below);
  *   - lossless by default: a full ring makes its thread wait for the
  *     drainer; it stops waiting, and drops and counts instead, once the
  *     drainer is gone (heartbeat stale for GT_DRAINER_TIMEOUT_NS, or its
@@ -56,6 +58,31 @@ static __thread int tls_clock_left __attribute__((tls_model("initial-exec")));
 /* This thread's last handoff time (observe): none of its later records is
  * stamped before it. */
 static __thread uint64_t tls_floor __attribute__((tls_model("initial-exec")));
+
+/* Forks that bypass fork's handlers.  A child made by the clone system
+ * call without CLONE_VM (syscall(SYS_clone), clone3; the C library's
+ * clone() is wrapped as a fork, clone.c) is a copy of this process that
+ * still holds its thread's ring, and two processes writing one ring break
+ * its single producer (a run whose program did that while both allocated
+ * never ended).  `alive` points at a page the kernel wipes in every child
+ * made without CLONE_VM (MADV_WIPEONFORK, Linux 4.14; without it, at a word
+ * that stays 1): every record checks it first, and a process that finds it
+ * zero starts afresh as fork's child handler would, with GT_PS_CLONED on
+ * its PROC_START, where the drainer copies the parent's heap.  `forking` is
+ * set from fork's prepare handler to its parent or child handler: a fork
+ * child that allocates before our child handler ran (in another library's
+ * child handler) is a fork child, not a cloned one. */
+static uint32_t alive_fallback = 1;
+static volatile uint32_t *alive = &alive_fallback;
+static bool forking;
+static int self_pid; /* this image's pid: the parent of a cloned child */
+static void clone_child(void);
+
+static inline void check_clone(void)
+{
+	if (GT_UNLIKELY(!*alive))
+		clone_child();
+}
 
 static uint64_t mono_ns(void)
 {
@@ -219,6 +246,7 @@ static GT_NOINLINE gt_ring *ring_claim(void)
 
 static inline void put(const gt_record *rec)
 {
+	check_clone();
 	gt_ring *r = tls_ring;
 	if (GT_UNLIKELY(!r)) {
 		r = ring_claim();
@@ -275,6 +303,7 @@ static inline bool handoff(uint8_t kind, uint8_t cls, uint16_t evflags)
 static void observe(const ga_event *ev, void *ctx)
 {
 	(void)ctx;
+	check_clone();
 	const uint8_t kind = ev->kind;
 	const uint8_t cls = __atomic_load_n(&ev->cls, __ATOMIC_RELAXED); /* a load of its own */
 	const uint16_t evflags = ev->flags;
@@ -376,11 +405,12 @@ static int fork_pid;       /* this process's pid at that FORK: a child's parent 
  * ppid of a child is the pid its parent had at fork, not getppid(): a
  * parent that exits at once (a daemon's double fork) may be gone before
  * the child's handlers run, and the child reparented. */
-static void emit_proc_start(uint32_t fork_no, int ppid)
+static void emit_proc_start(uint32_t fork_no, int ppid, uint16_t psflags)
 {
 	const ga_options *o = ga_get_options();
 	gt_record rec = {.tsc = stamp(), .kind = GT_EV_PROC_START, .aux = (uint32_t)getpid(),
-	                 .size = (uint64_t)ppid, .cls = o->go_exact, .flags = o->tiny, .span = fork_no};
+	                 .size = (uint64_t)ppid, .cls = o->go_exact, .flags = (uint16_t)(o->tiny | psflags),
+	                 .span = fork_no};
 	put(&rec);
 	emit_cmdline();
 }
@@ -482,8 +512,17 @@ static void init_tracing(void)
 			__atomic_store_n(&r->state, GT_RING_DONE, __ATOMIC_RELEASE);
 	}
 	stacks_on = gt_stack_init(region->stack_mode, region->stack_depth, region->sample_rate);
+	size_t page = (size_t)getpagesize();
+	void *w = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (w != MAP_FAILED && madvise(w, page, MADV_WIPEONFORK) == 0) {
+		alive = w;
+		*alive = 1;
+	} else if (w != MAP_FAILED) {
+		munmap(w, page);
+	}
+	self_pid = pid;
 	ga_set_observer(observe, NULL);
-	emit_proc_start(0, getppid());
+	emit_proc_start(0, getppid(), 0);
 }
 
 /* Runs once, from the allocator's first initialisation: inside the
@@ -517,25 +556,47 @@ void gt_trace_fork_prepare(void)
 {
 	if (!region)
 		return;
+	check_clone(); /* first: it numbers this process's forks afresh */
+	forking = true;
 	fork_pid = getpid();
 	gt_record rec = {.tsc = stamp(), .kind = GT_EV_FORK, .span = ++fork_seq};
 	put(&rec);
 }
 
-void gt_trace_fork_child(void)
+void gt_trace_fork_parent(void)
 {
-	if (!region)
-		return;
+	forking = false;
+}
+
+/* A child process starts afresh: the parent's thread owns tls_ring. */
+static void start_child(uint32_t parent_fork, int ppid, uint16_t psflags)
+{
+	*alive = 1;
+	forking = false;
+	self_pid = getpid();
 	gt_stack_fork_child();
-	/* The parent's thread owns tls_ring; this process starts afresh. */
 	tls_ring = NULL;
 	tls_recs = NULL;
 	tls_exited = false;
 	tls_tid = 0;
-	uint32_t parent_fork = fork_seq;
 	fork_seq = 0; /* this process's own forks count from 1 */
 	exit_put = false;
-	emit_proc_start(parent_fork, fork_pid);
+	emit_proc_start(parent_fork, ppid, psflags);
+}
+
+/* Unless the child already started from its first record (check_clone). */
+void gt_trace_fork_child(void)
+{
+	if (region && forking)
+		start_child(fork_seq, fork_pid, 0);
+}
+
+static GT_NOINLINE void clone_child(void)
+{
+	if (forking)
+		start_child(fork_seq, fork_pid, 0);
+	else
+		start_child(0, self_pid, GT_PS_CLONED);
 }
 
 void gt_trace_exit(int status_known, int status)
@@ -566,6 +627,7 @@ void gt_trace_child_exit(int pid, int status)
 {
 	if (!region || tls_in_shared)
 		return;
+	check_clone();
 	gt_record rec = {.tsc = stamp(), .kind = GT_EV_CHILD_EXIT, .aux = (uint32_t)pid,
 	                 .size = (uint64_t)(uint32_t)status};
 	shared_put(&rec);

@@ -14,6 +14,15 @@
 void gt_trace_fork_child(void);
 /* Before fork, with the heap's locks held: mark the fork point. */
 void gt_trace_fork_prepare(void);
+/* In the parent after fork (or a failed fork). */
+void gt_trace_fork_parent(void);
+/* fork's handlers as interpose.c registers them (heap and trace), for
+ * clone.c's forks that the C library's fork handlers do not see. */
+void gt_atfork_prepare(void);
+void gt_atfork_parent(void);
+void gt_atfork_child(void);
+/* From the constructor: resolve the C library's clone (clone.c). */
+void gt_clone_init(void);
 /* At process exit (library destructor). */
 void gt_trace_exit(int status_known, int status);
 /* At _exit (possibly from a signal handler): the PROC_EXIT with status,

@@ -11,10 +11,15 @@
  * region's fd number to another file and runs itself again on FILE; with
  * "daemon" it double-forks 20 times, as daemons do, and each grandchild
  * frees inherited objects; with "fork-threads" it forks 200 times while
- * three threads allocate; with "fds" it closes every fd, runs itself
+ * three threads allocate; with "clone" it makes two children without
+ * fork() (clone() and the raw system call), each freeing inherited
+ * objects while the parent allocates; with "fds" it closes every fd, runs itself
  * again, allocates and prints the fds it has above 2.  By default it pauses 700 ms before its last frees. */
+#define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -94,6 +99,34 @@ static void *churner(void *arg)
 	return NULL;
 }
 
+static void **clone_inh;
+
+static int clone_child(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 500; i++)
+		free(clone_inh[i]);
+	for (int i = 0; i < 300; i++)
+		(void)!malloc(3000);
+	return 0;
+}
+
+/* The parent's allocations while a child runs: none of them is the
+ * child's, and the parent's trace stays its own. */
+static void clone_churn(void)
+{
+	void *p[64] = {0};
+	unsigned x = 7;
+	for (int k = 0; k < 200000; k++) {
+		x = x * 1103515245 + 12345;
+		unsigned i = (x >> 8) & 63;
+		free(p[i]);
+		p[i] = malloc(201 + (x >> 16) % 3000); /* never 200: the inherited size */
+	}
+	for (int i = 0; i < 64; i++)
+		free(p[i]);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -158,6 +191,35 @@ int main(int argc, char **argv)
 			F(inh[i]);
 		mflush();
 		return 0;
+	}
+	if (!strcmp(mode, "clone")) {
+		/* two children made without fork(): one by the C library's clone
+		 * and one by the raw system call, which no fork handler sees.
+		 * Each frees 500 of the 1000 inherited objects and makes 300
+		 * while the parent churns objects of its own */
+		void *inh[1000];
+		for (int i = 0; i < 1000; i++)
+			inh[i] = A(200);
+		mflush();
+		static char stack[1 << 16];
+		clone_inh = inh;
+		pid_t a = clone(clone_child, stack + sizeof stack, SIGCHLD, NULL);
+		if (a < 0)
+			return 1;
+		clone_churn();
+		pid_t b = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+		if (b < 0)
+			return 1;
+		if (b == 0)
+			_exit(clone_child(NULL));
+		clone_churn();
+		int sa, sb;
+		if (waitpid(a, &sa, 0) != a || waitpid(b, &sb, 0) != b)
+			return 1;
+		for (int i = 0; i < 1000; i++)
+			F(inh[i]);
+		mflush();
+		return WIFEXITED(sa) && WEXITSTATUS(sa) == 0 && WIFEXITED(sb) && WEXITSTATUS(sb) == 0 ? 0 : 1;
 	}
 	if (!strcmp(mode, "fork-threads")) {
 		/* fork 200 times while 3 threads allocate and free objects of many

@@ -14,6 +14,9 @@
 #              round reads the rings
 #   fork-threads  children forked while other threads allocate: no
 #              unmatched frees
+#   clone      children made by clone() and by the raw clone system call
+#              (no fork handler runs) while the parent allocates: each is a
+#              process of its own whose heap is a copy of its parent's
 #   fds        a traced program has no fds of the trace's above 2 (after it
 #              closed its own and ran itself again)
 #   exec-closed  a child exec'd after its parent closed every fd is traced
@@ -179,6 +182,22 @@ fork-threads)
 	"$cli" run -q -o "$dir/t.db" -- "$known" "$dir/m" fork-threads || die "run failed"
 	[ "$(q "SELECT pids FROM runs")" = 201 ] || die "pids: $(q 'SELECT pids FROM runs'), want 201"
 	[ "$(q "SELECT unmatched_frees FROM run")" = 0 ] || die "unmatched frees: $(q 'SELECT unmatched_frees FROM run')"
+	spans_agree
+	;;
+clone)
+	# before, the children wrote into the parent's ring: they were not
+	# processes of the run, and the run never ended
+	timeout 60 "$cli" run -q --events -o "$dir/t.db" -- "$known" "$dir/m" clone || die "run failed or hung"
+	[ "$(q "SELECT pids FROM runs")" = 3 ] || die "pids: $(q 'SELECT pids FROM runs'), want 3"
+	[ "$(q "SELECT unmatched_frees FROM run")" = 0 ] || die "unmatched frees: $(q 'SELECT unmatched_frees FROM run')"
+	root=$(q "SELECT pid FROM process WHERE ppid != 0 ORDER BY started_ns LIMIT 1")
+	n=$(q "SELECT group_concat(n, ' ') FROM (SELECT count(e.pid) AS n FROM process c
+	       LEFT JOIN events e ON e.pid = c.pid AND e.kind = 4 AND e.size = 200
+	       WHERE c.ppid = $root GROUP BY c.pid)")
+	[ "$n" = "500 500" ] || die "each child's frees of inherited objects: '$n', want '500 500'"
+	# the parent's own events stay its own: its 1000 frees of 200 bytes
+	p=$(q "SELECT count(*) FROM events WHERE pid = $root AND kind = 4 AND size = 200")
+	[ "$p" = 1000 ] || die "the parent's frees of its 1000 objects: $p"
 	spans_agree
 	;;
 fds)
