@@ -288,6 +288,9 @@ static gt_region *make_region(int *fd_out, const run_opts *o, uint32_t cap)
 	r->records_off = records_off;
 	r->bytes = bytes;
 	r->drainer_pid = getpid();
+	struct stat ns;
+	if (stat("/proc/self/ns/pid", &ns) == 0)
+		r->drainer_pidns = (uint32_t)ns.st_ino;
 	r->heartbeat_ns = mono_ns();
 	/* The TSC against CLOCK_MONOTONIC: a first rate over 2 ms (every run
 	 * used to wait 20 ms here); the drainer refines it as the run goes

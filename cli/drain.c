@@ -713,9 +713,13 @@ int64_t cli_drain_round(cli_drain *d)
 	return d->error ? -1 : n;
 }
 
-/* Whether process pid is gone (no such process, or a zombie). */
+/* Whether process pid is gone (no such process, or a zombie).  A process
+ * of another pid namespace (GT_FOREIGN_PID) is not in our /proc: it is
+ * taken for alive until it says it exited or the run ends. */
 static bool proc_gone(int pid)
 {
+	if (pid & GT_FOREIGN_PID)
+		return false;
 	char path[64], buf[256];
 	snprintf(path, sizeof path, "/proc/%d/stat", pid);
 	FILE *f = fopen(path, "r");
@@ -762,8 +766,8 @@ void cli_drain_reap_rings(cli_drain *d)
 	for (uint32_t i = 1; i < reg->nrings; i++) {
 		gt_ring *r = gt_region_ring(reg, i);
 		if (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) != GT_RING_OWNED ||
-		    __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) != r->tail)
-			continue;
+		    __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) != r->tail || (r->pid & GT_FOREIGN_PID))
+			continue; /* a foreign thread's ring is given back only by the thread (above) */
 		char path[64];
 		struct stat st;
 		snprintf(path, sizeof path, "/proc/%d/task/%d", r->pid, r->tid);

@@ -145,6 +145,21 @@ _Static_assert(sizeof(gt_ring) == 192, "ring header size");
 
 enum { GT_FLAG_LOSSY = 1 };
 
+/* A process in another pid namespace than the drainer's (a sandbox: bwrap,
+ * unshare --pid, a container) is known to the trace by this bit and 30 bits
+ * of a hash of its namespace and its pid there, not by its pid: pids repeat
+ * across namespaces, and the drainer cannot see them in its /proc.  No pid
+ * has the bit (pid_max is at most 2^22). */
+#define GT_FOREIGN_PID 0x40000000
+static inline int gt_foreign_pid(uint32_t pidns, int pid)
+{
+	uint64_t x = ((uint64_t)pidns << 32 | (uint32_t)pid) + 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return (int)(GT_FOREIGN_PID | (x & (GT_FOREIGN_PID - 1)));
+}
+
 /* Each producer thread raises the coarse clock (region.now_tsc) to rdtsc
  * every this many allocator decisions; the drainer raises it every round.
  * So a drainer may sleep long only while the producers decide at least
@@ -167,7 +182,7 @@ typedef struct gt_region {
 	uint32_t shared_lock;   /* atomic spin lock of ring 0 */
 	int32_t shared_pid;     /* shared_lock: writer of ring 0's last record */
 	int32_t shared_tid;
-	uint32_t pad;
+	uint32_t drainer_pidns; /* inode of the drainer's pid namespace, 0 if unknown */
 	uint64_t tsc0, ns0;     /* a (rdtsc, CLOCK_MONOTONIC ns) pair taken together */
 	uint64_t tsc_per_ms;    /* calibrated by the CLI before the target starts */
 	uint32_t waiters;       /* atomic: producers waiting for room (the drainer then never

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,7 +76,31 @@ static __thread uint64_t tls_floor __attribute__((tls_model("initial-exec")));
 static uint32_t alive_fallback = 1;
 static volatile uint32_t *alive = &alive_fallback;
 static bool forking;
-static int self_pid; /* this image's pid: the parent of a cloned child */
+static int self_pid; /* this image's pid (trace_pid): the parent of a cloned child */
+
+/* This process's pid namespace when it is not the drainer's, else 0
+ * (also when either is unknown: no /proc, or an older CLI). */
+static uint32_t foreign_ns;
+
+static void learn_pidns(void)
+{
+	struct stat st;
+	foreign_ns = 0;
+	if (region->drainer_pidns && stat("/proc/self/ns/pid", &st) == 0 &&
+	    (uint32_t)st.st_ino != region->drainer_pidns)
+		foreign_ns = (uint32_t)st.st_ino;
+}
+
+/* A pid of this process's namespace as the trace knows it (gt_event.h). */
+static int trace_pid(int pid)
+{
+	return foreign_ns && pid > 0 ? gt_foreign_pid(foreign_ns, pid) : pid;
+}
+
+static int my_pid(void)
+{
+	return trace_pid(getpid());
+}
 static void clone_child(void);
 
 static inline void check_clone(void)
@@ -102,7 +127,8 @@ static uint64_t stamp(void)
 static bool drainer_alive(void)
 {
 	uint64_t hb = __atomic_load_n(&region->heartbeat_ns, __ATOMIC_ACQUIRE);
-	bool dead = (kill(region->drainer_pid, 0) != 0 && errno == ESRCH) ||
+	/* From another pid namespace the drainer's pid means nothing here */
+	bool dead = (!foreign_ns && kill(region->drainer_pid, 0) != 0 && errno == ESRCH) ||
 	            mono_ns() - hb > GT_DRAINER_TIMEOUT_NS;
 	if (dead)
 		__atomic_store_n(&region->drainer_gone, 1, __ATOMIC_RELEASE);
@@ -194,7 +220,7 @@ static GT_NOINLINE void shared_put(const gt_record *rec)
 {
 	if (!tls_tid)
 		tls_tid = gettid_raw();
-	int pid = getpid();
+	int pid = my_pid();
 	gt_ring *r0 = gt_region_ring(region, 0);
 	gt_record *recs = gt_region_records(region, 0);
 	tls_in_shared = true;
@@ -223,7 +249,7 @@ static GT_NOINLINE gt_ring *ring_claim(void)
 	if (tls_exited)
 		return NULL;
 	uint32_t n = region->nrings;
-	int pid = getpid();
+	int pid = my_pid();
 	tls_tid = gettid_raw();
 	for (uint32_t k = 0; k < n - 1; k++) {
 		uint32_t i = 1 + (uint32_t)(((uint32_t)tls_tid + k) % (n - 1));
@@ -408,7 +434,7 @@ static int fork_pid;       /* this process's pid at that FORK: a child's parent 
 static void emit_proc_start(uint32_t fork_no, int ppid, uint16_t psflags)
 {
 	const ga_options *o = ga_get_options();
-	gt_record rec = {.tsc = stamp(), .kind = GT_EV_PROC_START, .aux = (uint32_t)getpid(),
+	gt_record rec = {.tsc = stamp(), .kind = GT_EV_PROC_START, .aux = (uint32_t)my_pid(),
 	                 .size = (uint64_t)ppid, .cls = o->go_exact, .flags = (uint16_t)(o->tiny | psflags),
 	                 .span = fork_no};
 	put(&rec);
@@ -505,7 +531,8 @@ static void init_tracing(void)
 	ring_mask = region->cap - 1;
 	/* After an exec, rings this pid owned belong to the old image, whose
 	 * threads are gone: hand them to the drainer. */
-	int pid = getpid();
+	learn_pidns();
+	int pid = my_pid();
 	for (uint32_t i = 1; i < region->nrings; i++) {
 		gt_ring *r = gt_region_ring(region, i);
 		if (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) == GT_RING_OWNED && r->pid == pid)
@@ -522,7 +549,7 @@ static void init_tracing(void)
 	}
 	self_pid = pid;
 	ga_set_observer(observe, NULL);
-	emit_proc_start(0, getppid(), 0);
+	emit_proc_start(0, trace_pid(getppid()), 0);
 }
 
 /* Runs once, from the allocator's first initialisation: inside the
@@ -558,7 +585,7 @@ void gt_trace_fork_prepare(void)
 		return;
 	check_clone(); /* first: it numbers this process's forks afresh */
 	forking = true;
-	fork_pid = getpid();
+	fork_pid = my_pid();
 	gt_record rec = {.tsc = stamp(), .kind = GT_EV_FORK, .span = ++fork_seq};
 	put(&rec);
 }
@@ -573,7 +600,8 @@ static void start_child(uint32_t parent_fork, int ppid, uint16_t psflags)
 {
 	*alive = 1;
 	forking = false;
-	self_pid = getpid();
+	learn_pidns(); /* clone(CLONE_NEWPID), or a fork after unshare(CLONE_NEWPID) */
+	self_pid = my_pid();
 	gt_stack_fork_child();
 	tls_ring = NULL;
 	tls_recs = NULL;
@@ -604,7 +632,7 @@ void gt_trace_exit(int status_known, int status)
 	if (!region || exit_put)
 		return;
 	exit_put = true;
-	gt_record rec = {.tsc = stamp(), .kind = GT_EV_PROC_EXIT, .aux = (uint32_t)getpid(),
+	gt_record rec = {.tsc = stamp(), .kind = GT_EV_PROC_EXIT, .aux = (uint32_t)my_pid(),
 	                 .size = status_known ? (uint64_t)(uint32_t)status : UINT64_MAX};
 	put(&rec);
 }
@@ -628,7 +656,7 @@ void gt_trace_child_exit(int pid, int status)
 	if (!region || tls_in_shared)
 		return;
 	check_clone();
-	gt_record rec = {.tsc = stamp(), .kind = GT_EV_CHILD_EXIT, .aux = (uint32_t)pid,
+	gt_record rec = {.tsc = stamp(), .kind = GT_EV_CHILD_EXIT, .aux = (uint32_t)trace_pid(pid),
 	                 .size = (uint64_t)(uint32_t)status};
 	shared_put(&rec);
 }

@@ -17,6 +17,9 @@
 #   clone      children made by clone() and by the raw clone system call
 #              (no fork handler runs) while the parent allocates: each is a
 #              process of its own whose heap is a copy of its parent's
+#   pidns      three sandboxes (unshare --pid) at once, whose processes have
+#              the same pids in their namespaces: each process is its own,
+#              and each forked child's heap is a copy of its own parent's
 #   fds        a traced program has no fds of the trace's above 2 (after it
 #              closed its own and ran itself again)
 #   exec-closed  a child exec'd after its parent closed every fd is traced
@@ -198,6 +201,25 @@ clone)
 	# the parent's own events stay its own: its 1000 frees of 200 bytes
 	p=$(q "SELECT count(*) FROM events WHERE pid = $root AND kind = 4 AND size = 200")
 	[ "$p" = 1000 ] || die "the parent's frees of its 1000 objects: $p"
+	spans_agree
+	;;
+pidns)
+	# before, the sandboxes' pid 1s and 2s were taken for one process each,
+	# whose images followed one another: 4000 unmatched frees
+	unshare --pid --fork --mount-proc true 2>/dev/null || { echo "SKIP: unshare --pid is not permitted here"; exit 77; }
+	for i in 1 2 3; do
+		echo "unshare --pid --fork --mount-proc '$known' '$dir/m$i' fork &"
+	done >"$dir/ns.sh"
+	echo wait >>"$dir/ns.sh"
+	"$cli" run -q --events -o "$dir/t.db" -- sh "$dir/ns.sh" || die "run failed"
+	[ "$(q "SELECT unmatched_frees FROM run")" = 0 ] || die "unmatched frees: $(q 'SELECT unmatched_frees FROM run')"
+	# each sandbox's pid 1 is unshare's child, which runs known_allocs, which forks
+	k=$(q "SELECT count(DISTINCT pid) FROM process WHERE command LIKE '%known_allocs%fork' AND command NOT LIKE 'unshare%'")
+	[ "$k" = 6 ] || die "known_allocs processes: $k, want 6"
+	n=$(q "SELECT group_concat(n, ' ') FROM (SELECT count(e.pid) AS n FROM process c
+	       JOIN process p ON p.pid = c.ppid AND p.command LIKE '%known_allocs%fork' AND p.command NOT LIKE 'unshare%'
+	       LEFT JOIN events e ON e.pid = c.pid AND e.kind = 4 AND e.size = 200 GROUP BY c.pid)")
+	[ "$n" = "500 500 500" ] || die "each child's frees of inherited objects: '$n', want '500 500 500'"
 	spans_agree
 	;;
 fds)
