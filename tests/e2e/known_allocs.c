@@ -11,7 +11,8 @@
  * region's fd number to another file and runs itself again on FILE; with
  * "daemon" it double-forks 20 times, as daemons do, and each grandchild
  * frees inherited objects; with "fork-threads" it forks 200 times while
- * three threads allocate; with "clone" it makes two children without
+ * three threads allocate; with "fork-exec" it forks 30 children that exec
+ * /bin/true at once; with "clone" it makes two children without
  * fork() (clone() and the raw system call), each freeing inherited
  * objects while the parent allocates; with "fds" it closes every fd, runs itself
  * again, allocates and prints the fds it has above 2.  By default it pauses 700 ms before its last frees. */
@@ -220,6 +221,30 @@ int main(int argc, char **argv)
 			F(inh[i]);
 		mflush();
 		return WIFEXITED(sa) && WEXITSTATUS(sa) == 0 && WIFEXITED(sb) && WEXITSTATUS(sb) == 0 ? 0 : 1;
+	}
+	if (!strcmp(mode, "fork-exec")) {
+		/* 30 children that exec at once (system()'s pattern), while the
+		 * parent holds 20000 objects */
+		void *inh[20000];
+		for (int i = 0; i < 20000; i++)
+			inh[i] = A(200);
+		mflush();
+		for (int k = 0; k < 30; k++) {
+			pid_t pid = fork();
+			if (pid < 0)
+				return 1;
+			if (pid == 0) {
+				execl("/bin/true", "true", (char *)NULL);
+				_exit(127);
+			}
+			int st;
+			if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+				return 1;
+		}
+		for (int i = 0; i < 20000; i++)
+			F(inh[i]);
+		mflush();
+		return 0;
 	}
 	if (!strcmp(mode, "fork-threads")) {
 		/* fork 200 times while 3 threads allocate and free objects of many

@@ -14,6 +14,8 @@
 #              round reads the rings
 #   fork-threads  children forked while other threads allocate: no
 #              unmatched frees
+#   fork-exec  children that exec right after fork: their copies of the
+#              parent's heap are never made (no span rows of theirs)
 #   clone      children made by clone() and by the raw clone system call
 #              (no fork handler runs) while the parent allocates: each is a
 #              process of its own whose heap is a copy of its parent's
@@ -185,6 +187,20 @@ fork-threads)
 	"$cli" run -q -o "$dir/t.db" -- "$known" "$dir/m" fork-threads || die "run failed"
 	[ "$(q "SELECT pids FROM runs")" = 201 ] || die "pids: $(q 'SELECT pids FROM runs'), want 201"
 	[ "$(q "SELECT unmatched_frees FROM run")" = 0 ] || die "unmatched frees: $(q 'SELECT unmatched_frees FROM run')"
+	spans_agree
+	;;
+fork-exec)
+	# before, each child's copy of the parent's 20000 objects was made at
+	# the FORK and left at the exec: a row per span each time
+	"$cli" run -q -o "$dir/t.db" -- "$known" "$dir/m" fork-exec || die "run failed"
+	[ "$(q "SELECT pids FROM runs")" = 31 ] || die "pids: $(q 'SELECT pids FROM runs'), want 31"
+	[ "$(q "SELECT unmatched_frees FROM run")" = 0 ] || die "unmatched frees: $(q 'SELECT unmatched_frees FROM run')"
+	root=$(q "SELECT pid FROM process WHERE seq = 0 ORDER BY started_ns LIMIT 1")
+	r=$(q "SELECT count(*) FROM span WHERE pid = $root")
+	o=$(q "SELECT count(*) FROM span WHERE pid != $root")
+	[ "$r" -ge 400 ] || die "the parent's spans: $r, want at least 400 (20000 objects of 208 bytes)"
+	# each /bin/true has a few spans of its own, not a copy of the parent's
+	[ "$o" -lt "$r" ] || die "the children's span rows: $o, the parent's $r"
 	spans_agree
 	;;
 clone)
