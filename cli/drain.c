@@ -547,6 +547,12 @@ static __attribute__((noinline)) void handle_other(cli_drain *d, const gt_record
 				c->exited_ns = t;
 			c->dirty = true;
 		}
+		/* It is dead, and wrote all it will: its heap leaves the figures
+		 * after the next round, as if the CLI had reaped it.  The only
+		 * word of the end of a process in another pid namespace, which
+		 * the CLI cannot look up (proc_gone). */
+		if (c && c->ppid == pid && !c->ended && c->reaped < 0)
+			c->reaped = d->round;
 		return;
 	}
 	case GT_EV_STACK:

@@ -101,6 +101,7 @@ static int my_pid(void)
 {
 	return trace_pid(getpid());
 }
+
 static void clone_child(void);
 
 static inline void check_clone(void)
