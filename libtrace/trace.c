@@ -426,7 +426,6 @@ static void emit_cmdline(void)
 }
 
 static uint32_t fork_seq; /* FORK number of the last fork of this process */
-static int fork_pid;       /* this process's pid at that FORK: a child's parent */
 
 /* ppid and fork_no name the FORK record whose heap a child copies, so the
  * ppid of a child is the pid its parent had at fork, not getppid(): a
@@ -586,7 +585,6 @@ void gt_trace_fork_prepare(void)
 		return;
 	check_clone(); /* first: it numbers this process's forks afresh */
 	forking = true;
-	fork_pid = my_pid();
 	gt_record rec = {.tsc = stamp(), .kind = GT_EV_FORK, .span = ++fork_seq};
 	put(&rec);
 }
@@ -617,13 +615,13 @@ static void start_child(uint32_t parent_fork, int ppid, uint16_t psflags)
 void gt_trace_fork_child(void)
 {
 	if (region && forking)
-		start_child(fork_seq, fork_pid, 0);
+		start_child(fork_seq, self_pid, 0); /* the parent's pid, in the copy */
 }
 
 static GT_NOINLINE void clone_child(void)
 {
 	if (forking)
-		start_child(fork_seq, fork_pid, 0);
+		gt_trace_fork_child();
 	else
 		start_child(0, self_pid, GT_PS_CLONED);
 }

@@ -100,6 +100,14 @@ static void *churner(void *arg)
 	return NULL;
 }
 
+/* The objects of 200 bytes a fork mode's children inherit. */
+static void inherit(void **inh, int n)
+{
+	for (int i = 0; i < n; i++)
+		inh[i] = A(200);
+	mflush();
+}
+
 static void **clone_inh;
 
 static int clone_child(void *arg)
@@ -139,9 +147,7 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "fork")) {
 		/* the child inherits 1000 objects, frees 500 of them, makes 300 */
 		void *inh[1000];
-		for (int i = 0; i < 1000; i++)
-			inh[i] = A(200);
-		mflush();
+		inherit(inh, 1000);
 		pid_t pid = fork();
 		if (pid == 0) {
 			for (int i = 0; i < 500; i++)
@@ -162,9 +168,7 @@ int main(int argc, char **argv)
 		 * once, the grandchild (reparented before or after its fork
 		 * handlers run) frees 500 of the 1000 inherited objects; 20 times */
 		void *inh[1000];
-		for (int i = 0; i < 1000; i++)
-			inh[i] = A(200);
-		mflush();
+		inherit(inh, 1000);
 		for (int round = 0; round < 20; round++) {
 			int done[2];
 			if (pipe(done) != 0)
@@ -199,9 +203,7 @@ int main(int argc, char **argv)
 		 * Each frees 500 of the 1000 inherited objects and makes 300
 		 * while the parent churns objects of its own */
 		void *inh[1000];
-		for (int i = 0; i < 1000; i++)
-			inh[i] = A(200);
-		mflush();
+		inherit(inh, 1000);
 		static char stack[1 << 16];
 		clone_inh = inh;
 		pid_t a = clone(clone_child, stack + sizeof stack, SIGCHLD, NULL);
@@ -226,9 +228,7 @@ int main(int argc, char **argv)
 		/* 30 children that exec at once (system()'s pattern), while the
 		 * parent holds 20000 objects */
 		void *inh[20000];
-		for (int i = 0; i < 20000; i++)
-			inh[i] = A(200);
-		mflush();
+		inherit(inh, 20000);
 		for (int k = 0; k < 30; k++) {
 			pid_t pid = fork();
 			if (pid < 0)
