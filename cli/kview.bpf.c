@@ -35,6 +35,10 @@ struct {
 	__uint(max_entries, KV_RINGBUF_BYTES);
 } events SEC(".maps");
 
+/* The CLI's pid namespace (inode), set before load: kv_proc.ns_ino is 0
+ * for the processes in it. */
+const volatile __u32 cli_pidns = 0; /* 0: unknown, every process is in it */
+
 /* Records the ring buffer had no room for (read by kview.c at the end). */
 __u64 lost = 0;
 /* Processes of the tree beyond KV_MAX_PROCS, not traced. */
@@ -49,14 +53,34 @@ __u64 untracked = 0;
 #define NR_MADVISE 28
 #define TS_COMPAT 0x0002 /* thread_info.status: a 32-bit syscall (other numbers) */
 
+/* A task's pid in its own pid namespace, and that namespace: the last
+ * level of its struct pid. */
+static __always_inline struct upid innermost(struct task_struct *t)
+{
+	struct upid up = {};
+	struct pid *pid = BPF_CORE_READ(t, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+	if (level < 64)
+		bpf_core_read(&up, sizeof up, &pid->numbers[level]);
+	return up;
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(kv_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = parent->tgid, ctgid = child->tgid;
 	if (ptgid == ctgid || !bpf_map_lookup_elem(&procs, &ptgid))
 		return 0; /* a thread, or not ours */
-	struct kv_proc zero = {};
-	if (bpf_map_update_elem(&procs, &ctgid, &zero, BPF_NOEXIST) == -7 /* E2BIG: full */)
+	/* The child's pid namespace is fixed from here on (an exec or a
+	 * setns does not move a process). */
+	struct kv_proc v = {};
+	struct upid up = innermost(child);
+	__u32 ino = BPF_CORE_READ(up.ns, ns.inum);
+	if (cli_pidns && ino != cli_pidns) {
+		v.ns_ino = ino;
+		v.ns_pid = (__u32)up.nr;
+	}
+	if (bpf_map_update_elem(&procs, &ctgid, &v, BPF_NOEXIST) == -7 /* E2BIG: full */)
 		__sync_fetch_and_add(&untracked, 1);
 	return 0;
 }
@@ -96,7 +120,7 @@ int BPF_PROG(kv_exit, struct task_struct *p)
 		/* do_exit stored it before this tracepoint: a wait status (code << 8,
 		 * or the signal number, | 0x80 with a core dump) */
 		r->ret = BPF_CORE_READ(p, exit_code);
-		r->pad = 0;
+		r->ns = (__u64)v->ns_ino << 32 | v->ns_pid;
 		bpf_ringbuf_submit(r, 0);
 	} else {
 		__sync_fetch_and_add(&lost, 1);
@@ -143,7 +167,8 @@ int BPF_PROG(kv_sys_exit, struct pt_regs *regs, long ret)
 	}
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
-	if (!bpf_map_lookup_elem(&procs, &tgid))
+	struct kv_proc *v = bpf_map_lookup_elem(&procs, &tgid);
+	if (!v)
 		return 0;
 	struct task_struct *t = bpf_get_current_task_btf();
 	if (t->thread_info.status & TS_COMPAT)
@@ -156,13 +181,14 @@ int BPF_PROG(kv_sys_exit, struct pt_regs *regs, long ret)
 	r->kind = KV_REC_MM;
 	r->call = call;
 	r->pid = tgid;
-	r->tid = (__u32)id;
+	/* in a sandbox, the thread's id there, as the trace has it */
+	r->tid = v->ns_ino ? (__u32)innermost(t).nr : (__u32)id;
 	r->t_ns = bpf_ktime_get_ns();
 	r->a0 = regs->di;
 	r->a1 = regs->si;
 	r->a2 = regs->dx;
 	r->ret = ret;
-	r->pad = 0;
+	r->ns = (__u64)v->ns_ino << 32 | v->ns_pid;
 	bpf_ringbuf_submit(r, 0);
 	return 0;
 }

@@ -27,11 +27,13 @@
 #ifdef GOALLOC_HAVE_BPF
 
 #include "drain.h"
+#include "gt_event.h"
 #include "u64map.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 
 #include "kview.skel.h"
 
@@ -51,7 +53,7 @@ struct cli_kview {
 	int64_t run_id;
 	uint64_t ns0, last_sample;
 	long page_bytes;
-	kvpidmap pids;
+	kvpidmap pids; /* keyed by the kernel's pid, which /proc here names */
 	int64_t faults_ended; /* faults of processes that have ended */
 	cli_kview_stats st;
 	cli_kview_exit_fn on_exit;
@@ -124,6 +126,10 @@ int cli_kview_open(cli_kview **out, char *why, size_t whylen)
 		snprintf(why, whylen, "cannot open the BPF object: %s", strerror(errno));
 		goto fail;
 	}
+	/* the namespace the trace's pids are in (cmd_run.c's drainer_pidns) */
+	struct stat ns;
+	if (stat("/proc/self/ns/pid", &ns) == 0)
+		kv->skel->rodata->cli_pidns = (uint32_t)ns.st_ino;
 	int err = kview_bpf__load(kv->skel);
 	if (err) {
 		int e = -err;
@@ -160,6 +166,16 @@ int cli_kview_track(cli_kview *kv, int pid)
 	return bpf_map_update_elem(bpf_map__fd(kv->skel->maps.procs), &key, &zero, BPF_ANY) == 0 ? 0 : -1;
 }
 
+/* The pid the trace knows the process by (kernel pid `pid`, namespace and
+ * pid there `ns` as kv_record.ns holds them): in a sandbox, the trace pid
+ * libtrace gave it, so its rows join its process rows and its end reaches
+ * its trace. */
+static int trace_pid(int pid, uint64_t ns)
+{
+	uint32_t ino = (uint32_t)(ns >> 32);
+	return ino ? gt_foreign_pid(ino, (int)(uint32_t)ns) : pid;
+}
+
 static int64_t rel_ns(const cli_kview *kv, uint64_t mono)
 {
 	return mono > kv->ns0 ? (int64_t)(mono - kv->ns0) : 0;
@@ -194,19 +210,19 @@ static int on_record(void *ctx, void *data, size_t len)
 	if (len < sizeof *r)
 		return 0;
 	int64_t t = rel_ns(kv, r->t_ns);
-	int pid = (int)r->pid;
+	int pid = (int)r->pid, tpid = trace_pid(pid, r->ns);
 	if (r->kind == KV_REC_EXIT) {
 		int64_t rss = r->a2 ? (int64_t)r->a0 * kv->page_bytes : -1;
-		if (cli_db_kernel_sample(kv->db, kv->run_id, t, pid, rss, (int64_t)r->a1) != 0)
+		if (cli_db_kernel_sample(kv->db, kv->run_id, t, tpid, rss, (int64_t)r->a1) != 0)
 			goto fail;
 		kv->st.samples++;
 		if (rss >= 0)
-			note_rss(kv, pid, rss);
+			note_rss(kv, tpid, rss);
 		kv->faults_ended += (int64_t)r->a1;
 		if (kv->on_exit) {
 			int code = (int)r->ret;
 			int status = (code & 0x7f) == 0 ? (code >> 8) & 0xff : 128 + (code & 0x7f);
-			kv->on_exit(kv->on_exit_ctx, pid, status, t);
+			kv->on_exit(kv->on_exit_ctx, tpid, status, t);
 		}
 		/* BPF deletes the pid from procs just after submitting this: a
 		 * sample in between must not count it again. */
@@ -234,7 +250,7 @@ static int on_record(void *ctx, void *data, size_t len)
 	default:
 		break;
 	}
-	if (cli_db_mm_call(kv->db, kv->run_id, t, pid, (int)r->tid, call_name[r->call], addr, length, arg,
+	if (cli_db_mm_call(kv->db, kv->run_id, t, tpid, (int)r->tid, call_name[r->call], addr, length, arg,
 	                   r->ret) != 0)
 		goto fail;
 	kv->st.mm_calls++;
@@ -306,12 +322,13 @@ static int sample(cli_kview *kv, uint64_t now)
 		int64_t rss = statm_rss(kv, pid);
 		if (rss < 0)
 			continue;
-		if (cli_db_kernel_sample(kv->db, kv->run_id, t, pid, rss, (int64_t)v.faults) != 0) {
+		int tpid = trace_pid(pid, (uint64_t)v.ns_ino << 32 | v.ns_pid);
+		if (cli_db_kernel_sample(kv->db, kv->run_id, t, tpid, rss, (int64_t)v.faults) != 0) {
 			kv->error = true;
 			return -1;
 		}
 		kv->st.samples++;
-		note_rss(kv, pid, rss);
+		note_rss(kv, tpid, rss);
 		s->faults = (int64_t)v.faults;
 	}
 	return 0;

@@ -25,6 +25,12 @@
  * read by the user half at each sample. */
 struct kv_proc {
 	__u64 faults; /* user page faults so far (page_fault_user) */
+	/* Its pid namespace (the inode /proc/PID/ns/pid shows) and its pid
+	 * there, set by BPF at the fork when that is not the CLI's namespace
+	 * (0 otherwise, and for the target, which `run` adds).  Such a process
+	 * has a trace pid of its own (gt_foreign_pid), which the user half
+	 * puts in its rows; its mm calls carry its threads' ids there. */
+	__u32 ns_ino, ns_pid;
 };
 
 enum kv_kind {
@@ -47,14 +53,15 @@ enum kv_call {
  *   KV_REC_EXIT: a0 resident pages (file + anon + shmem, as statm counts them),
  *                a1 the process's user page faults, a2 1 if a0 is known (the
  *                mm was still attached when the exit tracepoint fired), ret the
- *                exit code as wait(2) would report it (task_struct.exit_code). */
+ *                exit code as wait(2) would report it (task_struct.exit_code).
+ *   Both: ns the process's kv_proc.ns_ino << 32 | ns_pid. */
 struct kv_record {
 	__u32 kind, call;
 	__u32 pid, tid;
 	__u64 t_ns;
 	__u64 a0, a1, a2;
 	__s64 ret;
-	__u64 pad;
+	__u64 ns;
 };
 
 #ifndef __bpf__

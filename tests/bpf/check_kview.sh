@@ -9,6 +9,11 @@
 #            madvise(MADV_DONTNEED) for each scavenge event it reported
 #   tree     a forked child is in the kernel view with its own RSS, and the
 #            view's pids are exactly the processes the preload traced
+#   sandbox  processes in another pid namespace (unshare --pid): their
+#            kernel_timeline and mm_calls rows carry the pids the trace gave
+#            them (so they join `process`), mm_calls their threads' ids
+#            there, and the sandbox's pid 1, reaped by unshare outside it,
+#            has its exit status from the kernel view
 #   status   every process of the tree has its exit status in `process`,
 #            also those `run` does not reap (a shell's children): exit(3),
 #            a signal (128+11), a forked subshell's exit 5 and dash's _exit
@@ -50,7 +55,7 @@ elif [ ! -r /sys/kernel/btf/vmlinux ]; then
 	bpf_here="this kernel has no BTF (/sys/kernel/btf/vmlinux)"
 fi
 case $case in
-rss | tree | status) [ "$bpf_here" = yes ] || skip "$bpf_here" ;;
+rss | tree | status | sandbox) [ "$bpf_here" = yes ] || skip "$bpf_here" ;;
 attach | attach_static | attach_programs)
 	[ "$bpf_here" = yes ] || skip "$bpf_here"
 	[ -e /sys/bus/event_source/devices/uprobe ] || skip "no uprobe PMU (/sys/bus/event_source/devices/uprobe)"
@@ -154,6 +159,27 @@ tree)
 	[ "$kp" = "$pp" ] || die "kernel_timeline pids ($kp) are not the traced processes ($pp)"
 	[ "$(q "SELECT count(DISTINCT pid) FROM kernel_timeline")" = 2 ] || die "want 2 processes in kernel_timeline: $kp"
 	echo "processes in the kernel view: $kp"
+	;;
+sandbox)
+	unshare --pid --fork --mount-proc true 2>/dev/null || skip "unshare --pid is not permitted here"
+	"$cli" run -q --bpf=on -o "$dir/t.db" -- sh -c \
+		'unshare --pid --fork --mount-proc sh -c "ls / >/dev/null; sh -c \"exit 4\"; exit 3"; exit 0' \
+		>"$dir/out" 2>"$dir/err" || { cat "$dir/err"; die "run failed"; }
+	kp=$(q "SELECT group_concat(pid) FROM (SELECT DISTINCT pid FROM kernel_timeline ORDER BY pid)")
+	pp=$(q "SELECT group_concat(pid) FROM (SELECT DISTINCT pid FROM process ORDER BY pid)")
+	[ "$kp" = "$pp" ] || die "kernel_timeline pids ($kp) are not the traced processes ($pp)"
+	# the sandbox's three processes (its sh, ls, sh -c "exit 4") have trace pids of 2^30 and up
+	[ "$(q "SELECT count(DISTINCT pid) FROM kernel_timeline WHERE pid >= 1073741824")" = 3 ] ||
+		die "want 3 sandboxed processes in kernel_timeline: $kp"
+	m=$(q "SELECT count(*) FROM mm_calls WHERE pid NOT IN (SELECT pid FROM process)")
+	[ "$m" = 0 ] || die "$m mm_calls rows of pids the trace does not know"
+	# in the sandbox, each process is single-threaded: its thread id is its pid there (1, 2, 3)
+	t=$(q "SELECT group_concat(tid) FROM (SELECT DISTINCT tid FROM mm_calls WHERE pid >= 1073741824 ORDER BY tid)")
+	[ "$t" = "1,2,3" ] || die "the sandbox's mm_calls thread ids: '$t', want 1,2,3"
+	got=$(q "SELECT group_concat(exit_status, ' ') FROM (SELECT exit_status FROM process
+	         WHERE pid >= 1073741824 AND command LIKE 'sh -c%' ORDER BY started_ns)")
+	[ "$got" = "3 4" ] || die "the sandbox's sh statuses: '$got', want '3 4' ($(q 'SELECT * FROM process'))"
+	echo "sandboxed processes in the kernel view: $kp"
 	;;
 status)
 	"$cli" run -q --bpf=on -o "$dir/t.db" -- bash -c 'bash -c "exit 3"; bash -c "kill -SEGV \$\$"; (exit 5); sh -c "exit 6"; exit 2' \
