@@ -429,10 +429,11 @@ __attribute__((destructor)) static void gt_fini(void)
  * without waiting for a lock (no report when one is held).  A vfork child
  * (which runs on its parent's memory, atfork handlers not run: its pid is
  * not the one recorded) does neither: the ring and the figures are its
- * parent's. */
+ * parent's.  A child of the raw clone system call has its own memory and
+ * its own trace (trace.c): it does both. */
 static _Noreturn void exit_now(int status)
 {
-	if ((pid_t)syscall(SYS_getpid) == gt_pid) {
+	if ((pid_t)syscall(SYS_getpid) == gt_pid || gt_trace_is_self()) {
 		if (ga_get_options()->stats) {
 			ga_heap_stats st;
 			if (ga_read_stats_nowait(&st))

@@ -626,6 +626,14 @@ static GT_NOINLINE void clone_child(void)
 		start_child(0, self_pid, GT_PS_CLONED);
 }
 
+bool gt_trace_is_self(void)
+{
+	if (!region)
+		return false;
+	check_clone();
+	return my_pid() == self_pid;
+}
+
 void gt_trace_exit(int status_known, int status)
 {
 	if (!region || exit_put)

@@ -28,6 +28,10 @@ void gt_trace_exit(int status_known, int status);
 /* At _exit (possibly from a signal handler): the PROC_EXIT with status,
  * unless that cannot be written safely from here. */
 void gt_trace_exit_now(int status);
+/* Whether the caller is the process this image traces: a raw-clone child
+ * (its own memory, no fork handler run) becomes one here if it had not
+ * yet; a vfork child, on its parent's memory, is not. */
+bool gt_trace_is_self(void);
 /* A wait call of this process reaped child pid, which ended with status
  * (the exit code, or 128 + the signal). */
 void gt_trace_child_exit(int pid, int status);

@@ -216,8 +216,16 @@ int main(int argc, char **argv)
 		if (b == 0)
 			_exit(clone_child(NULL));
 		clone_churn();
-		int sa, sb;
-		if (waitpid(a, &sa, 0) != a || waitpid(b, &sb, 0) != b)
+		/* and one that ends before it allocates anything: its _exit
+		 * starts its trace, so it is a process of the run too */
+		pid_t c = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+		if (c < 0)
+			return 1;
+		if (c == 0)
+			_exit(9);
+		int sa, sb, sc;
+		if (waitpid(a, &sa, 0) != a || waitpid(b, &sb, 0) != b || waitpid(c, &sc, 0) != c ||
+		    !WIFEXITED(sc) || WEXITSTATUS(sc) != 9)
 			return 1;
 		for (int i = 0; i < 1000; i++)
 			F(inh[i]);
