@@ -36,8 +36,8 @@ struct {
 } events SEC(".maps");
 
 /* The CLI's pid namespace (inode), set before load: kv_proc.ns_ino is 0
- * for the processes in it. */
-const volatile __u32 cli_pidns = 0; /* 0: unknown, every process is in it */
+ * for the processes in it, and for all of them while it is 0 (unknown). */
+const volatile __u32 cli_pidns = 0;
 
 /* Records the ring buffer had no room for (read by kview.c at the end). */
 __u64 lost = 0;
