@@ -166,14 +166,13 @@ int cli_kview_track(cli_kview *kv, int pid)
 	return bpf_map_update_elem(bpf_map__fd(kv->skel->maps.procs), &key, &zero, BPF_ANY) == 0 ? 0 : -1;
 }
 
-/* The pid the trace knows the process by (kernel pid `pid`, namespace and
- * pid there `ns` as kv_record.ns holds them): in a sandbox, the trace pid
- * libtrace gave it, so its rows join its process rows and its end reaches
- * its trace. */
-static int trace_pid(int pid, uint64_t ns)
+/* The pid the trace knows the process by (kernel pid `pid`; `ino` and
+ * `nspid` its pid namespace and pid there, ino 0 in the CLI's own): in a
+ * sandbox, the trace pid libtrace gave it, so its rows join its process
+ * rows and its end reaches its trace. */
+static int trace_pid(int pid, uint32_t ino, uint32_t nspid)
 {
-	uint32_t ino = (uint32_t)(ns >> 32);
-	return ino ? gt_foreign_pid(ino, (int)(uint32_t)ns) : pid;
+	return ino ? gt_foreign_pid(ino, (int)nspid) : pid;
 }
 
 static int64_t rel_ns(const cli_kview *kv, uint64_t mono)
@@ -210,7 +209,7 @@ static int on_record(void *ctx, void *data, size_t len)
 	if (len < sizeof *r)
 		return 0;
 	int64_t t = rel_ns(kv, r->t_ns);
-	int pid = (int)r->pid, tpid = trace_pid(pid, r->ns);
+	int pid = (int)r->pid, tpid = trace_pid(pid, (uint32_t)(r->ns >> 32), (uint32_t)r->ns);
 	if (r->kind == KV_REC_EXIT) {
 		int64_t rss = r->a2 ? (int64_t)r->a0 * kv->page_bytes : -1;
 		if (cli_db_kernel_sample(kv->db, kv->run_id, t, tpid, rss, (int64_t)r->a1) != 0)
@@ -322,7 +321,7 @@ static int sample(cli_kview *kv, uint64_t now)
 		int64_t rss = statm_rss(kv, pid);
 		if (rss < 0)
 			continue;
-		int tpid = trace_pid(pid, (uint64_t)v.ns_ino << 32 | v.ns_pid);
+		int tpid = trace_pid(pid, v.ns_ino, v.ns_pid);
 		if (cli_db_kernel_sample(kv->db, kv->run_id, t, tpid, rss, (int64_t)v.faults) != 0) {
 			kv->error = true;
 			return -1;
