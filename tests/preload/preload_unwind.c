@@ -11,43 +11,36 @@
  * exceptions, checks its sum, and that the global scope's
  * _Unwind_RaiseException is libgcc_s's.
  */
-#define _GNU_SOURCE
-#include <dlfcn.h>
-#include <malloc.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "preload_check.h"
 
-#define CHECK(c)                                                                                               \
-	do {                                                                                                       \
-		if (!(c)) {                                                                                            \
-			fprintf(stderr, "preload_unwind: %s:%d: %s\n", __FILE__, __LINE__, #c);                            \
-			exit(1);                                                                                           \
-		}                                                                                                      \
-	} while (0)
+#include <stdbool.h>
 
 int main(int argc, char **argv)
 {
-	CHECK(argc == 2);
-	CHECK(malloc_usable_size(malloc(1000)) == 1024); /* the preload is in */
-	CHECK(dlsym(RTLD_DEFAULT, "__cxa_throw") == NULL); /* no C++ runtime yet */
+	require_preload();
+	if (argc != 2) {
+		fprintf(stderr, "usage: preload_unwind PLUGIN\n");
+		return 2;
+	}
+	CHECK(dlsym(RTLD_DEFAULT, "__cxa_throw") == NULL, "a C++ runtime is loaded before the plugin");
 	void *h = dlopen(argv[1], RTLD_NOW | RTLD_GLOBAL);
-	if (!h)
-		fprintf(stderr, "preload_unwind: %s\n", dlerror());
-	CHECK(h);
-	long (*run)(int) = (long (*)(int))dlsym(h, "unwind_plugin_run");
-	CHECK(run);
-	/* i = 0..999, every third throws and adds 1 instead of i */
-	long want = 0;
-	for (int i = 0; i < 1000; i++)
-		want += i % 3 == 0 ? 1 : i;
-	CHECK(run(1000) == want);
+	CHECK(h, "dlopen: %s", dlerror());
+	long (*run)(int) = h ? (long (*)(int))dlsym(h, "unwind_plugin_run") : NULL;
+	CHECK(run || !h, "no unwind_plugin_run in %s", argv[1]);
+	if (run) {
+		/* i = 0..999, every third throws and adds 1 instead of i */
+		long want = 0;
+		for (int i = 0; i < 1000; i++)
+			want += i % 3 == 0 ? 1 : i;
+		long got = run(1000);
+		CHECK(got == want, "the plugin's sum is %ld, want %ld", got, want);
+	}
 	void *raise = dlsym(RTLD_DEFAULT, "_Unwind_RaiseException");
 	Dl_info di;
-	CHECK(raise && dladdr(raise, &di) && di.dli_fname);
-	if (!strstr(di.dli_fname, "libgcc_s"))
-		fprintf(stderr, "preload_unwind: _Unwind_RaiseException is %s's\n", di.dli_fname);
-	CHECK(strstr(di.dli_fname, "libgcc_s") != NULL);
-	printf("ok: %s\n", di.dli_fname);
-	return 0;
+	bool named = raise && dladdr(raise, &di) && di.dli_fname;
+	CHECK(named, "no _Unwind_RaiseException in the global scope");
+	if (named)
+		CHECK(strstr(di.dli_fname, "libgcc_s") != NULL, "_Unwind_RaiseException is %s's, not libgcc_s's",
+		      di.dli_fname);
+	return check_result("preload_unwind");
 }
