@@ -163,6 +163,50 @@ static void zombies_end_with_their_process(unsigned cls)
 	cli_agg_free(a);
 }
 
+static void pev(uint32_t proc, uint8_t kind, uint8_t cls, uint64_t addr, uint64_t size, uint32_t span)
+{
+	gt_record r = {.tsc = 1, .kind = kind, .cls = cls, .addr = addr, .size = size, .span = span};
+	cli_agg_event(a, proc, (int)(4240 + proc), (int)(4240 + proc), &r, t++);
+}
+
+/* Fork children's copies of a span join the live counts per requested size
+ * when they first touch them (a free or an allocation there), and a child
+ * that never touches its copy, or forks one on untouched, counts its
+ * parent's objects until it ends, with no counts taken in between. */
+static void fork_copies_count_when_touched(unsigned cls)
+{
+	uint64_t base = 0xc000090000ull, sz = ga_class_size(cls);
+	int s1 = (int)sz - 1, s2 = (int)sz - 2, s3 = (int)sz - 3;
+	a = cli_agg_new(0);
+	memset(req_known, 0, sizeof req_known);
+	pev(1, GT_EV_SPAN_ALLOC, (uint8_t)cls, base, 1, 1);
+	pev(1, GT_EV_ALLOC_SMALL, (uint8_t)cls, base, sz - 1, 1);      /* slot 0, live */
+	pev(1, GT_EV_ALLOC_SMALL, (uint8_t)cls, base + sz, sz - 2, 1); /* slot 1, freed */
+	pev(1, GT_EV_FREE, (uint8_t)cls, base + sz, 0, 1);
+	CHECK(req_live(s1) == 1 && req_live(s2) == 0, "before the forks: %lld and %lld live",
+	      (long long)req_live(s1), (long long)req_live(s2));
+	for (uint32_t child = 2; child <= 5; child++)
+		cli_agg_fork(a, 1, child, (int)(4240 + child));
+	cli_agg_fork(a, 5, 6, 4246);                              /* from an untouched copy */
+	pev(2, GT_EV_FREE, (uint8_t)cls, base, 0, 1);               /* 2 frees its copy of slot 0 */
+	pev(3, GT_EV_ALLOC_SMALL, (uint8_t)cls, base + sz, sz - 3, 1); /* 3 allocates in its copy */
+	cli_agg_proc_end(a, 4, t++);                                /* 4 never touched its copy */
+	pev(6, GT_EV_FREE, (uint8_t)cls, base, 0, 1);               /* 6 frees its copy of 5's copy */
+	CHECK(cli_agg_unmatched(a) == 0, "%lld frees of fork copies found no object",
+	      (long long)cli_agg_unmatched(a));
+	/* live: 1 (the parent) + 0 (2) + 1 (3) + 1 (5) + 0 (6) */
+	int64_t l1 = req_live(s1), l3 = req_live(s3);
+	CHECK(l1 == 3 && l3 == 1, "with the children: %lld objects of %d B live (want 3), %lld of %d B (want 1)",
+	      (long long)l1, s1, (long long)l3, s3);
+	for (uint32_t child = 2; child <= 6; child++)
+		cli_agg_proc_end(a, child, t++);
+	l1 = req_live(s1), l3 = req_live(s3);
+	CHECK(l1 == 1 && l3 == 0 && req_live(s2) == 0,
+	      "after the children: %lld objects of %d B live (want 1), %lld of %d B (want 0)", (long long)l1, s1,
+	      (long long)l3, s3);
+	cli_agg_free(a);
+}
+
 int main(void)
 {
 	unsigned cls = two_per_page();
@@ -171,6 +215,7 @@ int main(void)
 		reused_span_then_frees(cls);
 		early_free_waits_for_its_span(cls);
 		zombies_end_with_their_process(cls);
+		fork_copies_count_when_touched(cls);
 	}
 	return check_result("test_agg");
 }
