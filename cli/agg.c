@@ -161,9 +161,9 @@ typedef struct cls_acc {
  * cache line touched per event (and a bit in `dirty`, 8 KiB that stay in
  * cache).  Live objects of a size are allocs - frees + adj: adj counts the
  * objects of fork copies in (a child frees its parent's objects; a copy is
- * counted in lazily: cli_agg.reqpend) and those of processes that ended out, as the classes' live counts do.  A size
- * marked dirty since the last cli_agg_take_request_sizes call is one whose
- * row changed. */
+ * counted in lazily: cli_agg.reqpend) and those of processes that ended
+ * out, as the classes' live counts do.  A size marked dirty since the last
+ * cli_agg_take_request_sizes call is one whose row changed. */
 typedef struct req_acc {
 	int64_t n[2][GA_MAX_SMALL + 1][2];
 	int64_t adj[2][GA_MAX_SMALL + 1];
