@@ -70,7 +70,9 @@ typedef struct spanv {
 	uint8_t cls;
 	bool is_tiny;
 	bool released;      /* the heap gave it back (SPAN_FREE seen) */
-	bool zombie;        /* in cli_agg.zombies: off the page map, events still due */
+	bool zombie : 1;    /* in cli_agg.zombies: off the page map, events still due */
+	bool req_pending : 1; /* a fork copy on cli_agg.reqpend (at req_pend): here, for the
+	                         check remember and forget make on every event */
 	/* second line: spans' lives and large objects */
 	int64_t npages, created_ns;
 	uint64_t large_req; /* class 0: the object's requested size */
@@ -79,7 +81,7 @@ typedef struct spanv {
 	uint32_t elemsize;
 	int pid;
 	uint32_t proc;
-	uint32_t req_pend;  /* 1 + its index in cli_agg.reqpend; 0 when counted (see there) */
+	uint32_t req_pend;  /* while req_pending: 1 + its index in cli_agg.reqpend */
 } spanv;
 _Static_assert(offsetof(spanv, npages) == 64, "an event's fields fill the first line");
 _Static_assert(GA_MAX_SMALL + 1 <= UINT16_MAX, "a small object's size + 1 fits a slot");
@@ -314,7 +316,7 @@ static void req_resolve(cli_agg *a, spanv *v);
 
 static void span_destroy(cli_agg *a, spanv *v)
 {
-	if (v->req_pend)
+	if (v->req_pending)
 		req_resolve(a, v); /* as if counted at the fork: only a process's end counts a copy out */
 	free(v->stacks);
 	array_put(a, v->cls, false, v->nelems, v->sizes);
@@ -360,7 +362,7 @@ void cli_agg_free(cli_agg *a)
 	if (!a)
 		return;
 	while (a->nreqpend) /* nothing reads the counts any more */
-		a->reqpend[--a->nreqpend]->req_pend = 0;
+		a->reqpend[--a->nreqpend]->req_pending = false;
 	free(a->reqpend);
 	for (uint64_t i = 0; i <= a->arenas.mask; i++)
 		if (a->arenas.slots[i].key)
@@ -761,7 +763,7 @@ AGG_HOT void remember(cli_agg *a, uint32_t proc, spanv *v, const gt_record *r, u
 	bool superseded = false;
 	uint64_t old = 0;
 	uint32_t old_stack = 0;
-	if (GT_UNLIKELY_AGG(v->req_pend))
+	if (GT_UNLIKELY_AGG(v->req_pending))
 		req_resolve(a, v);
 	if (v->sizes) {
 		uint32_t slot = slot_of(v, r->addr);
@@ -800,7 +802,7 @@ AGG_HOT bool forget(cli_agg *a, uint32_t proc, spanv *v, const gt_record *r, uin
 	*stack = 0;
 	if (GT_UNLIKELY_AGG(a->shadow.count) && shadow_pop(a, obj_key(proc, r->addr), r->span, size, stack))
 		return true; /* the older object at this address */
-	if (GT_UNLIKELY_AGG(v->req_pend))
+	if (GT_UNLIKELY_AGG(v->req_pending))
 		req_resolve(a, v);
 	if (v->sizes) {
 		uint32_t slot = slot_of(v, r->addr);
@@ -1066,6 +1068,7 @@ static void req_pend_add(cli_agg *a, spanv *v)
 	}
 	a->reqpend[a->nreqpend++] = v;
 	v->req_pend = a->nreqpend;
+	v->req_pending = true;
 }
 
 /* v leaves the pending list; its objects are counted (resolve) or not. */
@@ -1074,7 +1077,7 @@ static void req_pend_drop(cli_agg *a, spanv *v)
 	spanv *last = a->reqpend[--a->nreqpend];
 	a->reqpend[v->req_pend - 1] = last;
 	last->req_pend = v->req_pend;
-	v->req_pend = 0;
+	v->req_pending = false;
 }
 
 static __attribute__((noinline)) void req_resolve(cli_agg *a, spanv *v)
@@ -1083,11 +1086,21 @@ static __attribute__((noinline)) void req_resolve(cli_agg *a, spanv *v)
 	req_pend_drop(a, v);
 }
 
+/* Span v goes with its ended process: its objects leave the counts, or
+ * were never in them. */
+static void req_span_out(cli_agg *a, spanv *v)
+{
+	if (v->req_pending)
+		req_pend_drop(a, v);
+	else
+		req_span_live(a->req, v, -1);
+}
+
 static spanv *span_clone(const spanv *v, uint32_t proc, int pid)
 {
 	spanv *c = span_alloc();
 	*c = *v;
-	c->req_pend = 0;
+	c->req_pending = false;
 	c->proc = proc;
 	c->pid = pid;
 	if (v->sizes) {
@@ -1224,10 +1237,7 @@ void cli_agg_proc_end(cli_agg *a, uint32_t proc, int64_t t_ns)
 			spanv *v = ap->page[p];
 			if (v && first_page(v, keys[k], p)) {
 				spans_out(a, v->cls); /* it goes with the process */
-				if (v->req_pend)
-					req_pend_drop(a, v); /* never counted in */
-				else
-					req_span_live(a->req, v, -1);
+				req_span_out(a, v);
 				push_row(a, v, -1);
 				unlink_span_pages(ap, p, v);
 				span_destroy(a, v);
@@ -1245,10 +1255,7 @@ void cli_agg_proc_end(cli_agg *a, uint32_t proc, int64_t t_ns)
 			spans_out(a, v->cls);
 			v->released_ns = -1; /* its row: in use at the end */
 		}
-		if (v->req_pend)
-			req_pend_drop(a, v);
-		else
-			req_span_live(a->req, v, -1);
+		req_span_out(a, v);
 		span_finish(a, v);
 	}
 	free(z);
