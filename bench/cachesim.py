@@ -73,8 +73,8 @@ def main():
 	               help="fraction of each workload's default work (default 0.15)")
 	p.add_argument("--d1", type=int, default=32768, help="simulated L1d bytes (default 32 KiB)")
 	p.add_argument("--ll", type=int, default=1 << 20,
-	               help="simulated last-level bytes (default 1 MiB, a core's L2 here, since "
-	                    "the working sets fit a shared L3)")
+	               help="simulated last-level bytes (default 1 MiB, standing in for a core's "
+	                    "L2, since the working sets fit a shared L3)")
 	p.add_argument("--timeout", type=int, default=900, help="seconds per run (default 900)")
 	args = p.parse_args()
 	if not shutil.which("valgrind"):
