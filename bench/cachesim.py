@@ -89,14 +89,14 @@ def main():
 		allocs = [a for a in allocs if a.name in keep]
 	for a in allocs:
 		if a.missing:
-			print("%-9s %s" % (a.name, a.missing))
+			run.out("%-9s %s" % (a.name, a.missing))
 	allocs = [a for a in allocs if not a.missing]
-	print("cachegrind: D1 %d B 8-way, LL %d B 16-way, 64 B lines; scale %g"
+	run.out("cachegrind: D1 %d B 8-way, LL %d B 16-way, 64 B lines; scale %g"
 	      % (args.d1, args.ll, args.scale))
 	with tempfile.TemporaryDirectory(prefix="goalloc-cachesim-") as tmp:
 		for w in chosen:
 			spec = w.prepare(os.path.abspath(args.build), tmp, args.scale)
-			print("\n%s: %s" % (w.name, " ".join(os.path.basename(a) if i == 0 else a
+			run.out("\n%s: %s" % (w.name, " ".join(os.path.basename(a) if i == 0 else a
 			                                     for i, a in enumerate(spec.argv))))
 			res = {}
 			for a in allocs:
@@ -104,11 +104,11 @@ def main():
 				res[a.name] = count(spec, a, tmp, args)
 			run.progress("")
 			base = res.get("glibc")
-			print("  %-10s" % "" + "".join("%14s" % f for f, _ in FIELDS))
+			run.out("  %-10s" % "" + "".join("%14s" % f for f, _ in FIELDS))
 			for a in allocs:
 				r = res[a.name]
 				if isinstance(r, str):
-					print("  %-10s FAILED: %s" % (a.name, r))
+					run.out("  %-10s FAILED: %s" % (a.name, r))
 					continue
 				cells = []
 				for f, _ in FIELDS:
@@ -116,7 +116,7 @@ def main():
 						cells.append("%14s" % ("%.1fM %.2fx" % (r[f] / 1e6, r[f] / base[f])))
 					else:
 						cells.append("%14s" % ("%.1fM" % (r[f] / 1e6)))
-				print("  %-10s" % a.name + "".join(cells))
+				run.out("  %-10s" % a.name + "".join(cells))
 	return 0
 
 
