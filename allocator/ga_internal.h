@@ -133,8 +133,7 @@ typedef struct ga_mspan {
 	uint64_t id;          /* unique per span allocation, for events */
 	uint32_t *tiny_words; /* tiny spans: two words per block (above) */
 
-	/* mcentral list links: mcentral lock.  Free spans reuse them in fixalloc. */
-	struct ga_mspan *next, *prev;
+	uint64_t qpos;           /* PARTIAL spans, mcentral lock: place in the class's queue */
 	uint64_t req_size;       /* large spans: requested bytes */
 } ga_mspan;
 _Static_assert(__builtin_offsetof(ga_mspan, alloc_cache) == 64, "the free path's fields fill line 0");
@@ -159,8 +158,12 @@ typedef struct ga_mcache {
 
 typedef struct ga_mcentral {
 	ga_lock lock;
-	ga_mspan partial; /* list heads (sentinels): spans with free slots */
-	ga_mspan full;    /* spans with no free slot at their last sweep */
+	/* PARTIAL spans, a FIFO ring of pointers (mcentral.c); FULL spans are
+	 * on no list.  Span i of the queue is q[i & (qcap - 1)], qhead <= i <
+	 * qtail; NULL there for one that left it out of turn. */
+	ga_mspan **q;
+	uint64_t qhead, qtail;
+	uint64_t qcap;
 	uint64_t nspans;
 } __attribute__((aligned(64))) ga_mcentral;
 

@@ -1,9 +1,17 @@
 /* mcentral.c: per span class, the spans not owned by any mcache (Go's
- * mcentral): `partial` (free slots at their last sweep, or frees pending)
- * and `full`.  An mcache gives back its exhausted span and takes one with
+ * mcentral): PARTIAL ones (free slots at their last sweep, or frees
+ * pending) in a FIFO queue, and FULL ones, which are on no list: nothing
+ * walks them.  An mcache gives back its exhausted span and takes one with
  * room in one call (exchange), and gives back all its spans at thread exit
  * (uncache_span); spans come from and return to mheap.
  * See malloc.c for the overview.
+ *
+ * Why no lists through the spans: with a doubly linked partial list and a
+ * full list, every move between them and every uncache wrote the links of
+ * two neighbouring span structs, usually cold and last written by another
+ * core, and the seq_cst state store after them waited for those writes
+ * (bench-larson, 4 threads: 15% of its time on those stores).  Now a move
+ * writes only the span and c's own ring.
  *
  * State machine of a small span (every transition under c->lock, except
  * CACHED -> the owner's private fields):
@@ -35,37 +43,86 @@
 
 GA_HIDDEN ga_mcentral ga_central[GA_SPANCLASSES];
 
-static void list_init(ga_mspan *h)
-{
-	h->next = h->prev = h;
-}
-
-static void list_remove(ga_mspan *s)
-{
-	s->prev->next = s->next;
-	s->next->prev = s->prev;
-	s->next = s->prev = NULL;
-}
-
-static void list_push(ga_mspan *h, ga_mspan *s)
-{
-	s->next = h->next;
-	s->prev = h;
-	h->next->prev = s;
-	h->next = s;
-}
-
-/* The partial list is a queue, as Go's partial spanSets are: spans join at
+/* The partial queue is FIFO, as Go's partial spanSets are: spans join at
  * the tail and refills take the head, so the span handed out is the one
  * that has been collecting frees longest (with random frees, taking the
- * newest instead gave ~1.5 objects per refill on bench-churn). */
+ * newest instead gave ~1.5 objects per refill on bench-churn).  It is a
+ * ring of pointers rather than a list through the spans, so joining and
+ * leaving it write only c's own lines, never a neighbouring span's.  A
+ * span that leaves out of turn (it became empty) leaves a NULL behind,
+ * which the head skips. */
+
+/* Move the queue's spans, in order, to places first..first+n-1 of ring q
+ * (mask m), renumbering them; the NULLs are dropped.  q may be c->q when
+ * first is c->qhead: each span then moves to a place at or before its
+ * own, so none is overwritten before it has moved. */
+static void queue_pack(ga_mcentral *c, ga_mspan **q, uint64_t m, uint64_t first)
+{
+	uint64_t n = first;
+	for (uint64_t i = c->qhead; i < c->qtail; i++) {
+		ga_mspan *s = c->q[i & (c->qcap - 1)];
+		if (s) {
+			s->qpos = n;
+			q[n++ & m] = s;
+		}
+	}
+	c->qhead = first;
+	c->qtail = n;
+}
+
+/* Room for one more span in the queue: the ring packed in place when at
+ * most half of it is live, else grown to twice its size (packed in place
+ * after all if there is no memory for that).  False only when every place
+ * is live and no memory is left. */
+static bool queue_room(ga_mcentral *c)
+{
+	if (c->qtail - c->qhead < c->qcap)
+		return true;
+	uint64_t live = 0;
+	for (uint64_t i = c->qhead; i < c->qtail; i++)
+		live += c->q[i & (c->qcap - 1)] != NULL;
+	ga_mspan **q = NULL;
+	uint64_t cap = c->qcap ? c->qcap * 2 : 512;
+	if (!c->qcap || live > c->qcap / 2)
+		q = _ga_os_alloc_meta(cap * sizeof *q);
+	if (!q) {
+		if (live == c->qcap)
+			return false;
+		queue_pack(c, c->q, c->qcap - 1, c->qhead);
+		return true;
+	}
+	ga_mspan **old = c->q;
+	uint64_t oldcap = c->qcap;
+	queue_pack(c, q, cap - 1, 0);
+	c->q = q;
+	c->qcap = cap;
+	if (old)
+		_ga_os_unreserve(old, oldcap * sizeof *old);
+	return true;
+}
+
+/* Under c's lock, after queue_room. */
 static void partial_push(ga_mcentral *c, ga_mspan *s)
 {
-	ga_mspan *h = &c->partial;
-	s->prev = h->prev;
-	s->next = h;
-	h->prev->next = s;
-	h->prev = s;
+	s->qpos = c->qtail;
+	c->q[c->qtail++ & (c->qcap - 1)] = s;
+}
+
+static ga_mspan *partial_pop(ga_mcentral *c)
+{
+	while (c->qhead < c->qtail) {
+		ga_mspan *s = c->q[c->qhead++ & (c->qcap - 1)];
+		if (s)
+			return s;
+	}
+	return NULL;
+}
+
+static void partial_remove(ga_mcentral *c, ga_mspan *s)
+{
+	c->q[s->qpos & (c->qcap - 1)] = NULL;
+	if (s->qpos + 1 == c->qtail)
+		c->qtail--;
 }
 
 void _ga_mcentral_init(void)
@@ -78,8 +135,6 @@ void _ga_mcentral_init(void)
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
 	for (int i = 0; i < GA_SPANCLASSES; i++) {
 		pthread_mutex_init(&ga_central[i].lock.m, &attr);
-		list_init(&ga_central[i].partial);
-		list_init(&ga_central[i].full);
 	}
 }
 
@@ -91,10 +146,26 @@ static int32_t reuse_min(uint32_t nelems)
 	return n < 1 ? 1 : n > 16 ? 16 : n;
 }
 
-/* Under c's lock.  seq_cst for the Dekker above, except when the lock was
- * elided: then the process is single-threaded and this is T0's window
- * (stmode.c), so no freer can be reading. */
-static void set_state(ga_mcentral *c, ga_mspan *s, uint8_t st)
+/* Under c's lock: s's new state, stored before the queue operations of
+ * the same move (a freer that sees it early acts on it only through this
+ * lock, held until the move is done). */
+static void set_state(ga_mspan *s, uint8_t st)
+{
+	__atomic_store_n(&s->state, st, __ATOMIC_RELEASE);
+}
+
+/* The store that lists s (FULL or PARTIAL) before its freed bits are
+ * counted: seq_cst for the Dekker above, except when the lock was elided:
+ * then the process is single-threaded and this is T0's window (stmode.c),
+ * so no freer can be reading.  The other moves need no full barrier: a
+ * freer that reads a stale state still ends in a path that handles the
+ * span's emptiness (FULL: its count reaches reuse_need, which is at most
+ * alloc_count; PARTIAL: its word's bits match; either way the locked
+ * path looks again), and a span that becomes CACHED is swept after its
+ * store, which collects every bit set before the sweep's exchange.  The
+ * barrier cost the most where the state's line was cold: exchange's store
+ * of CACHED waited for that line and for everything before it. */
+static void publish_state(ga_mcentral *c, ga_mspan *s, uint8_t st)
 {
 	if (c->lock.elided)
 		GA_STORE(&s->state, st);
@@ -102,13 +173,14 @@ static void set_state(ga_mcentral *c, ga_mspan *s, uint8_t st)
 		__atomic_store_n(&s->state, st, __ATOMIC_SEQ_CST);
 }
 
-/* Take the span off the lists for good; the caller unlocks c and gives it
- * to mheap. */
-static void drop_span_locked(ga_mcentral *c, ga_mspan *s)
+/* Take the span out of c for good (off the queue when `queued`); the
+ * caller unlocks c and gives it to mheap. */
+static void drop_span_locked(ga_mcentral *c, ga_mspan *s, bool queued)
 {
-	list_remove(s);
+	set_state(s, GA_SPAN_FREE);
+	if (queued)
+		partial_remove(c, s);
 	c->nspans--;
-	set_state(c, s, GA_SPAN_FREE);
 }
 
 /* List a span its owner has just swept and given up (Go's uncacheSpan);
@@ -118,24 +190,22 @@ static bool uncache_locked(ga_mcentral *c, ga_mspan *s)
 	/* Freed bits still needed: the reuse threshold less the slots the
 	 * owner's sweep left free. */
 	int32_t need = reuse_min(s->nelems) - ((int32_t)s->nelems - s->alloc_count);
+	bool room = queue_room(c);
+	if (!room)
+		need = s->alloc_count; /* no memory to queue it: FULL until it is empty */
 	bool full = need > 0;
-	if (full) {
+	if (full)
 		GA_STORE(&s->reuse_need, (uint16_t)need);
-		list_push(&c->full, s);
-	} else {
-		partial_push(c, s);
-	}
-	set_state(c, s, full ? GA_SPAN_FULL : GA_SPAN_PARTIAL);
+	publish_state(c, s, full ? GA_SPAN_FULL : GA_SPAN_PARTIAL);
 	int32_t n = _ga_span_nfreed(s);
 	if (n == s->alloc_count) {
-		drop_span_locked(c, s);
+		drop_span_locked(c, s, false); /* empty: it never joins the queue */
 		return true;
 	}
-	if (full && n >= need) {
-		list_remove(s);
+	if (full && n >= need)
+		set_state(s, GA_SPAN_PARTIAL);
+	if (!full || n >= need)
 		partial_push(c, s);
-		set_state(c, s, GA_SPAN_PARTIAL);
-	}
 	return false;
 }
 
@@ -160,10 +230,9 @@ ga_mspan *_ga_mcentral_exchange(ga_mspan *old, uint8_t spc)
 	_ga_lock(&c->lock);
 	if (old && uncache_locked(c, old))
 		dead = old;
-	ga_mspan *s = c->partial.next;
-	if (s != &c->partial) {
-		list_remove(s);
-		set_state(c, s, GA_SPAN_CACHED);
+	ga_mspan *s = partial_pop(c);
+	if (s) {
+		set_state(s, GA_SPAN_CACHED);
 		_ga_unlock(&c->lock);
 		if (dead)
 			_ga_mheap_free_span(dead, true);
@@ -226,15 +295,14 @@ void _ga_mcentral_free_slow(ga_mspan *s)
 	}
 	int32_t n = _ga_span_nfreed(s);
 	if (n == s->alloc_count) {
-		drop_span_locked(c, s);
+		drop_span_locked(c, s, st == GA_SPAN_PARTIAL);
 		_ga_unlock(&c->lock);
 		_ga_mheap_free_span(s, true);
 		return;
 	}
-	if (st == GA_SPAN_FULL && n >= (int32_t)GA_LOAD(&s->reuse_need)) {
-		list_remove(s);
+	if (st == GA_SPAN_FULL && n >= (int32_t)GA_LOAD(&s->reuse_need) && queue_room(c)) {
+		set_state(s, GA_SPAN_PARTIAL);
 		partial_push(c, s);
-		set_state(c, s, GA_SPAN_PARTIAL);
 	}
 	_ga_unlock(&c->lock);
 }

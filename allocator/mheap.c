@@ -231,7 +231,7 @@ ga_mspan *_ga_mheap_alloc_span(uint32_t npages, uint8_t spc, uint32_t align_page
 	s->needzero = scav < npages;
 	s->scav_pages = scav;
 	s->id = ++h->next_span_id;
-	s->next = s->prev = NULL;
+	s->qpos = 0;
 	h->pages_inuse += npages;
 	_ga_heap_goal_alloc_locked(npages);
 	set_span_map_locked(base, npages, s);

@@ -487,6 +487,122 @@ static void test_reuse(void)
 	reuse_case(32768, 0); /* 1 slot */
 }
 
+/* mcentral's partial queue (a ring of span pointers): spans join it in the
+ * order they become reusable and refills take them in that order, also
+ * after the ring has grown, after spans left it out of turn (empty, back
+ * to the page heap), and after it was packed in place.  Class 4096: two
+ * slots a span, reusable at one free, empty at two. */
+static bool queue_consistent(ga_mcentral *c)
+{
+	for (uint64_t i = c->qhead; i < c->qtail; i++) {
+		ga_mspan *s = c->q[i & (c->qcap - 1)];
+		if (s && (s->qpos != i || GA_LOAD(&s->state) != GA_SPAN_PARTIAL))
+			return false;
+	}
+	return true;
+}
+
+static uint64_t queue_live(ga_mcentral *c)
+{
+	uint64_t n = 0;
+	for (uint64_t i = c->qhead; i < c->qtail; i++)
+		n += c->q[i & (c->qcap - 1)] != NULL;
+	return n;
+}
+
+static void *queue_thread(void *arg)
+{
+	(void)arg;
+	unsigned cls = mode_class(4096);
+	ga_mcentral *c = &ga_central[cls];
+	CHECK(ga_class_nelems(cls) == 2, "class %u has %u slots, want 2", cls, ga_class_nelems(cls));
+	/* Empty the queue of what earlier cases left: every refill takes one. */
+	enum { KEEP = 1 << 16 };
+	void **keep = malloc(KEEP * sizeof *keep);
+	uint32_t nkeep = 0;
+	while (c->qhead != c->qtail && nkeep < KEEP)
+		keep[nkeep++] = ga_malloc(4096);
+	CHECK(c->qhead == c->qtail, "queue not emptied");
+	uint64_t cap = c->qcap ? c->qcap : 512;
+	/* cap + 2 fresh spans, two objects each; the last stays cached. */
+	uint32_t nspans = (uint32_t)cap + 2;
+	void **p = malloc(2 * (size_t)nspans * sizeof *p);
+	for (uint32_t i = 0; i < 2 * nspans; i++)
+		p[i] = ga_malloc(4096);
+	bool paired = true;
+	for (uint32_t i = 0; i < nspans; i++)
+		paired &= _ga_span_of((uintptr_t)p[2 * i]) == _ga_span_of((uintptr_t)p[2 * i + 1]) &&
+		          (i == 0 || _ga_span_of((uintptr_t)p[2 * i]) != _ga_span_of((uintptr_t)p[2 * i - 1]));
+	CHECK(paired, "objects 2i and 2i+1 not the two slots of one span");
+	if (!paired)
+		goto out;
+	/* Spans 0..cap-1 join in order: the ring fills exactly. */
+	for (uint32_t i = 0; i < cap; i++)
+		ga_free(p[2 * i + 1]);
+	CHECK(c->qcap == cap && c->qtail - c->qhead == cap && queue_live(c) == cap,
+	      "after %llu joins: ring of %llu, %llu places, %llu live", (unsigned long long)cap,
+	      (unsigned long long)c->qcap, (unsigned long long)(c->qtail - c->qhead),
+	      (unsigned long long)queue_live(c));
+	/* Every even one leaves out of turn: empty, back to the heap (the
+	 * last place stays taken, so the ring stays full). */
+	for (uint32_t i = 0; i < cap; i += 2) {
+		ga_mspan *s = _ga_span_of((uintptr_t)p[2 * i]);
+		ga_free(p[2 * i]);
+		CHECK(GA_LOAD(&s->state) == GA_SPAN_FREE, "span %u not freed at its last free", i);
+	}
+	CHECK(queue_live(c) == cap / 2 && queue_consistent(c), "half left: %llu live",
+	      (unsigned long long)queue_live(c));
+	/* One more joins a full ring half of which is live: packed in place. */
+	ga_free(p[2 * cap + 1]);
+	CHECK(c->qcap == cap && c->qtail - c->qhead == cap / 2 + 1 && queue_consistent(c),
+	      "after packing: ring of %llu, %llu places", (unsigned long long)c->qcap,
+	      (unsigned long long)(c->qtail - c->qhead));
+	/* Refills hand out the odd spans' free slots in the order they
+	 * joined, then span cap's. */
+	bool order = true;
+	for (uint32_t i = 1; i < cap; i += 2)
+		order &= ga_malloc(4096) == p[2 * i + 1];
+	order &= ga_malloc(4096) == p[2 * cap + 1];
+	CHECK(order, "refills out of the order spans joined the queue");
+	CHECK(queue_live(c) == 0, "%llu spans left in the queue", (unsigned long long)queue_live(c));
+	/* Now every odd span is full again: freeing both slots of each joins
+	 * it (first free) and takes it out of turn (second). */
+	for (uint32_t i = 1; i < cap; i += 2) {
+		ga_free(p[2 * i + 1]);
+		ga_free(p[2 * i]);
+	}
+	ga_free(p[2 * cap + 1]);
+	ga_free(p[2 * cap]);
+	CHECK(queue_live(c) == 0 && queue_consistent(c), "%llu spans left after their last frees",
+	      (unsigned long long)queue_live(c));
+	/* Growth: 2 * cap spans join a ring of cap places. */
+	void **q = malloc(4 * cap * sizeof *q);
+	for (uint64_t i = 0; i < 4 * cap; i++)
+		q[i] = ga_malloc(4096);
+	for (uint64_t i = 0; i < 4 * cap; i += 2)
+		ga_free(q[i]);
+	CHECK(c->qcap >= 2 * cap && queue_live(c) >= 2 * cap - 1 && queue_consistent(c),
+	      "after growth: ring of %llu, %llu live", (unsigned long long)c->qcap, (unsigned long long)queue_live(c));
+	for (uint64_t i = 1; i < 4 * cap; i += 2)
+		ga_free(q[i]);
+	free(q);
+	ga_free(p[2 * nspans - 2]);
+	ga_free(p[2 * nspans - 1]);
+out:
+	free(p);
+	for (uint32_t i = 0; i < nkeep; i++)
+		ga_free(keep[i]);
+	free(keep);
+	return NULL;
+}
+
+static void test_partial_queue(void)
+{
+	pthread_t t;
+	pthread_create(&t, NULL, queue_thread, NULL);
+	pthread_join(t, NULL);
+}
+
 /* A span of a thread stopped mid-allocation by fork: a slot taken (below
  * freeindex) but not yet counted.  _ga_span_recount, which the fork child
  * runs on dead threads' spans, counts it from the bitmap. */
@@ -553,7 +669,7 @@ int main(void)
 		{"scavenge", test_scavenge},               {"aligned", test_aligned},
 		{"enomem", test_enomem},                   {"observer", test_observer},
 		{"stats", test_stats_exact},               {"reuse threshold", test_reuse},
-		{"fork recount", test_fork_recount},
+		{"fork recount", test_fork_recount},       {"partial queue", test_partial_queue},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		int before = check_failures;
