@@ -173,6 +173,15 @@ static void publish_state(ga_mcentral *c, ga_mspan *s, uint8_t st)
 		__atomic_store_n(&s->state, st, __ATOMIC_SEQ_CST);
 }
 
+/* The freed bits of listed span s, under c's lock, kept for T0's frees
+ * in the single-threaded mode (mspan.c). */
+static int32_t count_freed(ga_mspan *s)
+{
+	int32_t n = _ga_span_nfreed(s);
+	GA_STORE(&s->nfreed_st, (uint16_t)(n < 0 ? 0 : n));
+	return n;
+}
+
 /* Take the span out of c for good (off the queue when `queued`); the
  * caller unlocks c and gives it to mheap. */
 static void drop_span_locked(ga_mcentral *c, ga_mspan *s, bool queued)
@@ -197,7 +206,7 @@ static bool uncache_locked(ga_mcentral *c, ga_mspan *s)
 	if (full)
 		GA_STORE(&s->reuse_need, (uint16_t)need);
 	publish_state(c, s, full ? GA_SPAN_FULL : GA_SPAN_PARTIAL);
-	int32_t n = _ga_span_nfreed(s);
+	int32_t n = count_freed(s);
 	if (n == s->alloc_count) {
 		drop_span_locked(c, s, false); /* empty: it never joins the queue */
 		return true;
@@ -293,7 +302,7 @@ void _ga_mcentral_free_slow(ga_mspan *s)
 		_ga_unlock(&c->lock);
 		return;
 	}
-	int32_t n = _ga_span_nfreed(s);
+	int32_t n = count_freed(s);
 	if (n == s->alloc_count) {
 		drop_span_locked(c, s, st == GA_SPAN_PARTIAL);
 		_ga_unlock(&c->lock);

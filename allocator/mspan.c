@@ -138,16 +138,48 @@ void _ga_span_bad_free(ga_mspan *s, uint32_t idx, const void *p, const char *cal
 	_ga_fatal(call, "invalid pointer (not allocated, or already freed)", p);
 }
 
-/* A free on a PARTIAL span left the freed bits of one of its words equal
- * to that word's allocated bits: count the rest. */
-static GA_NOINLINE void partial_maybe_empty(ga_mspan *s)
+/* A free on a listed span may have made it reusable or empty: count. */
+static GA_NOINLINE void listed_maybe_changed(ga_mspan *s, uint8_t st)
 {
-	if (_ga_span_nfreed(s) == GA_LOAD(&s->alloc_count))
-		_ga_mcentral_free_slow(s); /* the span may be empty */
+	int32_t n = _ga_span_nfreed(s);
+	if (n == GA_LOAD(&s->alloc_count) || (st == GA_SPAN_FULL && n >= (int32_t)GA_LOAD(&s->reuse_need)))
+		_ga_mcentral_free_slow(s);
+}
+
+/* _ga_fatal, but reached by a tail call (it is not declared noreturn):
+ * the free path then keeps nothing alive for its error messages. */
+static GA_NOINLINE __attribute__((noipa)) void free_index_fatal(const char *call, const char *what, const void *p)
+{
+	_ga_fatal(call, what, p);
+}
+
+/* The first thread other than T0 to free here ends the single-threaded
+ * mode first (stmode.c), then frees. */
+static GA_NOINLINE void free_index_go_mt(ga_mspan *s, uint32_t idx, const void *p, const char *call)
+{
+	_ga_go_mt();
+	_ga_span_free_index(s, idx, p, call);
 }
 
 /* Free slot idx of small span s (any thread).  p and call name the request
- * in error messages. */
+ * in error messages.  Leaf code on its common paths: every call it may
+ * make is a tail call or does not return.
+ *
+ * Whether a listed span became reusable or empty: its freed bits reach
+ * reuse_need (FULL) or alloc_count.  Counting them is a popcount of the
+ * whole bitmap (16 words in the 8-byte class), so it is done only when it
+ * can say yes.  Emptiness: the last free of a span always leaves its own
+ * word all free (freed bits equal to alloc_bits, which are exact and fixed
+ * while the span is listed), so the count is taken only then (alloc_count
+ * is on the struct's second line, which a free does not otherwise touch).
+ * Reusability: T0 in the single-threaded mode keeps a FULL span's count in
+ * nfreed_st (exact there, since it is the only thread and mcentral sets
+ * the count whenever it counts a listed span) and counts when that reaches
+ * reuse_need.  Between threads the count is not kept (a second atomic per
+ * free cost as much as the first), and a FULL span is counted at every
+ * free.  A stale nfreed_st (frees by other threads before a fork made this
+ * child single-threaded again) is only ever too low: it delays the span's
+ * reuse until a count, and never hides its emptiness. */
 void _ga_span_free_index(ga_mspan *s, uint32_t idx, const void *p, const char *call)
 {
 	uint32_t w = idx >> 6;
@@ -157,19 +189,53 @@ void _ga_span_free_index(ga_mspan *s, uint32_t idx, const void *p, const char *c
 	 * it is read only when alloc_bits says free; then alloc_bits again,
 	 * since a sweep may have moved the slot from one to the other (its
 	 * release store of freeindex follows its alloc_bits stores). */
-	if (!(GA_LOAD(&s->alloc_bits[w]) & bit) && idx >= GA_LOAD_ACQ(&s->freeindex) &&
-	    !(GA_LOAD(&s->alloc_bits[w]) & bit))
-		_ga_fatal(call, "invalid pointer (not allocated, or already freed)", p);
+	uint64_t ab = GA_LOAD(&s->alloc_bits[w]);
+	if (GA_UNLIKELY(!(ab & bit)) && idx >= GA_LOAD_ACQ(&s->freeindex) && !(GA_LOAD(&s->alloc_bits[w]) & bit)) {
+		free_index_fatal(call, "invalid pointer (not allocated, or already freed)", p);
+		return;
+	}
 	uint64_t *fw = &s->freed_bits[w];
-	if (_ga_setbit64(fw, bit))
-		_ga_fatal(call, "double free", p);
+	if (ga_tls_t0 && !GA_LOAD(&ga_mt)) {
+		/* T0's window (stmode.c): plain loads and stores. */
+		GA_STORE(&ga_st_busy, ga_st_busy + 1);
+		GA_COMPILER_BARRIER();
+		if (GA_LIKELY(!GA_LOAD(&ga_mt))) {
+			uint64_t old = GA_LOAD(fw), now = old | bit;
+			_ga_st_test_hold();
+			GA_STORE(fw, now);
+			uint8_t st = GA_LOAD(&s->state);
+			bool count = false;
+			if (st == GA_SPAN_FULL) {
+				uint16_t n = (uint16_t)(GA_LOAD(&s->nfreed_st) + 1);
+				GA_STORE(&s->nfreed_st, n);
+				count = n >= GA_LOAD(&s->reuse_need) || now == ab;
+			} else if (st == GA_SPAN_PARTIAL) {
+				count = now == ab;
+			}
+			GA_COMPILER_BARRIER();
+			GA_STORE_REL(&ga_st_busy, ga_st_busy - 1);
+			if (GA_UNLIKELY(old & bit)) {
+				free_index_fatal(call, "double free", p);
+				return;
+			}
+			if (count)
+				listed_maybe_changed(s, st);
+			return;
+		}
+		GA_STORE_REL(&ga_st_busy, ga_st_busy - 1);
+	} else if (GA_UNLIKELY(!GA_LOAD_ACQ(&ga_mt_ready)) && !ga_tls_t0) {
+		free_index_go_mt(s, idx, p, call);
+		return;
+	}
+	if ((__atomic_fetch_or(fw, bit, __ATOMIC_SEQ_CST) & bit) != 0) {
+		free_index_fatal(call, "double free", p);
+		return;
+	}
 	/* From here on the span may be released by another thread: only reads
 	 * of fields that stay meaningful, and the locked slow path. */
 	uint8_t st = __atomic_load_n(&s->state, __ATOMIC_SEQ_CST);
 	if (st == GA_SPAN_FULL) {
-		/* Reusable (or empty) once its freed bits reach reuse_need. */
-		if (_ga_span_nfreed(s) >= (int32_t)GA_LOAD(&s->reuse_need))
-			_ga_mcentral_free_slow(s);
+		listed_maybe_changed(s, st);
 		return;
 	}
 	/* A listed span is empty only if every word's freed bits equal its
@@ -179,9 +245,9 @@ void _ga_span_free_index(ga_mspan *s, uint32_t idx, const void *p, const char *c
 	 * thread's to finish: the span's new owner sweeps it.  The bitmap is
 	 * read as _ga_span_nfreed reads freed_bits: the span may be gone. */
 	if (st == GA_SPAN_PARTIAL) {
-		uint64_t *ab = __atomic_load_n(&s->alloc_bits, __ATOMIC_ACQUIRE);
-		if (ab && GA_LOAD(fw) == GA_LOAD(&ab[w]))
-			partial_maybe_empty(s);
+		uint64_t *abits = __atomic_load_n(&s->alloc_bits, __ATOMIC_ACQUIRE);
+		if (abits && GA_LOAD(fw) == GA_LOAD(&abits[w]))
+			listed_maybe_changed(s, st);
 	}
 }
 

@@ -162,6 +162,57 @@ static int third_trial(void)
 	return check_failures ? 1 : 0;
 }
 
+/* The reuse threshold with T0's kept count (mspan.c's nfreed_st): in the
+ * mode, a FULL span of 32 slots (256 B, reusable at 8 free) must turn
+ * PARTIAL at exactly its 8th free and go back to the page heap at its
+ * last, as between threads.  Then with the count kept stale (too low, as
+ * after frees by threads that did not survive a fork): the span is not
+ * reused early, and its emptiness is still seen at its last free. */
+static int reuse_trial(void)
+{
+	CHECK(!GA_LOAD(&ga_mt) && ga_tls_t0, "a fork child's thread is T0 in the mode");
+	enum { N = 32, NEED = 8, MAXALL = 4 * N };
+	for (int stale = 0; stale < 2; stale++) {
+		void *all[MAXALL], *span_objs[N];
+		int used = 0, run = 0;
+		ga_mspan *s = NULL;
+		/* A run of N objects from one fresh span, in address order. */
+		while (run < N && used < MAXALL) {
+			void *p = ga_malloc(256);
+			all[used++] = p;
+			ga_mspan *ps = _ga_span_of((uintptr_t)p);
+			if (run == 0 || ps != s || (uintptr_t)p != ps->base + (uintptr_t)run * ps->elemsize) {
+				run = 0;
+				s = ps;
+				if ((uintptr_t)p != ps->base)
+					continue;
+			}
+			span_objs[run++] = p;
+		}
+		CHECK(run == N && s->nelems == N, "no fresh span of %d objects of 256 B", N);
+		if (run != N)
+			return 1;
+		void *next = ga_malloc(256); /* the span is exhausted: it goes to mcentral, FULL */
+		CHECK(GA_LOAD(&s->state) == GA_SPAN_FULL && GA_LOAD(&s->reuse_need) == NEED,
+		      "exhausted span: state %u, reuse_need %u", GA_LOAD(&s->state), GA_LOAD(&s->reuse_need));
+		for (int i = 0; i < N; i++) {
+			if (stale)
+				GA_STORE(&s->nfreed_st, 0); /* never reaches reuse_need */
+			uint8_t want = stale || i < NEED ? GA_SPAN_FULL : GA_SPAN_PARTIAL;
+			CHECK(GA_LOAD(&s->state) == want, "stale %d: %d freed, state %u, want %u", stale, i,
+			      GA_LOAD(&s->state), want);
+			ga_free(span_objs[i]);
+		}
+		CHECK(GA_LOAD(&s->state) == GA_SPAN_FREE, "stale %d: span not back in the page heap after its last free",
+		      stale);
+		CHECK(!GA_LOAD(&ga_mt), "the mode ended with one thread");
+		for (int i = 0; i < used - N; i++)
+			ga_free(all[i]);
+		ga_free(next);
+	}
+	return check_failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	int trials = argc > 1 ? atoi(argv[1]) : 100;
@@ -190,10 +241,16 @@ int main(int argc, char **argv)
 		}
 	}
 	CHECK(failed == 0, "%d of %d trials failed", failed, trials);
+	int status;
+	fflush(stdout);
 	pid_t pid = fork();
 	if (pid == 0)
+		_exit(reuse_trial());
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "the reuse-threshold trial failed (status 0x%x)", pid > 0 ? status : -1);
+	pid = fork();
+	if (pid == 0)
 		_exit(third_trial());
-	int status;
 	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	      "the third-thread trial failed (status 0x%x)", pid > 0 ? status : -1);
 	printf("test_stmode: %d trials\n", trials);
