@@ -1,0 +1,72 @@
+#!/usr/bin/python3
+"""ab.py: one program under two preload libraries, run in alternating pairs.
+
+    bench/ab.py [-n PAIRS] LIB_A LIB_B -- PROGRAM [ARGS...]
+
+Runs PROGRAM with LD_PRELOAD=LIB_A, then with LIB_B, PAIRS times (default
+8), and prints each side's median wall time and the median of the per-pair
+ratios B/A.  On a shared machine whose speed drifts between runs by up to
+2x, the per-pair ratio is steadier than either side's time: both halves of
+a pair meet nearly the same load.  "" or "none" as a library means no
+preload (glibc's malloc).  A run that exits non-zero stops the comparison:
+a ratio of a failed run means nothing.
+
+For changes too small for this, or for numbers that do not move with the
+machine's load, see cachesim.py.  It is a tool for comparing builds, not a
+test.
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+
+def run_once(lib, argv):
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    if lib not in ("", "none"):
+        env["LD_PRELOAD"] = lib
+    t0 = time.monotonic()
+    r = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    dt = time.monotonic() - t0
+    if r.returncode != 0:
+        err = r.stderr.decode(errors="replace").strip().splitlines()
+        sys.exit("ab.py: %s under %s exited with %d%s" % (
+            argv[0], lib or "no preload", r.returncode, (": " + err[-1]) if err else ""))
+    return dt
+
+
+def main():
+    ap = argparse.ArgumentParser(
+        description="Run a program under two preload libraries in alternating pairs; "
+                    "print median times and the median per-pair ratio B/A.")
+    ap.add_argument("-n", "--pairs", type=int, default=8, help="pairs of runs (default 8)")
+    ap.add_argument("lib_a", help='library A (the baseline); "" or none: no preload')
+    ap.add_argument("lib_b", help="library B")
+    ap.add_argument("argv", nargs=argparse.REMAINDER, help="-- PROGRAM [ARGS...]")
+    a = ap.parse_args()
+    argv = a.argv[1:] if a.argv[:1] == ["--"] else a.argv
+    if not argv:
+        ap.error("no program given (put it after --)")
+    if a.pairs < 1:
+        ap.error("--pairs must be at least 1")
+    for lib in (a.lib_a, a.lib_b):
+        if lib not in ("", "none") and not os.path.isfile(lib):
+            ap.error("no such library: %s" % lib)
+    ta, tb, ratios = [], [], []
+    for i in range(a.pairs):
+        x = run_once(a.lib_a, argv)
+        y = run_once(a.lib_b, argv)
+        ta.append(x)
+        tb.append(y)
+        ratios.append(y / x)
+        print("pair %d/%d: A %.3f s  B %.3f s  B/A %.3f" % (i + 1, a.pairs, x, y, y / x), flush=True)
+    print("A median %.3f s  B median %.3f s  B/A median %.3f  (%d pairs, ratios %.3f..%.3f)" % (
+        statistics.median(ta), statistics.median(tb), statistics.median(ratios), a.pairs,
+        min(ratios), max(ratios)))
+
+
+if __name__ == "__main__":
+    main()
