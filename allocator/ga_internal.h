@@ -119,7 +119,7 @@ typedef struct ga_mspan {
 	struct ga_mcache *owner; /* atomic: the caching mcache, NULL when listed */
 	uint32_t npages;
 	uint16_t reuse_need; /* atomic: listed FULL spans, the freed bits that make it PARTIAL (mcentral.c) */
-	uint16_t nfreed_st;  /* listed spans: freed bits, counted by T0's frees in the single-threaded mode (mspan.c) */
+	uint16_t nfreed_st;  /* FULL spans: freed bits, as mcentral last counted them plus T0's frees since, in the single-threaded mode (mspan.c) */
 
 	/* Second line: the owner's allocation state (written on every
 	 * allocation) and the rest.  Owner-private while CACHED, mcentral

@@ -10,7 +10,8 @@
  * process is single-threaded: stmode.c), and nothing else: the
  * number of remote frees is the population count of freed_bits, read when
  * it matters (an atomic RMW costs ~20 ns on this kind of VM; a second one
- * for a counter doubled the cost of a remote free).  The owner folds both
+ * for a counter doubled the cost of a remote free).  Only T0, in the
+ * single-threaded mode, keeps a count (nfreed_st: _ga_span_free_index).  The owner folds both
  * into alloc_bits when it sweeps (at uncache and at cache time), which is
  * when Go would reuse the slots too: freed slots are reused after the next
  * sweep, not at once.
@@ -138,11 +139,14 @@ void _ga_span_bad_free(ga_mspan *s, uint32_t idx, const void *p, const char *cal
 	_ga_fatal(call, "invalid pointer (not allocated, or already freed)", p);
 }
 
-/* A free on a listed span may have made it reusable or empty: count. */
+/* A free on a listed span may have made it reusable or empty: count.  A
+ * FULL span's test is reuse_need alone (at most alloc_count, so an empty
+ * span passes it too), which is on the struct's first line; alloc_count,
+ * on the second, is read only for a PARTIAL one. */
 static GA_NOINLINE void listed_maybe_changed(ga_mspan *s, uint8_t st)
 {
 	int32_t n = _ga_span_nfreed(s);
-	if (n == GA_LOAD(&s->alloc_count) || (st == GA_SPAN_FULL && n >= (int32_t)GA_LOAD(&s->reuse_need)))
+	if (st == GA_SPAN_FULL ? n >= (int32_t)GA_LOAD(&s->reuse_need) : n == GA_LOAD(&s->alloc_count))
 		_ga_mcentral_free_slow(s);
 }
 

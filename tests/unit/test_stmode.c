@@ -18,8 +18,10 @@
  * few microseconds now and then (ga_st_test_spin) while the other thread
  * frees into the same words: with the end of the mode not waiting for T0
  * (the barrier and the wait in _ga_go_mt left out) this test failed.
- * Last, one more fork child checks that a third thread waits for T0's
- * window as the second does. */
+ * Then a fork child checks the reuse threshold of a FULL span with the
+ * freed count T0 keeps in the mode (exact, and when stale, late but never
+ * blind to the span's emptiness).  Last, one more fork child checks that
+ * a third thread waits for T0's window as the second does. */
 #include "check.h"
 
 #include "ga.h"
