@@ -39,6 +39,16 @@ static unsigned mode_class(size_t n)
 	return ga_size_to_class(n, go_exact);
 }
 
+/* Run fn(arg) on a new thread, whose mcache starts empty, and wait. */
+static void in_fresh_thread(void *(*fn)(void *), void *arg)
+{
+	pthread_t t;
+	int err = pthread_create(&t, NULL, fn, arg);
+	CHECK(err == 0, "pthread_create: error %d", err);
+	if (err == 0)
+		pthread_join(t, NULL);
+}
+
 /* Objects of one class requested back to back by a fresh thread come from
  * one span, one class size apart, in address order. */
 static void *same_span_thread(void *arg)
@@ -68,9 +78,7 @@ static void *same_span_thread(void *arg)
 
 static void test_class_placement(void)
 {
-	pthread_t t;
-	pthread_create(&t, NULL, same_span_thread, NULL);
-	pthread_join(t, NULL);
+	in_fresh_thread(same_span_thread, NULL);
 }
 
 static void test_usable_size(void)
@@ -189,9 +197,7 @@ static void test_tiny(void)
 		return;
 	}
 	for (size_t i = 0; i < sizeof tiny_cases / sizeof *tiny_cases; i++) {
-		pthread_t t;
-		pthread_create(&t, NULL, tiny_thread, (void *)&tiny_cases[i]);
-		pthread_join(t, NULL);
+		in_fresh_thread(tiny_thread, (void *)&tiny_cases[i]);
 	}
 	/* C-safe alignment of every tiny size, many times over. */
 	for (int round = 0; round < 1000; round++)
@@ -202,9 +208,7 @@ static void test_tiny(void)
 			CHECK((uintptr_t)p % a == 0, "tiny %zu at %p not %zu-aligned", n, p, a);
 			ga_free(p);
 		}
-	pthread_t t;
-	pthread_create(&t, NULL, tiny_block_thread, NULL);
-	pthread_join(t, NULL);
+	in_fresh_thread(tiny_block_thread, NULL);
 }
 
 static void fill(unsigned char *p, size_t n, unsigned seed)
@@ -387,9 +391,7 @@ static void *observer_thread(void *arg)
 static void test_observer(void)
 {
 	ga_set_observer(observe, NULL);
-	pthread_t t;
-	pthread_create(&t, NULL, observer_thread, NULL);
-	pthread_join(t, NULL);
+	in_fresh_thread(observer_thread, NULL);
 	ga_set_observer(NULL, NULL);
 	/* nev/evs are per thread: check through a second run on this thread. */
 	nev = 0;
@@ -455,9 +457,7 @@ static void reuse_case(size_t size, uint32_t local)
 	unsigned cls = mode_class(size);
 	uint32_t n = ga_class_nelems(cls), min = n / 4 < 1 ? 1 : n / 4 > 16 ? 16 : n / 4;
 	reuse_arg a = {.size = size, .local = local, .objs = malloc(n * sizeof(void *))};
-	pthread_t t;
-	pthread_create(&t, NULL, reuse_thread, &a);
-	pthread_join(t, NULL);
+	in_fresh_thread(reuse_thread, &a);
 	CHECK(a.n == n, "class %u: no fresh span of %u objects (got a run of %u)", cls, n, a.n);
 	if (a.n != n) {
 		free(a.objs);
@@ -598,9 +598,7 @@ out:
 
 static void test_partial_queue(void)
 {
-	pthread_t t;
-	pthread_create(&t, NULL, queue_thread, NULL);
-	pthread_join(t, NULL);
+	in_fresh_thread(queue_thread, NULL);
 }
 
 /* A span of a thread stopped mid-allocation by fork: a slot taken (below
@@ -631,9 +629,7 @@ static void *recount_thread(void *arg)
 
 static void test_fork_recount(void)
 {
-	pthread_t t;
-	pthread_create(&t, NULL, recount_thread, NULL);
-	pthread_join(t, NULL);
+	in_fresh_thread(recount_thread, NULL);
 }
 
 static void test_stats_exact(void)
