@@ -253,24 +253,38 @@ static inline void _ga_stmode_check(void)
 		_ga_go_mt();
 }
 
+/* Open one of T0's windows (stmode.c): true when the mode is on and the
+ * caller, T0, may make plain accesses to shared heap metadata until
+ * _ga_st_leave; false when it must take the atomic or locked path (after
+ * _ga_stmode_check, if it is not T0). */
+static GA_ALWAYS_INLINE bool _ga_st_enter(void)
+{
+	if (ga_tls_t0 && !GA_LOAD(&ga_mt)) {
+		GA_STORE(&ga_st_busy, ga_st_busy + 1);
+		GA_COMPILER_BARRIER();
+		if (GA_LIKELY(!GA_LOAD(&ga_mt)))
+			return true;
+		GA_STORE_REL(&ga_st_busy, ga_st_busy - 1);
+	}
+	return false;
+}
+static GA_ALWAYS_INLINE void _ga_st_leave(void)
+{
+	GA_COMPILER_BARRIER();
+	GA_STORE_REL(&ga_st_busy, ga_st_busy - 1);
+}
+
 #define GA_ST_RMW_R(type, rtype, name, plain_expr, plain_ret, atomic_call)      \
 	static inline rtype name(type *w, type v)                               \
 	{                                                                       \
-		if (ga_tls_t0 && !GA_LOAD(&ga_mt)) {                            \
-			GA_STORE(&ga_st_busy, ga_st_busy + 1);                  \
-			GA_COMPILER_BARRIER();                                  \
-			if (GA_LIKELY(!GA_LOAD(&ga_mt))) {                      \
-				type old = GA_LOAD(w);                          \
-				_ga_st_test_hold();                             \
-				GA_STORE(w, (type)(plain_expr));                \
-				GA_COMPILER_BARRIER();                          \
-				GA_STORE_REL(&ga_st_busy, ga_st_busy - 1);      \
-				return (plain_ret);                             \
-			}                                                       \
-			GA_STORE_REL(&ga_st_busy, ga_st_busy - 1);              \
-		} else {                                                        \
-			_ga_stmode_check();                                     \
+		if (_ga_st_enter()) {                                           \
+			type old = GA_LOAD(w);                                  \
+			_ga_st_test_hold();                                     \
+			GA_STORE(w, (type)(plain_expr));                        \
+			_ga_st_leave();                                         \
+			return (plain_ret);                                     \
 		}                                                               \
+		_ga_stmode_check();                                             \
 		return atomic_call;                                             \
 	}
 #define GA_ST_RMW(type, name, plain_expr, atomic_call) \
@@ -280,17 +294,11 @@ static inline void _ga_stmode_check(void)
  * ending the mode waits for it, so nobody else is inside. */
 static inline void _ga_lock(ga_lock *l)
 {
-	if (ga_tls_t0 && !GA_LOAD(&ga_mt)) {
-		GA_STORE(&ga_st_busy, ga_st_busy + 1);
-		GA_COMPILER_BARRIER();
-		if (GA_LIKELY(!GA_LOAD(&ga_mt))) {
-			l->elided = true;
-			return;
-		}
-		GA_STORE_REL(&ga_st_busy, ga_st_busy - 1);
-	} else {
-		_ga_stmode_check();
+	if (_ga_st_enter()) {
+		l->elided = true;
+		return;
 	}
+	_ga_stmode_check();
 	pthread_mutex_lock(&l->m);
 }
 /* _ga_lock without waiting, for a caller that may have interrupted the
@@ -311,8 +319,7 @@ static inline void _ga_unlock(ga_lock *l)
 {
 	if (l->elided) {
 		l->elided = false;
-		GA_COMPILER_BARRIER();
-		GA_STORE_REL(&ga_st_busy, ga_st_busy - 1);
+		_ga_st_leave();
 		return;
 	}
 	pthread_mutex_unlock(&l->m);

@@ -70,27 +70,23 @@ static void queue_pack(ga_mcentral *c, ga_mspan **q, uint64_t m, uint64_t first)
 	c->qtail = n;
 }
 
-/* Room for one more span in the queue: the ring packed in place when at
- * most half of it is live, else grown to twice its size (packed in place
- * after all if there is no memory for that).  False only when every place
- * is live and no memory is left. */
+/* Room for one more span in the queue: the NULLs packed out of the ring
+ * in place, and the ring grown to twice its size when more than half of
+ * it is still live.  False only when every place is live and there is no
+ * memory to grow. */
 static bool queue_room(ga_mcentral *c)
 {
 	if (c->qtail - c->qhead < c->qcap)
 		return true;
-	uint64_t live = 0;
-	for (uint64_t i = c->qhead; i < c->qtail; i++)
-		live += c->q[i & (c->qcap - 1)] != NULL;
-	ga_mspan **q = NULL;
-	uint64_t cap = c->qcap ? c->qcap * 2 : 512;
-	if (!c->qcap || live > c->qcap / 2)
-		q = _ga_os_alloc_meta(cap * sizeof *q);
-	if (!q) {
-		if (live == c->qcap)
-			return false;
+	if (c->qcap) {
 		queue_pack(c, c->q, c->qcap - 1, c->qhead);
-		return true;
+		if (c->qtail - c->qhead <= c->qcap / 2)
+			return true;
 	}
+	uint64_t cap = c->qcap ? c->qcap * 2 : 512;
+	ga_mspan **q = _ga_os_alloc_meta(cap * sizeof *q);
+	if (!q)
+		return c->qtail - c->qhead < c->qcap;
 	ga_mspan **old = c->q;
 	uint64_t oldcap = c->qcap;
 	queue_pack(c, q, cap - 1, 0);

@@ -199,35 +199,30 @@ void _ga_span_free_index(ga_mspan *s, uint32_t idx, const void *p, const char *c
 		return;
 	}
 	uint64_t *fw = &s->freed_bits[w];
-	if (ga_tls_t0 && !GA_LOAD(&ga_mt)) {
+	if (_ga_st_enter()) {
 		/* T0's window (stmode.c): plain loads and stores. */
-		GA_STORE(&ga_st_busy, ga_st_busy + 1);
-		GA_COMPILER_BARRIER();
-		if (GA_LIKELY(!GA_LOAD(&ga_mt))) {
-			uint64_t old = GA_LOAD(fw), now = old | bit;
-			_ga_st_test_hold();
-			GA_STORE(fw, now);
-			uint8_t st = GA_LOAD(&s->state);
-			bool count = false;
-			if (st == GA_SPAN_FULL) {
-				uint16_t n = (uint16_t)(GA_LOAD(&s->nfreed_st) + 1);
-				GA_STORE(&s->nfreed_st, n);
-				count = n >= GA_LOAD(&s->reuse_need) || now == ab;
-			} else if (st == GA_SPAN_PARTIAL) {
-				count = now == ab;
-			}
-			GA_COMPILER_BARRIER();
-			GA_STORE_REL(&ga_st_busy, ga_st_busy - 1);
-			if (GA_UNLIKELY(old & bit)) {
-				free_index_fatal(call, "double free", p);
-				return;
-			}
-			if (count)
-				listed_maybe_changed(s, st);
+		uint64_t old = GA_LOAD(fw), now = old | bit;
+		_ga_st_test_hold();
+		GA_STORE(fw, now);
+		uint8_t st = GA_LOAD(&s->state);
+		bool count = false;
+		if (st == GA_SPAN_FULL) {
+			uint16_t n = (uint16_t)(GA_LOAD(&s->nfreed_st) + 1);
+			GA_STORE(&s->nfreed_st, n);
+			count = n >= GA_LOAD(&s->reuse_need) || now == ab;
+		} else if (st == GA_SPAN_PARTIAL) {
+			count = now == ab;
+		}
+		_ga_st_leave();
+		if (GA_UNLIKELY(old & bit)) {
+			free_index_fatal(call, "double free", p);
 			return;
 		}
-		GA_STORE_REL(&ga_st_busy, ga_st_busy - 1);
-	} else if (GA_UNLIKELY(!GA_LOAD_ACQ(&ga_mt_ready)) && !ga_tls_t0) {
+		if (count)
+			listed_maybe_changed(s, st);
+		return;
+	}
+	if (GA_UNLIKELY(!GA_LOAD_ACQ(&ga_mt_ready)) && !ga_tls_t0) {
 		free_index_go_mt(s, idx, p, call);
 		return;
 	}

@@ -22,10 +22,12 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run  # noqa: E402
+
 
 def run_once(lib, argv):
-    env = dict(os.environ)
-    env.pop("LD_PRELOAD", None)
+    env = run.base_env()  # the caller's environment less what would skew a run
     if lib not in ("", "none"):
         env["LD_PRELOAD"] = lib
     t0 = time.monotonic()
