@@ -1152,6 +1152,12 @@ void cli_agg_fork(cli_agg *a, uint32_t parent, uint32_t child, int child_pid)
 	memcpy(cp->fig, pp->fig, sizeof cp->fig);
 	for (int i = 0; i < FIG_N; i++)
 		a->fig[i] += pp->fig[i];
+	/* Two heaps now, which may be the run's peak (as at an allocation,
+	 * the next event's time is the peak's) */
+	if (pp->fig[FIG_ALLOC] > 0 && a->fig[FIG_ALLOC] > a->peak[FIG_ALLOC]) {
+		memcpy(a->peak, a->fig, sizeof a->fig);
+		a->peak_t = -1;
+	}
 	memcpy(cp->live, pp->live, sizeof cp->live);
 	for (int c = 0; c < CLI_CLASSES; c++) {
 		cls_acc *ca = &a->cls[c];

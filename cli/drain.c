@@ -95,6 +95,8 @@ struct cli_drain {
 	uint64_t last_tkey;  /* a one-entry cache of them */
 	uint32_t last_tno;
 	uint32_t tno_base;   /* thread numbers are unique in the file: this run's start after it */
+	uint64_t cut;        /* the round's cut (cli_drain_round) */
+	int ncur;            /* ... and its cursors still holding records, cur[0..ncur) */
 	uint64_t wait_key;   /* a fork child whose parent's FORK has not been drained yet */
 	uint64_t wait_since; /* ... since this CLOCK_MONOTONIC ns */
 	FILE *rec;           /* cli_drain_record: the records each round consumed */
@@ -488,6 +490,37 @@ static inline __attribute__((always_inline)) void handle(cli_drain *d, const gt_
 	handle_other(d, r, pid, tid, t);
 }
 
+/* A record's place in the merge of rings: its time, then frees after
+ * anything else of the same time (see cli_drain_round).  rdtsc values stay
+ * far below 2^63. */
+static inline uint64_t merge_key(const gt_record *r)
+{
+	return r->tsc << 1 | (r->kind == GT_EV_FREE);
+}
+
+/* Whether every record process pid wrote has been drained, for a process
+ * known to have died before this round read the rings' heads (its reap was
+ * stamped before the round's cut): all it wrote is then behind those heads,
+ * so it is drained when none of its rings is among the round's cursors
+ * still holding records and each is consumed up to its head.  Ring 0,
+ * which the reap itself came through, holds its records ahead of the reap.
+ * A ring of a later process with the same pid only makes the answer no. */
+static bool drained(cli_drain *d, int pid)
+{
+	gt_region *reg = d->reg;
+	for (uint32_t i = 1; i < reg->nrings; i++) {
+		gt_ring *r = gt_region_ring(reg, i);
+		if (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) == GT_RING_FREE || r->pid != pid)
+			continue;
+		for (int c = 0; c < d->ncur; c++)
+			if (d->cur[c].ring == i)
+				return false;
+		if (__atomic_load_n(&r->head, __ATOMIC_ACQUIRE) != r->tail)
+			return false;
+	}
+	return true;
+}
+
 static __attribute__((noinline)) void handle_other(cli_drain *d, const gt_record *r, int pid, int tid, int64_t t)
 {
 	uint32_t ix = 0;
@@ -551,8 +584,16 @@ static __attribute__((noinline)) void handle_other(cli_drain *d, const gt_record
 		 * after the next round, as if the CLI had reaped it.  The only
 		 * word of the end of a process in another pid namespace, which
 		 * the CLI cannot look up (proc_gone). */
-		if (c && c->ppid == pid && !c->ended && c->reaped < 0)
+		if (c && c->ppid == pid && !c->ended && c->reaped < 0) {
 			c->reaped = d->round;
+			/* At once when nothing of it is left to drain: a parent
+			 * that forks, reaps and forks again faster than the rounds
+			 * come would otherwise keep its dead children's copied
+			 * heaps in the figures together (their peak a multiple of
+			 * the program's). */
+			if (merge_key(r) < d->cut && drained(d, c->pid))
+				proc_end(d, c, cix, t, false);
+		}
 		return;
 	}
 	case GT_EV_STACK:
@@ -604,14 +645,6 @@ static void tick(cli_drain *d)
 			d->refined_tsc = now;
 		}
 	}
-}
-
-/* A record's place in the merge of rings: its time, then frees after
- * anything else of the same time (see cli_drain_round).  rdtsc values stay
- * far below 2^63. */
-static inline uint64_t merge_key(const gt_record *r)
-{
-	return r->tsc << 1 | (r->kind == GT_EV_FREE);
 }
 
 /* The records of ring i before pos are consumed: their space goes back to
@@ -672,6 +705,8 @@ int64_t cli_drain_round(cli_drain *d)
 	int64_t n = 0;
 	uint64_t mask = reg->cap - 1;
 	int rec_k = k;
+	d->cut = cut;
+	d->ncur = k;
 	if (GT_UNLIKELY(d->rec != NULL))
 		rec_snapshot(d, k);
 	if (k == 1 && d->cur[0].ring != 0) {
@@ -691,8 +726,10 @@ int64_t cli_drain_round(cli_drain *d)
 		n = (int64_t)(pos - c->pos);
 		give_back(reg, c->ring, pos);
 		k = 0;
+		d->ncur = 0;
 	}
 	while (k > 0) {
+		d->ncur = k;
 		/* The cursor whose next record comes first, and the runner-up: the
 		 * best cursor is drained for as long as its records stay before the
 		 * runner-up's next one.  The allocator's records carry the coarse

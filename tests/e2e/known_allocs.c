@@ -232,6 +232,30 @@ int main(int argc, char **argv)
 		mflush();
 		return WIFEXITED(sa) && WEXITSTATUS(sa) == 0 && WIFEXITED(sb) && WEXITSTATUS(sb) == 0 ? 0 : 1;
 	}
+	if (!strcmp(mode, "fork-serial")) {
+		/* 40 children one after another, each reaped before the next is
+		 * forked, while the parent holds 20000 objects: each child frees
+		 * 10 of them (so its copy of the heap is made) and _exits */
+		void *inh[20000];
+		inherit(inh, 20000);
+		for (int k = 0; k < 40; k++) {
+			pid_t pid = fork();
+			if (pid < 0)
+				return 1;
+			if (pid == 0) {
+				for (int i = 0; i < 10; i++)
+					free(inh[k * 10 + i]);
+				_exit(0);
+			}
+			int st;
+			if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+				return 1;
+		}
+		for (int i = 0; i < 20000; i++)
+			F(inh[i]);
+		mflush();
+		return 0;
+	}
 	if (!strcmp(mode, "fork-exec")) {
 		/* 30 children that exec at once (system()'s pattern), while the
 		 * parent holds 20000 objects */

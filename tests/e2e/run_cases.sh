@@ -203,6 +203,23 @@ fork-exec)
 	[ "$o" -lt "$r" ] || die "the children's span rows: $o, the parent's $r"
 	spans_agree
 	;;
+fork-serial)
+	# children forked one after another, each reaped by the parent before
+	# the next: a dead child's copy of the heap leaves the figures at its
+	# reap, not rounds later, so at most one copy is counted beside the
+	# parent's
+	"$cli" run -q -o "$dir/t.db" -- "$known" "$dir/m" fork-serial || die "run failed"
+	[ "$(q "SELECT pids FROM runs")" = 41 ] || die "pids: $(q 'SELECT pids FROM runs'), want 41"
+	[ "$(q "SELECT unmatched_frees FROM run")" = 0 ] || die "unmatched frees: $(q 'SELECT unmatched_frees FROM run')"
+	heap=$((20000 * 208))
+	peak=$(q "SELECT peak_heap_alloc FROM run")
+	# a child's copy counts while it lives: the peak is two heaps
+	[ "$peak" -ge $((heap * 19 / 10)) ] || die "peak HeapAlloc $peak: no child's copy beside the parent's $heap"
+	[ "$peak" -lt $((heap * 5 / 2)) ] || die "peak HeapAlloc $peak: more than one child's copy of the parent's $heap"
+	live=$(q "SELECT heap_alloc FROM heap_timeline ORDER BY t_ns DESC LIMIT 1")
+	[ "$live" -lt 200000 ] || die "final HeapAlloc $live still holds a child's heap"
+	spans_agree
+	;;
 clone)
 	# before, the children wrote into the parent's ring: they were not
 	# processes of the run, and the run never ended
