@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """ab.py: one program under two preload libraries, run in alternating pairs.
 
-    bench/ab.py [-n PAIRS] LIB_A LIB_B -- PROGRAM [ARGS...]
+    bench/ab.py [-n PAIRS] [-e VAR=VALUE ...] LIB_A LIB_B -- PROGRAM [ARGS...]
 
 Runs PROGRAM with LD_PRELOAD=LIB_A, then with LIB_B, PAIRS times (default
 8), and prints each side's median wall time and the median of the per-pair
@@ -9,7 +9,10 @@ ratios B/A.  On a shared machine whose speed drifts between runs by up to
 2x, the per-pair ratio is steadier than either side's time: both halves of
 a pair meet nearly the same load.  "" or "none" as a library means no
 preload (glibc's malloc).  A run that exits non-zero stops the comparison:
-a ratio of a failed run means nothing.
+a ratio of a failed run means nothing.  The runs get run.py's environment
+(the caller's less LD_PRELOAD, PYTHONMALLOC, GOALLOC_STATS and the like)
+plus each -e VAR=VALUE: python's workload is
+`-e PYTHONMALLOC=malloc ... -- /usr/bin/python3 bench/py_objects.py 5`.
 
 For changes too small for this, or for numbers that do not move with the
 machine's load, see cachesim.py.  It is a tool for comparing builds, not a
@@ -26,8 +29,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run  # noqa: E402
 
 
-def run_once(lib, argv):
+def run_once(lib, argv, extra):
     env = run.base_env()  # the caller's environment less what would skew a run
+    env.update(extra)
     if lib not in ("", "none"):
         env["LD_PRELOAD"] = lib
     t0 = time.monotonic()
@@ -45,6 +49,8 @@ def main():
         description="Run a program under two preload libraries in alternating pairs; "
                     "print median times and the median per-pair ratio B/A.")
     ap.add_argument("-n", "--pairs", type=int, default=8, help="pairs of runs (default 8)")
+    ap.add_argument("-e", "--env", action="append", default=[], metavar="VAR=VALUE",
+                    help="set VAR in both sides' environment (repeatable)")
     ap.add_argument("lib_a", help='library A (the baseline); "" or none: no preload')
     ap.add_argument("lib_b", help="library B")
     ap.add_argument("argv", nargs=argparse.REMAINDER, help="-- PROGRAM [ARGS...]")
@@ -54,13 +60,19 @@ def main():
         ap.error("no program given (put it after --)")
     if a.pairs < 1:
         ap.error("--pairs must be at least 1")
+    extra = {}
+    for kv in a.env:
+        k, eq, v = kv.partition("=")
+        if not k or not eq:
+            ap.error("-e wants VAR=VALUE, not %r" % kv)
+        extra[k] = v
     for lib in (a.lib_a, a.lib_b):
         if lib not in ("", "none") and not os.path.isfile(lib):
             ap.error("no such library: %s" % lib)
     ta, tb, ratios = [], [], []
     for i in range(a.pairs):
-        x = run_once(a.lib_a, argv)
-        y = run_once(a.lib_b, argv)
+        x = run_once(a.lib_a, argv, extra)
+        y = run_once(a.lib_b, argv, extra)
         ta.append(x)
         tb.append(y)
         ratios.append(y / x)
