@@ -172,6 +172,11 @@ static void section_heap(cli_doc *doc, const cli_rd_data *d)
 	cli_table_note(t, "HeapSys = requested + size-class waste + span waste + page-heap waste + HeapReleased; "
 	                  "every %% is of HeapSys. HeapInuse: bytes in spans in use; HeapIdle = HeapSys - "
 	                  "HeapInuse; HeapReleased: idle bytes returned to the OS.");
+	if (d->run.pids > 1)
+		cli_table_note(t, "Each figure is the sum over the run's %lld processes at that moment: a forked "
+		               "child holds its copy of its parent's heap until it exits or execs; at exit only "
+		               "the heap of the program run started is left.",
+		               (long long)d->run.pids);
 }
 
 typedef struct class_row {
