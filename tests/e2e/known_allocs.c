@@ -22,6 +22,7 @@
 #include <sched.h>
 #include <sys/syscall.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +107,37 @@ static void inherit(void **inh, int n)
 	for (int i = 0; i < n; i++)
 		inh[i] = A(200);
 	mflush();
+}
+
+/* n children one after another, each reaped before the next is forked,
+ * while the parent holds 20000 objects.  Each child execs /bin/true at once
+ * (system()'s pattern), or frees 10 of the inherited objects (so its copy
+ * of the heap is made) and _exits. */
+static int serial_children(int n, bool exec)
+{
+	void *inh[20000];
+	inherit(inh, 20000);
+	for (int k = 0; k < n; k++) {
+		pid_t pid = fork();
+		if (pid < 0)
+			return 1;
+		if (pid == 0) {
+			if (exec) {
+				execl("/bin/true", "true", (char *)NULL);
+				_exit(127);
+			}
+			for (int i = 0; i < 10; i++)
+				free(inh[k * 10 + i]);
+			_exit(0);
+		}
+		int st;
+		if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			return 1;
+	}
+	for (int i = 0; i < 20000; i++)
+		F(inh[i]);
+	mflush();
+	return 0;
 }
 
 static void **clone_inh;
@@ -232,52 +264,10 @@ int main(int argc, char **argv)
 		mflush();
 		return WIFEXITED(sa) && WEXITSTATUS(sa) == 0 && WIFEXITED(sb) && WEXITSTATUS(sb) == 0 ? 0 : 1;
 	}
-	if (!strcmp(mode, "fork-serial")) {
-		/* 40 children one after another, each reaped before the next is
-		 * forked, while the parent holds 20000 objects: each child frees
-		 * 10 of them (so its copy of the heap is made) and _exits */
-		void *inh[20000];
-		inherit(inh, 20000);
-		for (int k = 0; k < 40; k++) {
-			pid_t pid = fork();
-			if (pid < 0)
-				return 1;
-			if (pid == 0) {
-				for (int i = 0; i < 10; i++)
-					free(inh[k * 10 + i]);
-				_exit(0);
-			}
-			int st;
-			if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-				return 1;
-		}
-		for (int i = 0; i < 20000; i++)
-			F(inh[i]);
-		mflush();
-		return 0;
-	}
-	if (!strcmp(mode, "fork-exec")) {
-		/* 30 children that exec at once (system()'s pattern), while the
-		 * parent holds 20000 objects */
-		void *inh[20000];
-		inherit(inh, 20000);
-		for (int k = 0; k < 30; k++) {
-			pid_t pid = fork();
-			if (pid < 0)
-				return 1;
-			if (pid == 0) {
-				execl("/bin/true", "true", (char *)NULL);
-				_exit(127);
-			}
-			int st;
-			if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-				return 1;
-		}
-		for (int i = 0; i < 20000; i++)
-			F(inh[i]);
-		mflush();
-		return 0;
-	}
+	if (!strcmp(mode, "fork-exec"))
+		return serial_children(30, true);
+	if (!strcmp(mode, "fork-serial"))
+		return serial_children(40, false);
 	if (!strcmp(mode, "fork-threads")) {
 		/* fork 200 times while 3 threads allocate and free objects of many
 		 * classes (new spans, refills); each child allocates and frees
