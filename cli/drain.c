@@ -581,16 +581,15 @@ static __attribute__((noinline)) void handle_other(cli_drain *d, const gt_record
 			c->dirty = true;
 		}
 		/* It is dead, and wrote all it will: its heap leaves the figures
-		 * after the next round, as if the CLI had reaped it.  The only
-		 * word of the end of a process in another pid namespace, which
-		 * the CLI cannot look up (proc_gone). */
+		 * here when all it wrote has been drained, else after the next
+		 * round, as if the CLI had reaped it.  Here matters for a parent
+		 * that forks, reaps and forks again faster than rounds come: its
+		 * dead children's copied heaps would stay in the figures together
+		 * (their peak a multiple of the program's).  The reap is also the
+		 * only word of the end of a process in another pid namespace,
+		 * which the CLI cannot look up (proc_gone). */
 		if (c && c->ppid == pid && !c->ended && c->reaped < 0) {
 			c->reaped = d->round;
-			/* At once when nothing of it is left to drain: a parent
-			 * that forks, reaps and forks again faster than the rounds
-			 * come would otherwise keep its dead children's copied
-			 * heaps in the figures together (their peak a multiple of
-			 * the program's). */
 			if (merge_key(r) < d->cut && drained(d, c->pid))
 				proc_end(d, c, cix, t, false);
 		}
