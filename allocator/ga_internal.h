@@ -129,7 +129,6 @@ typedef struct ga_mspan {
 	uint64_t alloc_cache __attribute__((aligned(64))); /* ~alloc_bits shifted so bit 0 is freeindex */
 	uint32_t freeindex;   /* objects below it are all allocated */
 	int32_t alloc_count;  /* objects allocated as of the last sweep + since */
-	int32_t nlocal;       /* owner only: popcount(local_bits) */
 	uint32_t scav_pages;  /* pages of the last mheap allocation that had been released */
 	uint64_t id;          /* unique per span allocation, for events */
 	uint32_t *tiny_words; /* tiny spans: two words per block (above) */
@@ -436,7 +435,6 @@ static inline void _ga_span_free_local(ga_mspan *s, uint32_t idx, const void *p,
 	                ((s->local_bits[w] | GA_LOAD(&s->freed_bits[w])) & bit)))
 		_ga_span_bad_free(s, idx, p, call);
 	s->local_bits[w] |= bit;
-	s->nlocal++;
 }
 static inline uint32_t _ga_span_next_free_fast(ga_mspan *s)
 {

@@ -20,7 +20,7 @@
  *   allocated(i) == i < freeindex || alloc_bits[i]      (owner's view)
  *   a listed span: allocated(i) == alloc_bits[i] (every sweep folds the
  *   slots below freeindex into alloc_bits)
- *   live objects == alloc_count - nlocal - popcount(freed_bits)
+ *   live objects == alloc_count - popcount(local_bits) - popcount(freed_bits)
  *   A freer's OR is its only write to the span, so a listed span whose
  *   freed bits count alloc_count has no free in flight and may go back to
  *   the heap.  With seq_cst ORs and loads, the freer whose OR comes last
@@ -39,7 +39,6 @@ bool _ga_span_init_small(ga_mspan *s, uint8_t spc)
 	s->freeindex = 0;
 	GA_STORE(&s->alloc_count, 0);
 	s->alloc_cache = ~0ull;
-	s->nlocal = 0;
 	s->owner = NULL;
 	return _ga_span_bits_alloc(s);
 }
@@ -110,7 +109,6 @@ void _ga_span_sweep(ga_mspan *s)
 	}
 	if (total)
 		s->needzero = 1;
-	s->nlocal = 0;
 	GA_STORE(&s->alloc_count, s->alloc_count - total);
 	GA_STORE_REL(&s->freeindex, 0);
 	refill_alloc_cache(s, 0);
