@@ -26,9 +26,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct proc {
 	int pid, seq, ppid;
@@ -646,6 +648,28 @@ static void tick(cli_drain *d)
 	}
 }
 
+/* Ring i, DONE and drained, can be claimed again.  Its records' pages go
+ * back to the system first (a hole punched in the region's memfd, which
+ * unmaps them from every process): a thread that claims the ring writes
+ * only from its head on, and every process that wrote into it has them
+ * in its RSS, which the kernel view reports as the program's.  Without
+ * this a program that starts and ends threads (the rings are chosen by
+ * thread id) came to hold nearly all 64 rings' 2.5 MiB: 157 MiB of RSS for
+ * 200 threads, 10 at a time, against 2.3 MiB untraced.  Before the state
+ * says FREE, so no new owner's records are in the hole.  (A private region,
+ * replay's, refuses the advice: nothing to give back there.) */
+static void ring_free(gt_region *reg, uint32_t i)
+{
+	static uintptr_t page;
+	if (!page)
+		page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = (uintptr_t)gt_region_records(reg, i), e = a + (uintptr_t)reg->cap * sizeof(gt_record);
+	uintptr_t lo = (a + page - 1) & ~(page - 1), hi = e & ~(page - 1);
+	if (hi > lo)
+		(void)madvise((void *)lo, hi - lo, MADV_REMOVE);
+	__atomic_store_n(&gt_region_ring(reg, i)->state, GT_RING_FREE, __ATOMIC_RELEASE);
+}
+
 /* The records of ring i before pos are consumed: their space goes back to
  * the producer, and a producer waiting for it (a futex wait on the tail's
  * low word, trace.c) is woken. */
@@ -808,7 +832,7 @@ int64_t cli_drain_round(cli_drain *d)
 		gt_ring *r = gt_region_ring(reg, i);
 		uint32_t st = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
 		if (st == GT_RING_DONE && __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) == r->tail)
-			__atomic_store_n(&r->state, GT_RING_FREE, __ATOMIC_RELEASE);
+			ring_free(reg, i);
 	}
 	return d->error ? -1 : n;
 }
@@ -873,8 +897,9 @@ void cli_drain_reap_rings(cli_drain *d)
 		snprintf(path, sizeof path, "/proc/%d/task/%d", r->pid, r->tid);
 		if (stat(path, &st) != 0) {
 			uint32_t expect = GT_RING_OWNED;
-			if (__atomic_compare_exchange_n(&r->state, &expect, GT_RING_FREE, false, __ATOMIC_ACQ_REL,
+			if (__atomic_compare_exchange_n(&r->state, &expect, GT_RING_DONE, false, __ATOMIC_ACQ_REL,
 			                                __ATOMIC_RELAXED)) {
+				ring_free(reg, i);
 				/* the thread ended without telling (it never allocated, so no
 				 * exit hook ran, or its process ended): record its exit, at
 				 * the time of the last event (not later: the run's duration

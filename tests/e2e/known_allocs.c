@@ -140,6 +140,28 @@ static int serial_children(int n, bool exec)
 	return 0;
 }
 
+/* 40000 allocations and frees: 80000 records, more than a ring holds, so
+ * the thread's ring is written all round. */
+static void *ring_filler(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 40000; i++)
+		free(malloc(64));
+	return NULL;
+}
+
+/* The resident set, from /proc/self/statm: the trace's rings count in it
+ * (shared memory the process wrote). */
+static long long rss_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	long long size = 0, resident = 0;
+	if (!f || fscanf(f, "%lld %lld", &size, &resident) != 2)
+		return -1;
+	fclose(f);
+	return resident * sysconf(_SC_PAGESIZE);
+}
+
 static void **clone_inh;
 
 static int clone_child(void *arg)
@@ -268,6 +290,18 @@ int main(int argc, char **argv)
 		return serial_children(30, true);
 	if (!strcmp(mode, "fork-serial"))
 		return serial_children(40, false);
+	if (!strcmp(mode, "thread-rings")) {
+		/* 100 threads one after another, each writing its ring all round;
+		 * then the resident set, on stdout */
+		for (int k = 0; k < 100; k++) {
+			pthread_t t;
+			if (pthread_create(&t, NULL, ring_filler, NULL) != 0 || pthread_join(t, NULL) != 0)
+				return 1;
+		}
+		printf("rss %lld\n", rss_bytes());
+		mflush();
+		return 0;
+	}
 	if (!strcmp(mode, "fork-threads")) {
 		/* fork 200 times while 3 threads allocate and free objects of many
 		 * classes (new spans, refills); each child allocates and frees
