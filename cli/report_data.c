@@ -480,10 +480,12 @@ static void section_kernel(cli_doc *doc, const cli_rd_data *d)
 	cli_record_int(t, "allocated_bytes", "bytes allocated", CLI_COL_BYTES, allocated);
 	cli_record_real(t, "page_faults_per_mib", "page faults per MiB allocated", CLI_COL_REAL,
 	                allocated ? (double)d->kernel_exit.page_faults / ((double)allocated / 1048576.0) : NAN);
-	cli_table_note(t, "RSS at a time: per process the latest kernel sample at or before it, summed; the gap "
-	                  "to HeapInuse is memory the program holds outside the Go-style heap (code, stacks, "
-	                  "other mappings) or heap pages not yet touched. Page faults: the processes' user page "
-	                  "faults at exit; bytes allocated: every allocation at class size, over the run.");
+	cli_table_note(t, "RSS at a time: summed over the processes alive then, each its latest kernel sample "
+	                  "(or its first, if it started since); at exit, the program run started. The gap to "
+	                  "HeapInuse is memory the program holds outside the Go-style heap (code, stacks, other "
+	                  "mappings, and up to 2.5 MiB of the trace's shared ring for each thread being traced), "
+	                  "less heap pages not yet touched. Page faults: the processes' user page faults at "
+	                  "exit; bytes allocated: every allocation at class size, over the run.");
 }
 
 cli_doc *cli_report_doc(const char *file, const cli_rd_data *d)

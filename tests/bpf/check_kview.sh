@@ -160,6 +160,23 @@ tree)
 	[ "$(q "SELECT count(DISTINCT pid) FROM kernel_timeline")" = 2 ] || die "want 2 processes in kernel_timeline: $kp"
 	echo "processes in the kernel view: $kp"
 	;;
+forks)
+	# four children one after another, the last touching the most (64 MiB):
+	# RSS at the heap's peak (that child's malloc, before its pages are
+	# touched) is the parent's and that child's, at most 64 MiB and a few,
+	# not also the last samples of the three that had ended (96 MiB more);
+	# at exit, the parent's alone (not 160 MiB of children)
+	"$cli" run -q --bpf=on -o "$dir/t.db" -- "$touch" forks >"$dir/out" 2>"$dir/err" || { cat "$dir/err"; die "run failed"; }
+	"$cli" report "$dir/t.db" --format json >"$dir/r.json" || die "report failed"
+	read -r peak exit_ < <(/usr/bin/python3 -c 'import json, sys
+k = json.load(open(sys.argv[1]))["kernel"]
+print(k["rss_at_peak_bytes"], k["rss_at_exit_bytes"])' "$dir/r.json") || die "no kernel figures in the report"
+	echo "RSS at peak $peak, at exit $exit_"
+	mib=$((1 << 20))
+	[ "$peak" -gt 0 ] || die "no RSS at peak"
+	[ "$peak" -lt $((90 * mib)) ] || die "RSS at peak $peak: the children that had ended are counted (96 MiB of them)"
+	[ "$exit_" -lt $((16 * mib)) ] || die "RSS at exit $exit_: more than the parent's"
+	;;
 sandbox)
 	unshare --pid --fork --mount-proc true 2>/dev/null || skip "unshare --pid is not permitted here"
 	"$cli" run -q --bpf=on -o "$dir/t.db" -- sh -c \

@@ -7,6 +7,8 @@
  *   kview_touch touch      phase 0: nothing touched; 1: 64 MiB malloc'd and
  *                          written; 2: 256 MiB more; 3: both freed
  *   kview_touch fork       a child touches 32 MiB (phase 0 in the child)
+ *   kview_touch forks      4 children one after another, child k touching
+ *                          16 (k + 1) MiB (phase k in it)
  *   kview_touch flag FILE  creates FILE (tells a test the program ran)
  *
  * Each measurement line: "phase N pid P rss BYTES".
@@ -100,6 +102,21 @@ int main(int argc, char **argv)
 		int st;
 		waitpid(c, &st, 0);
 		return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+	}
+	if (!strcmp(argv[1], "forks")) {
+		for (int k = 0; k < 4; k++) {
+			fflush(stdout);
+			pid_t c = fork();
+			if (c == 0) {
+				char *p = touch((size_t)16 * (k + 1));
+				phase(k);
+				return p[4096] == 1 ? 0 : 1;
+			}
+			int st;
+			if (waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+				return 1;
+		}
+		return 0;
 	}
 	if (!strcmp(argv[1], "flag") && argc > 2) {
 		FILE *f = fopen(argv[2], "w");
