@@ -51,6 +51,11 @@
 
 enum { PAGE_SHIFT = 13, ARENA_SHIFT = 26, PAGES_PER_ARENA = 1 << (ARENA_SHIFT - PAGE_SHIFT) };
 
+/* In a fork copy's stack arrays, a stack id of an object the parent
+ * allocated: the child's frees of those leave the sites' figures alone
+ * (sites.c, cli_sites_fork).  Stack ids stay far below 2^31. */
+#define STACK_INHERITED 0x80000000u
+
 #define GT_LIKELY_AGG(x) __builtin_expect(!!(x), 1)
 #define GT_UNLIKELY_AGG(x) __builtin_expect(!!(x), 0)
 /* The per-event path is one function after inlining: calls cost more
@@ -929,7 +934,7 @@ AGG_HOT void do_event(cli_agg *a, uint32_t proc, int pid, const gt_record *r, in
 			wait_for_alloc(a, proc, pid, r, t_ns); /* its row is written when applied */
 			return;
 		}
-		if (GT_UNLIKELY_AGG(stack) && a->sites) {
+		if (GT_UNLIKELY_AGG(stack) && a->sites && !(stack & STACK_INHERITED)) {
 			int sc = (r->flags & GT_F_TINY_OBJ) ? 2 : v->cls;
 			uint64_t ab = (r->flags & GT_F_TINY_OBJ) ? size : v->cls ? class_size[v->cls] : (uint64_t)large_bytes(size);
 			cli_sites_on_free(a->sites, proc, stack, sc, size, ab);
@@ -1113,8 +1118,11 @@ static spanv *span_clone(const spanv *v, uint32_t proc, int pid)
 		c->stacks = malloc(stacks_len(v) * sizeof *c->stacks);
 		if (!c->stacks)
 			abort();
-		memcpy(c->stacks, v->stacks, stacks_len(v) * sizeof *c->stacks);
+		for (uint32_t i = 0, n = stacks_len(v); i < n; i++)
+			c->stacks[i] = v->stacks[i] ? v->stacks[i] | STACK_INHERITED : 0;
 	}
+	if (c->large_stack)
+		c->large_stack |= STACK_INHERITED;
 	if (v->tiny) {
 		c->tiny = malloc(v->nelems * sizeof *c->tiny);
 		if (!c->tiny)

@@ -389,17 +389,12 @@ void cli_sites_fork(cli_sites *s, uint32_t parent, uint32_t child)
 {
 	s->parent = grow_zeroed(s->parent, &s->cap_parent, child, child * 2 + 16, sizeof *s->parent);
 	s->parent[child] = parent;
-	/* The child's copies of the parent's live objects are live in the child. */
-	uint32_t n = s->naccs;
-	for (uint32_t i = 0; i < n; i++) {
-		acc a = s->accs[i]; /* acc_of may move the array */
-		if (s->refv[a.ref - 1].proc != parent || a.live_objs <= 0)
-			continue;
-		acc *c = acc_of(s, cli_sites_ref(s, child, s->refv[a.ref - 1].stack), a.cls);
-		c->live_objs += a.live_objs;
-		c->live_bytes += a.live_bytes;
-		c->live_req += a.live_req;
-	}
+	/* The child's copies of its parent's live objects stay the parent's:
+	 * a site's objects live at exit are those the process that allocated
+	 * them never freed, and whether the parent's are is settled by the
+	 * parent.  Counted in each child too, a parent with N children that
+	 * exit showed its live objects N + 1 times (agg.c marks the copies,
+	 * and their frees in the child do not come here). */
 }
 
 /* ---- the end: symbolize and write ----------------------------------------- */

@@ -20,8 +20,9 @@ void cli_sites_free(cli_sites *s);
 
 /* A GT_EV_STACK, GT_EV_MODULE or GT_EV_MODPATH record of process proc. */
 void cli_sites_record(cli_sites *s, uint32_t proc, const gt_record *r);
-/* Process child is a fork of parent: it names parent's stacks and modules,
- * and holds copies of parent's live objects. */
+/* Process child is a fork of parent: it names parent's stacks and modules.
+ * Its copies of parent's live objects are not its own (cli_sites_on_free
+ * is not called for them). */
 void cli_sites_fork(cli_sites *s, uint32_t parent, uint32_t child);
 
 /* An object with stack `stack` (the process's id) of class cls (0 large,

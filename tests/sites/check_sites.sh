@@ -166,6 +166,8 @@ fork)
 		"waste_site" sites_prog.cpp waste 6000 40 0
 	check_site "C++ new in both" "new_site" sites_prog.cpp new 3000 100 0
 	check_site "leak_site in both" "leak_site" sites_prog.cpp leak 22 72 22
+	check_site "held_site: the child's copies of the parent's objects are the parent's, freed by it" \
+		"held_site" sites_prog.cpp held 50 56 0
 	check "no stack left unresolved" "SELECT 'unresolved', frames FROM sites WHERE frames LIKE '(stack not received)'"
 	check "the run has two processes" "SELECT 'pids', pids FROM runs WHERE run_id = 1 AND pids <> 2"
 	rm -f "$db"

@@ -14,7 +14,10 @@
 //   leak_site     malloc(72)  x K, never freed
 // With SITES_FORK=1 waste_site runs twice from one call site, the second
 // time in a fork child (naming the stack its parent defined); then child
-// and parent each run the other sites: every figure doubles.
+// and parent each run the other sites: every figure doubles.  And before
+// the fork the parent allocates 50 objects at held_site (malloc(56)),
+// which the child inherits and exits with, and the parent frees after it:
+// none of them is live at exit.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -60,6 +63,12 @@ __attribute__((noinline)) static void big_site(long n)
 	}
 }
 
+__attribute__((noinline)) static void held_site(void **held, int n)
+{
+	for (int i = 0; i < n; i++)
+		held[i] = malloc(56); /* SITE:held */
+}
+
 __attribute__((noinline)) static void leak_site(long k)
 {
 	for (long i = 0; i < k && i < (1 << 16); i++)
@@ -78,6 +87,9 @@ int main(int argc, char **argv)
 	 * it and does the rest too. */
 	const char *f = getenv("SITES_FORK");
 	bool forking = f && f[0] == '1';
+	void *held[50];
+	if (forking)
+		held_site(held, 50);
 	for (int round = 0; round < (forking ? 2 : 1); round++) {
 		if (round == 1) {
 			fflush(stdout);
@@ -88,6 +100,8 @@ int main(int argc, char **argv)
 				int st;
 				if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
 					return 1;
+				for (int i = 0; i < 50; i++)
+					free(held[i]);
 				break;
 			}
 		}
