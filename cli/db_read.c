@@ -437,8 +437,6 @@ static void row_site(sqlite3_stmt *s, cli_rd_data *d)
 	p->frames = sqlite3_column_type(s, 6) == SQLITE_NULL ? NULL : col_text(s, 6);
 }
 
-/* RSS and page faults at time t: per pid the latest sample at or before t,
- * summed over pids. */
 /* The kernel's view at time t: RSS summed over the processes alive then,
  * user page faults over every process so far (a count that only grows).
  * A process of the trace is alive at t until its exit (process.exited_ns);
