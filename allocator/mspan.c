@@ -11,10 +11,10 @@
  * number of remote frees is the population count of freed_bits, read when
  * it matters (an atomic RMW costs ~20 ns on this kind of VM; a second one
  * for a counter doubled the cost of a remote free).  Only T0, in the
- * single-threaded mode, keeps a count (nfreed_st: _ga_span_free_index).  The owner folds both
- * into alloc_bits when it sweeps (at uncache and at cache time), which is
- * when Go would reuse the slots too: freed slots are reused after the next
- * sweep, not at once.
+ * single-threaded mode, keeps a count (nfreed_st: _ga_span_free_index).
+ * The owner folds both into alloc_bits when it sweeps (at uncache and at
+ * cache time), which is when Go would reuse the slots too: freed slots are
+ * reused after the next sweep, not at once.
  *
  * Invariants:
  *   allocated(i) == i < freeindex || alloc_bits[i]      (owner's view)

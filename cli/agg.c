@@ -519,6 +519,16 @@ static inline void live_req_add(cli_agg *a, int cls, int64_t v)
 	a->pl[cls][LIVE_REQ] += v;
 }
 
+/* HeapAlloc has just grown: the run's peak, if it is one (its time is set
+ * by cli_agg_event, at the event being applied). */
+static inline void peak_check(cli_agg *a)
+{
+	if (a->fig[FIG_ALLOC] > a->peak[FIG_ALLOC]) {
+		memcpy(a->peak, a->fig, sizeof a->fig);
+		a->peak_t = -1;
+	}
+}
+
 static inline void live_add(cli_agg *a, int cls, int64_t objs, int64_t bytes)
 {
 	cls_acc *c = &a->cls[cls];
@@ -531,10 +541,8 @@ static inline void live_add(cli_agg *a, int cls, int64_t objs, int64_t bytes)
 	if (c->live_bytes > c->peak_bytes)
 		c->peak_bytes = c->live_bytes;
 	fig_add(a, FIG_ALLOC, (bytes));
-	if (bytes > 0 && a->fig[FIG_ALLOC] > a->peak[FIG_ALLOC]) {
-		memcpy(a->peak, a->fig, sizeof a->fig);
-		a->peak_t = -1; /* set by the caller, who knows the time */
-	}
+	if (bytes > 0)
+		peak_check(a);
 }
 
 static inline void span_live(spanv *v, int64_t d)
@@ -1160,12 +1168,8 @@ void cli_agg_fork(cli_agg *a, uint32_t parent, uint32_t child, int child_pid)
 	memcpy(cp->fig, pp->fig, sizeof cp->fig);
 	for (int i = 0; i < FIG_N; i++)
 		a->fig[i] += pp->fig[i];
-	/* Two heaps now, which may be the run's peak (as at an allocation,
-	 * the next event's time is the peak's) */
-	if (pp->fig[FIG_ALLOC] > 0 && a->fig[FIG_ALLOC] > a->peak[FIG_ALLOC]) {
-		memcpy(a->peak, a->fig, sizeof a->fig);
-		a->peak_t = -1;
-	}
+	if (pp->fig[FIG_ALLOC] > 0)
+		peak_check(a); /* two heaps now */
 	memcpy(cp->live, pp->live, sizeof cp->live);
 	for (int c = 0; c < CLI_CLASSES; c++) {
 		cls_acc *ca = &a->cls[c];

@@ -98,7 +98,6 @@ struct cli_drain {
 	uint32_t last_tno;
 	uint32_t tno_base;   /* thread numbers are unique in the file: this run's start after it */
 	uint64_t cut;        /* the round's cut (cli_drain_round) */
-	int ncur;            /* ... and its cursors still holding records, cur[0..ncur) */
 	uint64_t wait_key;   /* a fork child whose parent's FORK has not been drained yet */
 	uint64_t wait_since; /* ... since this CLOCK_MONOTONIC ns */
 	FILE *rec;           /* cli_drain_record: the records each round consumed */
@@ -503,21 +502,19 @@ static inline uint64_t merge_key(const gt_record *r)
 /* Whether every record process pid wrote has been drained, for a process
  * known to have died before this round read the rings' heads (its reap was
  * stamped before the round's cut): all it wrote is then behind those heads,
- * so it is drained when none of its rings is among the round's cursors
- * still holding records and each is consumed up to its head.  Ring 0,
- * which the reap itself came through, holds its records ahead of the reap.
- * A ring of a later process with the same pid only makes the answer no. */
+ * so it is drained when each of its rings is consumed up to its head.  A
+ * ring the round is still reading has its tail where the round began
+ * (give_back moves it when the ring's cursor is done), short of its head,
+ * so it counts as not drained.  Ring 0, which the reap itself came
+ * through, holds its records ahead of the reap.  A ring of a later process
+ * with the same pid only makes the answer no. */
 static bool drained(cli_drain *d, int pid)
 {
 	gt_region *reg = d->reg;
 	for (uint32_t i = 1; i < reg->nrings; i++) {
 		gt_ring *r = gt_region_ring(reg, i);
-		if (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) == GT_RING_FREE || r->pid != pid)
-			continue;
-		for (int c = 0; c < d->ncur; c++)
-			if (d->cur[c].ring == i)
-				return false;
-		if (__atomic_load_n(&r->head, __ATOMIC_ACQUIRE) != r->tail)
+		if (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) != GT_RING_FREE && r->pid == pid &&
+		    __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) != r->tail)
 			return false;
 	}
 	return true;
@@ -729,7 +726,6 @@ int64_t cli_drain_round(cli_drain *d)
 	uint64_t mask = reg->cap - 1;
 	int rec_k = k;
 	d->cut = cut;
-	d->ncur = k;
 	if (GT_UNLIKELY(d->rec != NULL))
 		rec_snapshot(d, k);
 	if (k == 1 && d->cur[0].ring != 0) {
@@ -749,10 +745,8 @@ int64_t cli_drain_round(cli_drain *d)
 		n = (int64_t)(pos - c->pos);
 		give_back(reg, c->ring, pos);
 		k = 0;
-		d->ncur = 0;
 	}
 	while (k > 0) {
-		d->ncur = k;
 		/* The cursor whose next record comes first, and the runner-up: the
 		 * best cursor is drained for as long as its records stay before the
 		 * runner-up's next one.  The allocator's records carry the coarse
